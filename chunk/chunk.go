@@ -1,0 +1,102 @@
+// Package chunk splits documents into chunks sized for an embedding model,
+// with exact byte offsets back into the source text.
+//
+// Sizes are measured in tokens by default, through a pluggable Tokenizer
+// whose default is OpenAI's cl100k_base (loaded from data compiled into the
+// binary: nothing is downloaded at run time).
+package chunk
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/pkoukk/tiktoken-go"
+	tiktokenloader "github.com/pkoukk/tiktoken-go-loader"
+)
+
+// Chunk is one piece of a document.
+type Chunk struct {
+	// Text is the chunk's text as it is embedded. Unless a chunker documents
+	// otherwise (a heading prefix, say), Text == content[Start:End].
+	Text string
+	// Index is the chunk's position in the document, from 0.
+	Index int
+	// Start and End are byte offsets into the document's content: the
+	// chunk's source text is content[Start:End].
+	Start, End int
+	// Tokens is the number of tokens in Text, by the chunker's Tokenizer
+	// (or the number of runes, for chunkers sized in runes).
+	Tokens int
+	// Headings is the path of headings the chunk sits under, outermost
+	// first (e.g. ["Install", "Linux"]), for chunkers that know structure.
+	Headings []string
+}
+
+// Chunker splits a document's content into chunks.
+//
+// Chunk returns the chunks of text in order, with Index 0, 1, 2... It is
+// deterministic: the same text always gives the same chunks. Text that is
+// empty or only white space gives no chunk and no error. Text that is not
+// valid UTF-8 gives an error matching ErrInvalidUTF8.
+//
+// Concurrency: Chunk may be called concurrently from many goroutines.
+//
+// Ownership: the returned slice belongs to the caller. Chunk texts may
+// share memory with text (strings are immutable).
+type Chunker interface {
+	Chunk(ctx context.Context, text string) ([]Chunk, error)
+}
+
+// Func adapts an ordinary function to the Chunker interface.
+type Func func(ctx context.Context, text string) ([]Chunk, error)
+
+// Chunk calls f(ctx, text).
+func (f Func) Chunk(ctx context.Context, text string) ([]Chunk, error) { return f(ctx, text) }
+
+// ErrInvalidUTF8 is returned for text that is not valid UTF-8.
+var ErrInvalidUTF8 = errors.New("chunk: text is not valid UTF-8")
+
+// Tokenizer counts and splits text into model tokens.
+//
+// Concurrency: every method may be called concurrently.
+//
+// Encode(text) decoded with Decode gives text back exactly.
+type Tokenizer interface {
+	Encode(text string) []int
+	Decode(tokens []int) string
+	Count(text string) int
+}
+
+// tiktokenizer is a Tokenizer on a tiktoken encoding.
+type tiktokenizer struct{ enc *tiktoken.Tiktoken }
+
+func (t tiktokenizer) Encode(text string) []int   { return t.enc.EncodeOrdinary(text) }
+func (t tiktokenizer) Decode(tokens []int) string { return t.enc.Decode(tokens) }
+func (t tiktokenizer) Count(text string) int      { return len(t.enc.EncodeOrdinary(text)) }
+
+var loaderOnce sync.Once
+
+func loadEncoding(name string) (Tokenizer, error) {
+	loaderOnce.Do(func() { tiktoken.SetBpeLoader(tiktokenloader.NewOfflineLoader()) })
+	enc, err := tiktoken.GetEncoding(name)
+	if err != nil {
+		return nil, err
+	}
+	return tiktokenizer{enc}, nil
+}
+
+var cl100k = sync.OnceValues(func() (Tokenizer, error) { return loadEncoding("cl100k_base") })
+
+// CL100K returns the cl100k_base tokenizer used by OpenAI's embedding
+// models (text-embedding-3-small and -large, ada-002). It is built once per
+// process, from data compiled into the binary, and shared.
+func CL100K() Tokenizer {
+	t, err := cl100k()
+	if err != nil {
+		// The BPE ranks are embedded in the binary; failing to parse them
+		// is a build defect, not a run-time condition.
+		panic("chunk: loading embedded cl100k_base: " + err.Error())
+	}
+	return t
+}

@@ -1,0 +1,150 @@
+// Package embed defines the Embedder contract that turns texts into
+// vectors, and ships implementations: OpenAI (and every OpenAI-compatible
+// server) and Hashing, a deterministic local embedder for tests, demos and
+// offline use.
+//
+// Batching, concurrency, retries and validation live in the rag pipeline, so
+// an Embedder only has to make one call for one batch.
+package embed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// Embedder turns a batch of texts into vectors.
+//
+// Embed returns exactly one vector per text, in the order of texts, all of
+// the same dimension. It makes as few provider calls as it can (usually one)
+// and does not retry: the pipeline batches, retries and checks the result.
+//
+// Concurrency: Embed may be called concurrently from many goroutines.
+//
+// Ownership: Embed must not modify texts nor keep it after returning. The
+// returned vectors belong to the caller, who may modify them.
+//
+// Errors: a provider's refusal is reported as an *APIError, so the caller
+// can tell a retryable failure (429, 5xx) from a permanent one (400). A call
+// with a cancelled context returns an error matching ctx.Err().
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+}
+
+// Func adapts an ordinary function to the Embedder interface.
+type Func func(ctx context.Context, texts []string) ([][]float32, error)
+
+// Embed calls f(ctx, texts).
+func (f Func) Embed(ctx context.Context, texts []string) ([][]float32, error) { return f(ctx, texts) }
+
+// Dimensioner is implemented by embedders that know the dimension of their
+// vectors before the first call. Dimensions returns 0 when it is unknown.
+type Dimensioner interface {
+	Dimensions() int
+}
+
+// Namer is implemented by embedders that can name the model and settings
+// their vectors come from, e.g. "openai:text-embedding-3-small:1536". Two
+// embedders with the same name must produce the same vectors; embedding
+// caches key on it.
+type Namer interface {
+	Name() string
+}
+
+// QueryEmbedder is implemented by embedders whose provider embeds search
+// queries differently from documents (Voyage's input_type, Cohere's
+// search_query). The pipeline calls EmbedQueries for queries when it is
+// present, and Embed otherwise. Its contract is Embed's.
+type QueryEmbedder interface {
+	EmbedQueries(ctx context.Context, queries []string) ([][]float32, error)
+}
+
+// Limits are the request limits of an embedding provider. Zero means no
+// limit.
+type Limits struct {
+	MaxInputs        int // texts per request (OpenAI: 2048)
+	MaxRequestTokens int // tokens per request, all inputs together (OpenAI: 300,000)
+	MaxInputTokens   int // tokens per input (OpenAI: 8,192)
+}
+
+// Limiter is implemented by embedders that know their provider's request
+// limits; the pipeline packs batches within them.
+type Limiter interface {
+	Limits() Limits
+}
+
+// Sentinel errors, wrapped with %w; test them with errors.Is.
+var (
+	// ErrCountMismatch: an embedder returned a different number of vectors
+	// than it was given texts.
+	ErrCountMismatch = errors.New("embed: number of vectors differs from number of texts")
+	// ErrDimensionMismatch: vectors of different dimensions, or not of the
+	// dimension expected.
+	ErrDimensionMismatch = errors.New("embed: vector dimension mismatch")
+	// ErrInvalidVector: a vector is empty or holds NaN or Inf.
+	ErrInvalidVector = errors.New("embed: invalid vector")
+	// ErrInputTooLong: a text is longer than the model accepts.
+	ErrInputTooLong = errors.New("embed: input too long for the model")
+)
+
+// APIError is an error answered by an embedding provider's API.
+type APIError struct {
+	StatusCode int           // HTTP status; 0 when the request never got an answer
+	Code       string        // provider's error code or type, if any
+	Message    string        // provider's message
+	RetryAfter time.Duration // from Retry-After or x-ratelimit-reset headers; 0 if absent
+	Err        error         // underlying error, if any
+}
+
+func (e *APIError) Error() string {
+	s := "embed: provider answered " + strconv.Itoa(e.StatusCode)
+	if e.StatusCode == 0 {
+		s = "embed: provider request failed"
+	}
+	if e.Code != "" {
+		s += " (" + e.Code + ")"
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil && e.Message == "" {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Retryable reports whether the same request may succeed later: rate
+// limits (429), server errors (5xx), request timeouts (408) and requests
+// that never got an answer.
+func (e *APIError) Retryable() bool {
+	return e.StatusCode == 0 || e.StatusCode == 408 || e.StatusCode == 409 || e.StatusCode == 429 || e.StatusCode >= 500
+}
+
+// Check validates an embedder's answer for n texts: exactly n vectors, all
+// of one dimension (equal to dim when dim > 0), none holding NaN or Inf. It
+// returns the dimension.
+func Check(vecs [][]float32, n, dim int) (int, error) {
+	if len(vecs) != n {
+		return 0, fmt.Errorf("%w: %d texts, %d vectors", ErrCountMismatch, n, len(vecs))
+	}
+	for i, v := range vecs {
+		if len(v) == 0 {
+			return 0, fmt.Errorf("%w: vector %d is empty", ErrInvalidVector, i)
+		}
+		if dim > 0 && len(v) != dim {
+			return 0, fmt.Errorf("%w: vector %d has %d dimensions, want %d", ErrDimensionMismatch, i, len(v), dim)
+		}
+		dim = len(v)
+		for j, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				return 0, fmt.Errorf("%w: vector %d component %d is %v", ErrInvalidVector, i, j, x)
+			}
+		}
+	}
+	return dim, nil
+}
