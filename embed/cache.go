@@ -1,0 +1,107 @@
+package embed
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+)
+
+// Cache stores embeddings by key, so a text embedded once is not embedded
+// again. The pipeline keys entries with CacheKey: the embedder's name and a
+// hash of the text.
+//
+// Concurrency: every method may be called concurrently.
+//
+// Ownership: Put must copy v if it keeps it (the caller may modify v
+// afterwards); the vector Get returns belongs to the caller.
+type Cache interface {
+	Get(ctx context.Context, key string) ([]float32, bool)
+	Put(ctx context.Context, key string, v []float32)
+}
+
+// CacheKey returns the cache key of text embedded by the model named model:
+// the model name and the hex SHA-256 of the text.
+func CacheKey(model, text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return model + "\x00" + hex.EncodeToString(sum[:])
+}
+
+// MemoryCache is an in-memory least-recently-used Cache bounded in bytes.
+type MemoryCache struct {
+	mu       sync.Mutex
+	maxBytes int
+	bytes    int
+	ll       *list.List
+	items    map[string]*list.Element
+}
+
+type cacheEntry struct {
+	key string
+	vec []float32
+}
+
+var _ Cache = (*MemoryCache)(nil)
+
+// DefaultCacheBytes is the size of a MemoryCache created with maxBytes <= 0:
+// 64 MiB, about 10,000 vectors of 1,536 dimensions.
+const DefaultCacheBytes = 64 << 20
+
+// NewMemoryCache returns an LRU cache holding at most maxBytes of vectors
+// and keys (DefaultCacheBytes when maxBytes <= 0).
+func NewMemoryCache(maxBytes int) *MemoryCache {
+	if maxBytes <= 0 {
+		maxBytes = DefaultCacheBytes
+	}
+	return &MemoryCache{maxBytes: maxBytes, ll: list.New(), items: make(map[string]*list.Element)}
+}
+
+func entrySize(key string, v []float32) int { return len(key) + 4*len(v) + 64 }
+
+// Get returns a copy of the vector stored under key.
+func (c *MemoryCache) Get(_ context.Context, key string) ([]float32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.items[key]
+	if !ok {
+		return nil, false
+	}
+	c.ll.MoveToFront(el)
+	return append([]float32(nil), el.Value.(*cacheEntry).vec...), true
+}
+
+// Put stores a copy of v under key, evicting the least recently used
+// entries beyond the size bound.
+func (c *MemoryCache) Put(_ context.Context, key string, v []float32) {
+	size := entrySize(key, v)
+	if size > c.maxBytes {
+		return
+	}
+	v = append([]float32(nil), v...)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.items[key]; ok {
+		e := el.Value.(*cacheEntry)
+		c.bytes += size - entrySize(e.key, e.vec)
+		e.vec = v
+		c.ll.MoveToFront(el)
+	} else {
+		c.items[key] = c.ll.PushFront(&cacheEntry{key, v})
+		c.bytes += size
+	}
+	for c.bytes > c.maxBytes {
+		el := c.ll.Back()
+		e := el.Value.(*cacheEntry)
+		c.ll.Remove(el)
+		delete(c.items, e.key)
+		c.bytes -= entrySize(e.key, e.vec)
+	}
+}
+
+// Len returns the number of cached vectors.
+func (c *MemoryCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.items)
+}
