@@ -1,0 +1,109 @@
+package chunk_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ragkit-go/rag/chunk"
+)
+
+func TestRecursiveProperties(t *testing.T) {
+	cases := map[string]string{
+		"prose":    strings.Repeat("The quick brown fox jumps over the lazy dog. It was not amused! Was it? ", 60),
+		"paras":    strings.Repeat("First paragraph line one.\nLine two of it.\n\nSecond paragraph here, with words.\n\n", 40),
+		"crlf":     strings.Repeat("Windows line one.\r\nWindows line two.\r\n\r\nNext paragraph.\r\n", 50),
+		"cjk":      strings.Repeat("今天天气很好。我们去公园散步吧！你觉得怎么样？", 80),
+		"word":     strings.Repeat("supercalifragilistic", 400),
+		"emoji":    strings.Repeat("👩‍👩‍👧‍👦🏳️‍🌈é", 300),
+		"mixed":    strings.Repeat("naïve café résumé — 東京 x=1.5; ", 100),
+		"spaces":   "  \t hello   world  \n\n  ",
+		"one":      "x",
+		"numbers":  strings.Repeat("3.14159 2.71828 1.41421 ", 200),
+	}
+	for _, tok := range []struct {
+		name string
+		tok  chunk.Tokenizer
+	}{{"cl100k", chunk.CL100K()}, {"runes", chunk.Runes()}} {
+		for _, size := range []int{8, 33, 128} {
+			for _, ov := range []int{-1, 0, 5} {
+				r := chunk.NewRecursive(chunk.RecursiveOptions{Size: size, Overlap: ov, Tokenizer: tok.tok})
+				wantOv := ov
+				if ov == 0 {
+					wantOv = chunk.DefaultOverlap
+				}
+				if wantOv > size/2 {
+					wantOv = size / 2
+				}
+				if wantOv < 0 {
+					wantOv = 0
+				}
+				for name, text := range cases {
+					cs := runChecked(t, r, text, limits{tok: tok.tok, size: size, overlap: wantOv})
+					if len(cs) == 0 {
+						t.Errorf("%s/%s: no chunks", tok.name, name)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestRecursiveEmpty(t *testing.T) {
+	r := chunk.NewRecursive(chunk.RecursiveOptions{})
+	for _, s := range []string{"", " ", "\n\n\t\r\n", "\u3000\u00a0"} {
+		cs, err := r.Chunk(context.Background(), s)
+		if err != nil || len(cs) != 0 {
+			t.Errorf("Chunk(%q) = %v, %v; want no chunk, no error", s, cs, err)
+		}
+	}
+}
+
+func TestRecursiveInvalidUTF8(t *testing.T) {
+	r := chunk.NewRecursive(chunk.RecursiveOptions{})
+	_, err := r.Chunk(context.Background(), "ok \xff\xfe bad")
+	if !errors.Is(err, chunk.ErrInvalidUTF8) {
+		t.Fatalf("err = %v, want ErrInvalidUTF8", err)
+	}
+}
+
+func TestRecursivePrefersParagraphs(t *testing.T) {
+	para := strings.TrimSpace(strings.Repeat("Alpha beta gamma delta. ", 10))
+	text := para + "\n\n" + para + "\n\n" + para
+	tok := chunk.CL100K()
+	n := tok.Count(para)
+	r := chunk.NewRecursive(chunk.RecursiveOptions{Size: n + 2, Overlap: -1})
+	cs := runChecked(t, r, text, limits{tok: tok, size: n + 2})
+	if len(cs) != 3 {
+		t.Fatalf("got %d chunks, want 3 (one per paragraph)", len(cs))
+	}
+	for _, c := range cs {
+		if c.Text != para {
+			t.Errorf("chunk %d = %q, want the paragraph", c.Index, c.Text)
+		}
+	}
+}
+
+func TestRecursiveCJKSentences(t *testing.T) {
+	s1, s2 := "我们去公园散步吧！", "今天天气很好。"
+	text := strings.Repeat(s1+s2, 20)
+	tok := chunk.Runes()
+	r := chunk.NewRecursive(chunk.RecursiveOptions{Size: 20, Overlap: -1, Tokenizer: tok})
+	cs := runChecked(t, r, text, limits{tok: tok, size: 20})
+	for _, c := range cs {
+		last := []rune(c.Text)
+		if e := last[len(last)-1]; e != '！' && e != '。' {
+			t.Errorf("chunk %d ends with %q, not a sentence end: %q", c.Index, e, c.Text)
+		}
+	}
+}
+
+func TestRecursiveCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := chunk.NewRecursive(chunk.RecursiveOptions{}).Chunk(ctx, "some text")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}

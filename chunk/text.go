@@ -1,0 +1,239 @@
+package chunk
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Boundary finders. Each appends to cuts the offsets p, s < p < e, in
+// increasing order, where text[s:e] may be cut at its level. Cuts fall at
+// the end of a run of white space, so white space stays with the piece
+// before it and pieces start with a non-space character.
+
+// level finds the cut points of one separator level.
+type level func(text string, s, e int, cuts []int) []int
+
+// isSpaceAt reports whether text[i:] starts with a white space rune
+// (unicode.IsSpace), and its size.
+func isSpaceAt(text string, i int) (bool, int) {
+	c := text[i]
+	if c < utf8.RuneSelf {
+		return asciiSpace[c], 1
+	}
+	r, n := utf8.DecodeRuneInString(text[i:])
+	return unicode.IsSpace(r), n
+}
+
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// spaceRuns calls fn for each maximal run text[a:b] of white space within
+// text[s:e], with the number of '\n' it holds.
+func spaceRuns(text string, s, e int, fn func(a, b, newlines int)) {
+	i := s
+	for i < e {
+		c := text[i]
+		if c < utf8.RuneSelf && !asciiSpace[c] {
+			i++
+			continue
+		}
+		sp, n := isSpaceAt(text, i)
+		if !sp {
+			i += n
+			continue
+		}
+		a, nl := i, 0
+		for i < e {
+			sp, n := isSpaceAt(text, i)
+			if !sp {
+				break
+			}
+			if text[i] == '\n' {
+				nl++
+			}
+			i += n
+		}
+		fn(a, i, nl)
+	}
+}
+
+// paragraphs cuts after blank lines: runs of white space holding two or
+// more line feeds (so "\n\n" and "\r\n\r\n" alike).
+func paragraphs(text string, s, e int, cuts []int) []int {
+	spaceRuns(text, s, e, func(a, b, nl int) {
+		if nl >= 2 && b < e && a > s {
+			cuts = append(cuts, b)
+		}
+	})
+	return cuts
+}
+
+// lines cuts after line breaks.
+func lines(text string, s, e int, cuts []int) []int {
+	spaceRuns(text, s, e, func(a, b, nl int) {
+		if nl >= 1 && b < e && a > s {
+			cuts = append(cuts, b)
+		}
+	})
+	return cuts
+}
+
+// words cuts after every run of white space.
+func words(text string, s, e int, cuts []int) []int {
+	spaceRuns(text, s, e, func(a, b, _ int) {
+		if b < e && a > s {
+			cuts = append(cuts, b)
+		}
+	})
+	return cuts
+}
+
+// isCloser reports whether r may follow a sentence end and still belong to
+// the sentence: closing quotes and brackets.
+func isCloser(r rune) bool {
+	switch r {
+	case '"', '\'', ')', ']', '}', '»', '”', '’', '」', '』', '）', '〕', '】', '》', '〉', '］', '｝':
+		return true
+	}
+	return false
+}
+
+// isFullStop reports whether r ends a sentence without needing a following
+// space: the CJK full-width sentence ends.
+func isFullStop(r rune) bool {
+	switch r {
+	case '。', '！', '？', '｡':
+		return true
+	}
+	return false
+}
+
+// sentenceEnds cuts after sentence ends: '.', '!' or '?' (and '…')
+// followed by white space, or a CJK full stop (。！？) followed by anything;
+// closing quotes and brackets after the mark stay with the sentence, and
+// so does the white space after it. It does not look at abbreviations; the
+// Sentence chunker does.
+func sentenceEnds(text string, s, e int, cuts []int) []int {
+	i := s
+	for i < e {
+		c := text[i]
+		var r rune
+		n := 1
+		if c < utf8.RuneSelf {
+			if c != '.' && c != '!' && c != '?' {
+				i++
+				continue
+			}
+			r = rune(c)
+		} else {
+			r, n = utf8.DecodeRuneInString(text[i:])
+			if !isFullStop(r) && r != '…' {
+				i += n
+				continue
+			}
+		}
+		j := i + n
+		for j < e {
+			r2, n2 := utf8.DecodeRuneInString(text[j:])
+			if !isCloser(r2) {
+				break
+			}
+			j += n2
+		}
+		k := j
+		for k < e {
+			sp, n2 := isSpaceAt(text, k)
+			if !sp {
+				break
+			}
+			k += n2
+		}
+		if (k > j || isFullStop(r)) && k < e && k > s {
+			if len(cuts) == 0 || cuts[len(cuts)-1] < k {
+				cuts = append(cuts, k)
+			}
+		}
+		i = k // k >= j >= i+n: progress
+	}
+	return cuts
+}
+
+// literal returns a level that cuts after each occurrence of sep and the
+// white space that follows it.
+func literal(sep string) level {
+	return func(text string, s, e int, cuts []int) []int {
+		if sep == "" {
+			return cuts
+		}
+		i := s
+		for i < e {
+			j := indexFrom(text[:e], sep, i)
+			if j < 0 {
+				break
+			}
+			k := j + len(sep)
+			for k < e {
+				sp, n := isSpaceAt(text, k)
+				if !sp {
+					break
+				}
+				k += n
+			}
+			if k < e && k > s && (len(cuts) == 0 || cuts[len(cuts)-1] < k) {
+				cuts = append(cuts, k)
+			}
+			if k == j {
+				k++
+			}
+			i = k
+		}
+		return cuts
+	}
+}
+
+func indexFrom(text, sep string, from int) int {
+	if from >= len(text) {
+		return -1
+	}
+	j := strings.Index(text[from:], sep)
+	if j < 0 {
+		return -1
+	}
+	return from + j
+}
+
+// trim returns the bounds of text[s:e] without leading and trailing white
+// space. It returns s == e for a range of only white space.
+func trim(text string, s, e int) (int, int) {
+	for s < e {
+		sp, n := isSpaceAt(text, s)
+		if !sp {
+			break
+		}
+		s += n
+	}
+	for e > s {
+		c := text[e-1]
+		if c < utf8.RuneSelf {
+			if !asciiSpace[c] {
+				break
+			}
+			e--
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(text[s:e])
+		if !unicode.IsSpace(r) {
+			break
+		}
+		e -= n
+	}
+	return s, e
+}
+
+// runeStart moves p back to the start of the rune it is in.
+func runeStart(text string, p int) int {
+	for p > 0 && p < len(text) && !utf8.RuneStart(text[p]) {
+		p--
+	}
+	return p
+}
