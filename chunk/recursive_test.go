@@ -11,16 +11,16 @@ import (
 
 func TestRecursiveProperties(t *testing.T) {
 	cases := map[string]string{
-		"prose":    strings.Repeat("The quick brown fox jumps over the lazy dog. It was not amused! Was it? ", 60),
-		"paras":    strings.Repeat("First paragraph line one.\nLine two of it.\n\nSecond paragraph here, with words.\n\n", 40),
-		"crlf":     strings.Repeat("Windows line one.\r\nWindows line two.\r\n\r\nNext paragraph.\r\n", 50),
-		"cjk":      strings.Repeat("今天天气很好。我们去公园散步吧！你觉得怎么样？", 80),
-		"word":     strings.Repeat("supercalifragilistic", 400),
-		"emoji":    strings.Repeat("👩‍👩‍👧‍👦🏳️‍🌈é", 300),
-		"mixed":    strings.Repeat("naïve café résumé — 東京 x=1.5; ", 100),
-		"spaces":   "  \t hello   world  \n\n  ",
-		"one":      "x",
-		"numbers":  strings.Repeat("3.14159 2.71828 1.41421 ", 200),
+		"prose":   strings.Repeat("The quick brown fox jumps over the lazy dog. It was not amused! Was it? ", 60),
+		"paras":   strings.Repeat("First paragraph line one.\nLine two of it.\n\nSecond paragraph here, with words.\n\n", 40),
+		"crlf":    strings.Repeat("Windows line one.\r\nWindows line two.\r\n\r\nNext paragraph.\r\n", 50),
+		"cjk":     strings.Repeat("今天天气很好。我们去公园散步吧！你觉得怎么样？", 80),
+		"word":    strings.Repeat("supercalifragilistic", 400),
+		"emoji":   strings.Repeat("👩‍👩‍👧‍👦🏳️‍🌈é", 300),
+		"mixed":   strings.Repeat("naïve café résumé — 東京 x=1.5; ", 100),
+		"spaces":  "  \t hello   world  \n\n  ",
+		"one":     "x",
+		"numbers": strings.Repeat("3.14159 2.71828 1.41421 ", 200),
 	}
 	for _, tok := range []struct {
 		name string
