@@ -1,0 +1,56 @@
+package flat_test
+
+import (
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/store/flat"
+	"github.com/ragkit-go/rag/store/storetest"
+)
+
+func newFlat(t *testing.T, opts flat.Options) store.Store {
+	t.Helper()
+	s, err := flat.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return newFlat(t, flat.Options{})
+	}, storetest.Options{})
+}
+
+// The quantized search keeps so many candidates here that it re-scores
+// every record of the suite's small collections, so it must conform
+// exactly; TestQuantizedRecall measures it where it does not.
+func TestConformanceQuantized(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return newFlat(t, flat.Options{Quantize: true, Oversample: 1 << 16})
+	}, storetest.Options{})
+}
+
+func TestConformancePersistent(t *testing.T) {
+	var paths sync.Map // store.Store -> its snapshot path
+	open := func(t *testing.T, path string) store.Store {
+		s := newFlat(t, flat.Options{Path: path})
+		paths.Store(s, path)
+		return s
+	}
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "store.flat"))
+	}, storetest.Options{
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			if err := s.(*flat.Store).Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			path, _ := paths.Load(s)
+			return open(t, path.(string))
+		},
+	})
+}

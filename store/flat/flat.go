@@ -1,0 +1,492 @@
+package flat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ragkit-go/rag/store"
+)
+
+// Sentinel errors of package flat.
+var (
+	// ErrCorrupt: a snapshot is truncated, fails its checksum, or is not a
+	// flat snapshot at all.
+	ErrCorrupt = errors.New("flat: corrupt snapshot")
+	// ErrVersion: a snapshot was written by a newer, incompatible version.
+	ErrVersion = errors.New("flat: unsupported snapshot version")
+)
+
+// DefaultOversample is the number of candidates a quantized search keeps
+// for each result it returns, when Options.Oversample is zero.
+const DefaultOversample = 10
+
+// Options configures a Store. The zero value is a memory-only exact store.
+type Options struct {
+	// Path, when not empty, names the snapshot file of a persistent store:
+	// New loads it if it exists (an error if it is corrupt), and
+	// Checkpoint and Close write it atomically. The directory must exist.
+	Path string
+
+	// Dimension, when positive, fixes the vector dimension from the start.
+	// When zero, the first vector written sets it, and an empty store
+	// forgets it (so a store emptied by Delete accepts a new dimension).
+	Dimension int
+
+	// Quantize keeps an int8 copy of every normalised vector (one byte a
+	// dimension plus a scale a row, a 25% memory overhead) and searches it
+	// first: the codes are scanned to pick TopK×Oversample candidates, which
+	// are then re-scored exactly with the float32 vectors. Scores of the
+	// returned records are exact, but the set is approximate: a true
+	// neighbour may be missed when its quantized score does not place it
+	// among the candidates. Measured on 20,000 random unit vectors (the hard
+	// case: scores crowd together), recall@10 with the default Oversample is
+	// 1.0 at 384 and 1,536 dimensions (TestQuantizedRecall); real embeddings,
+	// whose neighbours stand out more, do at least as well. Quantized
+	// search is faster only where memory bandwidth, not compute, limits the
+	// scan, that is with the AVX2 kernel.
+	Quantize bool
+
+	// Oversample is the number of quantized candidates kept for each result
+	// wanted; zero means DefaultOversample. Ignored without Quantize.
+	Oversample int
+
+	// Workers bounds the goroutines one search uses; zero means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+}
+
+// Store is an exact in-process vector store (see the package doc). Create
+// one with New.
+//
+// Concurrency: all methods may be called concurrently. Searches run in
+// parallel with each other; a write waits for running searches and blocks
+// new ones until it is done, so a search sees each write entirely or not at
+// all.
+type Store struct {
+	opts Options
+
+	mu     sync.RWMutex
+	closed bool
+	dirty  atomic.Bool // written since the last load or save
+	saveMu sync.Mutex  // serialises writing the snapshot file
+	dim    int
+
+	// Row r of the collection: vecs[r*dim:(r+1)*dim] is the vector as
+	// written, inv[r] is 1/|v| (0 for a zero vector), recs[r] is the record
+	// without its vector. With Quantize, codes[r*dim:(r+1)*dim] is the int8
+	// form of v/|v| and scales[r] its scale. Rows are dense: removing a row
+	// moves the last row into its place.
+	vecs   []float32
+	inv    []float32
+	recs   []store.Record
+	codes  []int8
+	scales []float32
+
+	docs map[string]*docEntry
+}
+
+type docEntry struct {
+	hash string
+	rows []int32
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store configured by opts. With opts.Path set and the file
+// present, New loads it; an unreadable or corrupt file is an error (wrapping
+// ErrCorrupt for a damaged snapshot).
+func New(opts Options) (*Store, error) {
+	if opts.Dimension < 0 || opts.Oversample < 0 || opts.Workers < 0 {
+		return nil, fmt.Errorf("flat: negative option in %+v", opts)
+	}
+	s := &Store{opts: opts, dim: opts.Dimension, docs: make(map[string]*docEntry)}
+	if opts.Path != "" {
+		f, err := os.Open(opts.Path)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return nil, fmt.Errorf("flat: %w", err)
+		default:
+			st, err := s.decode(f)
+			f.Close()
+			if err != nil {
+				return nil, fmt.Errorf("flat: loading %s: %w", opts.Path, err)
+			}
+			s.install(st)
+		}
+	}
+	return s, nil
+}
+
+// Len returns the number of records in the store.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.recs)
+}
+
+// Dimension returns the vector dimension the store holds, or 0 if it has
+// none yet.
+func (s *Store) Dimension() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dim
+}
+
+// prepared is a document made ready for writing outside the lock: records
+// copied (without vectors), norms and quantized codes computed.
+type prepared struct {
+	id, hash string
+	recs     []store.Record
+	src      [][]float32 // the caller's vectors, copied under the lock
+	inv      []float32
+	codes    []int8
+	scales   []float32
+}
+
+// Upsert implements store.Store. The whole batch is validated before
+// anything is written and written under one lock, so a failed call writes
+// nothing and concurrent searches see all of the batch or none of it.
+func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	dim, closed := s.dim, s.closed
+	s.mu.RUnlock()
+	if closed {
+		return store.ErrClosed
+	}
+	batchDim, err := store.CheckDocuments(docs, dim)
+	if err != nil {
+		return err
+	}
+	preps := make([]prepared, len(docs))
+	for i := range docs {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		s.prepare(&preps[i], &docs[i], batchDim)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if batchDim > 0 && s.dim > 0 && batchDim != s.dim {
+		// Another write set the dimension since we validated.
+		return &store.DimensionError{Want: s.dim, Got: batchDim}
+	}
+	if batchDim > 0 {
+		s.dim = batchDim
+	}
+	s.reserve(preps)
+	for i := range preps {
+		s.writeDoc(&preps[i])
+	}
+	s.afterWrite()
+	return nil
+}
+
+func (s *Store) prepare(p *prepared, d *store.Document, dim int) {
+	p.id, p.hash = d.ID, d.Hash
+	n := len(d.Records)
+	p.recs = make([]store.Record, n)
+	p.src = make([][]float32, n)
+	p.inv = make([]float32, n)
+	if s.opts.Quantize && n > 0 {
+		p.codes = make([]int8, n*dim)
+		p.scales = make([]float32, n)
+	}
+	for i := range d.Records {
+		r := d.Records[i]
+		p.src[i] = r.Vector
+		r.Vector = nil
+		if r.Tags != nil {
+			r.Tags = slices.Clone(r.Tags)
+		}
+		r.Metadata = store.NormalizeMetadata(r.Metadata)
+		p.recs[i] = r
+		p.inv[i] = invNorm(p.src[i])
+		if p.codes != nil {
+			p.scales[i] = quantize(p.codes[i*dim:(i+1)*dim], p.src[i], p.inv[i])
+		}
+	}
+}
+
+// invNorm returns 1/|v|, or 0 for a zero vector.
+func invNorm(v []float32) float32 {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return 0
+	}
+	return float32(1 / math.Sqrt(ss))
+}
+
+// reserve grows the row arrays once for a batch, so a large batch does not
+// reallocate (and copy) them many times.
+func (s *Store) reserve(preps []prepared) {
+	add := 0
+	for i := range preps {
+		add += len(preps[i].recs)
+		if e := s.docs[preps[i].id]; e != nil {
+			add -= len(e.rows)
+		}
+	}
+	if add > 0 {
+		s.grow(len(s.recs) + add)
+	}
+}
+
+// grow makes room for at least rows rows.
+func (s *Store) grow(rows int) {
+	if rows <= cap(s.recs) {
+		return
+	}
+	c := max(rows, cap(s.recs)+cap(s.recs)/4, 16)
+	s.recs = growTo(s.recs, c)
+	s.inv = growTo(s.inv, c)
+	s.vecs = growTo(s.vecs, c*s.dim)
+	if s.opts.Quantize {
+		s.codes = growTo(s.codes, c*s.dim)
+		s.scales = growTo(s.scales, c)
+	}
+}
+
+// growTo returns a slice with the contents of x and capacity exactly c.
+func growTo[E any](x []E, c int) []E {
+	if cap(x) >= c {
+		return x
+	}
+	y := make([]E, len(x), c)
+	copy(y, x)
+	return y
+}
+
+// writeDoc replaces the rows of one document, reusing its old rows in place
+// and removing or appending the difference.
+func (s *Store) writeDoc(p *prepared) {
+	e := s.docs[p.id]
+	if len(p.recs) == 0 {
+		if e != nil {
+			s.dropRows(e, 0)
+			delete(s.docs, p.id)
+			s.dirty.Store(true)
+		}
+		return
+	}
+	if e == nil {
+		e = &docEntry{}
+		s.docs[p.id] = e
+	}
+	e.hash = p.hash
+	reuse := min(len(e.rows), len(p.recs))
+	for i := 0; i < reuse; i++ {
+		s.setRow(int(e.rows[i]), p, i)
+	}
+	s.dropRows(e, reuse)
+	for i := reuse; i < len(p.recs); i++ {
+		row := s.appendRow()
+		s.setRow(row, p, i)
+		e.rows = append(e.rows, int32(row))
+	}
+	s.dirty.Store(true)
+}
+
+func (s *Store) setRow(row int, p *prepared, i int) {
+	d := s.dim
+	copy(s.vecs[row*d:(row+1)*d], p.src[i])
+	s.inv[row] = p.inv[i]
+	s.recs[row] = p.recs[i]
+	if s.opts.Quantize {
+		copy(s.codes[row*d:(row+1)*d], p.codes[i*d:(i+1)*d])
+		s.scales[row] = p.scales[i]
+	}
+}
+
+// appendRow adds an empty row at the end and returns its index.
+func (s *Store) appendRow() int {
+	row := len(s.recs)
+	s.grow(row + 1)
+	s.recs = s.recs[:row+1]
+	s.inv = s.inv[:row+1]
+	s.vecs = s.vecs[:(row+1)*s.dim]
+	if s.opts.Quantize {
+		s.codes = s.codes[:(row+1)*s.dim]
+		s.scales = s.scales[:row+1]
+	}
+	return row
+}
+
+// dropRows removes e.rows[keep:] from the collection.
+func (s *Store) dropRows(e *docEntry, keep int) {
+	if len(e.rows) <= keep {
+		return
+	}
+	extra := slices.Clone(e.rows[keep:])
+	e.rows = e.rows[:keep]
+	// Remove from the highest row down: the row moved into a hole is then
+	// never one still waiting to be removed.
+	slices.Sort(extra)
+	for i := len(extra) - 1; i >= 0; i-- {
+		s.removeRow(int(extra[i]))
+	}
+}
+
+// removeRow moves the last row into row r and shortens the collection. The
+// row being removed must already be absent from every docEntry.
+func (s *Store) removeRow(r int) {
+	last := len(s.recs) - 1
+	d := s.dim
+	if r != last {
+		copy(s.vecs[r*d:(r+1)*d], s.vecs[last*d:(last+1)*d])
+		s.inv[r] = s.inv[last]
+		s.recs[r] = s.recs[last]
+		if s.opts.Quantize {
+			copy(s.codes[r*d:(r+1)*d], s.codes[last*d:(last+1)*d])
+			s.scales[r] = s.scales[last]
+		}
+		moved := s.docs[s.recs[r].DocID]
+		moved.rows[slices.Index(moved.rows, int32(last))] = int32(r)
+	}
+	s.recs[last] = store.Record{} // let go of its strings and maps
+	s.recs = s.recs[:last]
+	s.inv = s.inv[:last]
+	s.vecs = s.vecs[:last*d]
+	if s.opts.Quantize {
+		s.codes = s.codes[:last*d]
+		s.scales = s.scales[:last]
+	}
+}
+
+// afterWrite forgets the dimension of an empty store (unless fixed by
+// Options) and gives memory back when the collection shrank a lot.
+func (s *Store) afterWrite() {
+	n := len(s.recs)
+	if n == 0 && s.opts.Dimension == 0 {
+		s.dim = 0
+		s.vecs, s.inv, s.recs, s.codes, s.scales = nil, nil, nil, nil, nil
+		return
+	}
+	if c := cap(s.recs); c > 1024 && n < c/4 {
+		nc := n + n/4
+		s.recs = append(make([]store.Record, 0, nc), s.recs...)
+		s.inv = append(make([]float32, 0, nc), s.inv...)
+		s.vecs = append(make([]float32, 0, nc*s.dim), s.vecs...)
+		if s.opts.Quantize {
+			s.codes = append(make([]int8, 0, nc*s.dim), s.codes...)
+			s.scales = append(make([]float32, 0, nc), s.scales...)
+		}
+	}
+}
+
+// Delete implements store.Store.
+func (s *Store) Delete(ctx context.Context, docIDs ...string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, id := range docIDs {
+		if e := s.docs[id]; e != nil {
+			s.dropRows(e, 0)
+			delete(s.docs, id)
+			s.dirty.Store(true)
+		}
+	}
+	s.afterWrite()
+	return nil
+}
+
+// Hashes implements store.Store.
+func (s *Store) Hashes(ctx context.Context, docIDs ...string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, store.ErrClosed
+	}
+	out := make(map[string]string, len(docIDs))
+	for _, id := range docIDs {
+		if e := s.docs[id]; e != nil {
+			out[id] = e.hash
+		}
+	}
+	return out, nil
+}
+
+// Close writes the snapshot to Options.Path if the store changed since it
+// was loaded or last saved, and closes the store: later calls return
+// store.ErrClosed. If writing fails the store stays open, so the caller can
+// retry. Closing a closed store returns nil.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	if s.opts.Path != "" && s.dirty.Load() {
+		if err := s.writeFileLocked(s.opts.Path); err != nil {
+			return err
+		}
+	}
+	s.closed = true
+	s.vecs, s.inv, s.recs, s.codes, s.scales, s.docs = nil, nil, nil, nil, nil, nil
+	return nil
+}
+
+// Checkpoint writes the snapshot to Options.Path now, atomically, if the
+// store changed since it was loaded or last saved. It is a no-op without a
+// Path. Searches may run while it writes; writes wait.
+func (s *Store) Checkpoint() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return store.ErrClosed
+	}
+	if s.opts.Path == "" || !s.dirty.Load() {
+		return nil
+	}
+	if err := s.writeFileLocked(s.opts.Path); err != nil {
+		return err
+	}
+	return nil
+}
+
+// minRowsPerWorker is the fewest rows worth a goroutine of their own: below
+// a few thousand rows a goroutine costs more than it saves. Tests lower it
+// to exercise the parallel scan on small collections.
+var minRowsPerWorker = 4096
+
+// workers returns the number of goroutines to scan n rows with.
+func (s *Store) workers(n int) int {
+	w := s.opts.Workers
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(w, n/minRowsPerWorker))
+}
