@@ -1,0 +1,218 @@
+package pgvector
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	pgv "github.com/pgvector/pgvector-go"
+
+	"github.com/ragkit-go/rag/store"
+)
+
+// selectColumns are the record columns every search returns, from the row
+// alias s, followed by the score.
+const selectColumns = "s.id, s.doc_id, s.chunk, s.chunk_start, s.chunk_end, s.text, s.title, s.source, s.tags, s.metadata::text, s.embedding::text"
+
+// innerColumns are the columns the inner query passes on.
+const innerColumns = "t.id, t.doc_id, t.chunk, t.chunk_start, t.chunk_end, t.text, t.title, t.source, t.tags, t.metadata, t.embedding"
+
+// scoreExpr turns the similarity s.sim (1 - cosine distance, NaN when a
+// vector has no length) into the score: 0 for a zero vector, clamped to
+// [-1, 1], rounded to real so that SQL ties are float32 ties.
+const scoreExpr = "CAST(CASE WHEN s.sim = 'NaN'::float8 THEN 0 ELSE GREATEST(-1, LEAST(1, s.sim)) END AS real)"
+
+// Search returns the q.TopK records most similar to q.Vector among those
+// q.Filter matches. By default the search is exact, as store.Store
+// requires: the filter is applied (with the GIN indexes where they help),
+// every matching row is scored by cosine similarity and the best are kept
+// — ordered by score, ties by record ID in byte order (COLLATE "C"). The
+// ordering is written so that the planner cannot use the approximate HNSW
+// index for it. With Options.Approximate the HNSW index is used instead
+// (see Options.Approximate and Options.EfSearch).
+//
+// Scores are 1 - pgvector's cosine distance, computed by Postgres in float
+// arithmetic; a zero vector scores 0.
+func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	k := q.TopK
+	if k <= 0 {
+		k = store.DefaultTopK
+	}
+	dim := int(s.dim.Load())
+	if err := store.CheckVector(q.Vector, dim); err != nil {
+		return nil, err
+	}
+	sq := &builder{}
+	vec := sq.arg(pgv.NewVector(append([]float32(nil), q.Vector...)))
+	var where builder
+	where.args = sq.args
+	if err := compileFilter(&where, q.Filter); err != nil {
+		return nil, err
+	}
+	sq.args = where.args
+	if dim == 0 {
+		var err error
+		if dim, err = s.currentDim(ctx); err != nil {
+			return nil, err
+		}
+		if dim == 0 {
+			return nil, nil // no table yet: nothing stored
+		}
+		if err := store.CheckVector(q.Vector, dim); err != nil {
+			return nil, err
+		}
+	}
+	if s.opts.Approximate && !isZero(q.Vector) {
+		return s.searchApprox(ctx, sq, vec, where.sb.String(), dim, k)
+	}
+	sq.w("SELECT ", selectColumns, ", ", scoreExpr, " AS score FROM (SELECT ", innerColumns,
+		", 1 - (t.embedding <=> ", vec, "::vector) AS sim FROM ", s.table, " AS t WHERE ", where.sb.String(),
+		" OFFSET 0) AS s ORDER BY score DESC, s.id COLLATE \"C\" LIMIT ", sq.arg(k))
+	rows, err := s.pool.Query(ctx, sq.sb.String(), sq.args...)
+	if err != nil {
+		return nil, s.wrap(ctx, "search", err)
+	}
+	out, err := scanResults(rows, k)
+	if err != nil {
+		return nil, s.wrap(ctx, "search", err)
+	}
+	return out, nil
+}
+
+// searchApprox runs an HNSW index scan in a transaction that sets
+// hnsw.ef_search (and, on pgvector 0.8 and later, an iterative scan, so
+// that filters and large TopK still find enough rows), then orders the
+// candidates as store.CompareResults does.
+func (s *Store) searchApprox(ctx context.Context, sq *builder, vec, where string, dim, k int) ([]store.Result, error) {
+	order := "t.embedding <=> " + vec + "::vector"
+	if dim > 2000 {
+		order = fmt.Sprintf("t.embedding::halfvec(%d) <=> (%s::vector)::halfvec(%d)", dim, vec, dim)
+	}
+	ef := s.opts.EfSearch
+	if !s.iterative {
+		ef = min(1000, max(ef, k))
+	}
+	sq.w("SELECT ", selectColumns, ", ", scoreExpr, " AS score FROM (SELECT ", innerColumns,
+		", 1 - (t.embedding <=> ", vec, "::vector) AS sim FROM ", s.table, " AS t WHERE ", where,
+		" ORDER BY ", order, " LIMIT ", sq.arg(k), ") AS s")
+	var out []store.Result
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT set_config('hnsw.ef_search', $1::text, true)", strconv.Itoa(ef)); err != nil {
+			return err
+		}
+		if s.iterative {
+			if _, err := tx.Exec(ctx, "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)"); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.Query(ctx, sq.sb.String(), sq.args...)
+		if err != nil {
+			return err
+		}
+		out, err = scanResults(rows, k)
+		return err
+	})
+	if err != nil {
+		return nil, s.wrap(ctx, "approximate search", err)
+	}
+	store.SortResults(out)
+	return out, nil
+}
+
+func isZero(v []float32) bool {
+	for _, x := range v {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// scanResults reads rows of selectColumns plus a real score.
+func scanResults(rows pgx.Rows, k int) ([]store.Result, error) {
+	out := make([]store.Result, 0, min(k, 256))
+	var (
+		r            store.Result
+		chunk        int64
+		start, end   int64
+		mdText, vecT string
+		score        float32
+	)
+	_, err := pgx.ForEachRow(rows, []any{&r.ID, &r.DocID, &chunk, &start, &end, &r.Text, &r.Title, &r.Source, &r.Tags, &mdText, &vecT, &score}, func() error {
+		res := store.Result{Record: r.Record, Score: score}
+		res.Chunk, res.Start, res.End = int(chunk), int(start), int(end)
+		if len(res.Tags) == 0 {
+			res.Tags = nil
+		} else {
+			res.Tags = append([]string(nil), res.Tags...)
+		}
+		md, err := decodeMetadata(mdText)
+		if err != nil {
+			return err
+		}
+		res.Metadata = md
+		var v pgv.Vector
+		if err := v.Parse(vecT); err != nil {
+			return fmt.Errorf("pgvector: bad stored vector: %w", err)
+		}
+		res.Vector = v.Slice()
+		out = append(out, res)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SearchText is the store's lexical side: Postgres full-text search over
+// each record's title and text (a generated tsvector column, title
+// weighted above text, with a GIN index). query is parsed by
+// websearch_to_tsquery, so it takes the syntax of web search boxes: words
+// (all must match), "quoted phrases", "or", and -excluded words. Results
+// are ordered by ts_rank_cd, highest first, ties by record ID; Score is
+// that rank (0 or more, not a cosine similarity, and not comparable across
+// queries). k <= 0 means store.DefaultTopK; filter restricts the records
+// as in Search. A query with no searchable words (only stop words, say)
+// matches nothing.
+func (s *Store) SearchText(ctx context.Context, query string, k int, filter *store.Filter) ([]store.Result, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	if k <= 0 {
+		k = store.DefaultTopK
+	}
+	sq := &builder{}
+	cfg := sq.arg(s.opts.TextSearchConfig)
+	qtext := sq.arg(query)
+	var where builder
+	where.args = sq.args
+	if err := compileFilter(&where, filter); err != nil {
+		return nil, err
+	}
+	sq.args = where.args
+	if !storable(query) {
+		return nil, nil // Postgres cannot hold it, so no stored text matches it
+	}
+	dim, err := s.currentDim(ctx)
+	if err != nil || dim == 0 {
+		return nil, err
+	}
+	sq.w("SELECT ", selectColumns, ", s.rank AS score FROM (SELECT ", innerColumns,
+		", ts_rank_cd(t.tsv, tq) AS rank FROM ", s.table, " AS t, websearch_to_tsquery(", cfg, "::regconfig, ", qtext,
+		"::text) AS tq WHERE t.tsv @@ tq AND ", where.sb.String(),
+		" OFFSET 0) AS s ORDER BY score DESC, s.id COLLATE \"C\" LIMIT ", sq.arg(k))
+	rows, err := s.pool.Query(ctx, sq.sb.String(), sq.args...)
+	if err != nil {
+		return nil, s.wrap(ctx, "text search", err)
+	}
+	out, err := scanResults(rows, k)
+	if err != nil {
+		return nil, s.wrap(ctx, "text search", err)
+	}
+	return out, nil
+}
