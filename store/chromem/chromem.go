@@ -1,0 +1,452 @@
+// Package chromem is the default store.Store: an exact, in-process vector
+// store built on github.com/philippgille/chromem-go, in memory or
+// persisted to a directory.
+//
+// chromem-go does the vector work (it keeps the normalised vectors and
+// computes the exhaustive, parallel dot-product top n). This package adds
+// what the store.Store contract asks for and chromem-go does not provide:
+//
+//   - Typed filters. chromem-go's metadata is map[string]string and its
+//     where clause is string equality only. The store keeps each record's
+//     typed fields itself and applies store.Filter exactly: it narrows
+//     natively where it can (equality on _id, _source and _title goes into
+//     chromem-go's where clause), then over-fetches (4k candidates, more
+//     until the k-th match scores strictly above every record not fetched)
+//     so results equal store.BruteForce.
+//   - Deterministic order: ties are broken by record ID.
+//   - Per-document atomic replace: a document's records are replaced under
+//     a write lock, searches hold a read lock, so a search sees a document
+//     as it was before a write or after it, never half of it.
+//   - Dimension checks, NaN/Inf rejection, defensive copies, zero vectors
+//     (score 0, where chromem-go would compute NaN).
+//   - Crash-consistent persistence. chromem-go's own persistence writes one
+//     gob file per record, named by 32 bits of a hash (files of different
+//     records collide at scale) and written in place (a crash leaves a torn
+//     file that makes the whole DB fail to open, or half a document). This
+//     store instead writes one file per document, holding all its records,
+//     to a temporary file that is synced and then renamed over the old one:
+//     a document on disk is always one whole version. See Options.Path.
+package chromem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+
+	cg "github.com/philippgille/chromem-go"
+
+	"github.com/ragkit-go/rag/store"
+)
+
+// Errors of this package. Errors of the store.Store contract are the
+// sentinels of package store (store.ErrDimensionMismatch and the others).
+var (
+	// ErrLocked: another Store (in this process or another) has the
+	// directory open.
+	ErrLocked = errors.New("chromem: store directory is in use by another store")
+	// ErrCorrupt: a file in the store directory cannot be read back.
+	ErrCorrupt = errors.New("chromem: corrupt store file")
+	// ErrInvalidOptions: Options are unusable (say, a collection name that
+	// is not a safe directory name).
+	ErrInvalidOptions = errors.New("chromem: invalid options")
+)
+
+// Options configures New. The zero value is an in-memory store.
+type Options struct {
+	// Path is the directory the store persists to. Empty means an
+	// in-memory store, gone when the process exits. The directory is
+	// created if needed; one Store at a time may have it open (New returns
+	// ErrLocked otherwise, on Unix).
+	//
+	// Every Upsert and Delete is durable when it returns: each document is
+	// written to a temporary file, synced, and renamed over its previous
+	// version, and the directory is synced. A crash (even SIGKILL or power
+	// loss) in the middle of a write leaves every document either at its
+	// old version or at its new one; New removes the leftovers.
+	Path string
+
+	// Collection names the collection, a sub-directory of Path, so several
+	// stores can share one Path. Empty means "rag". It must be a safe
+	// directory name: letters, digits, '_', '-' and '.', not starting with
+	// '.'.
+	Collection string
+
+	// Compress gzips the document files. Files are readable whatever this
+	// setting was when they were written.
+	Compress bool
+
+	// NoSync skips the fsync calls. Writes stay atomic against a crash of
+	// the process but may be lost, or come back torn, after a crash of the
+	// machine. For bulk loads that can be redone.
+	NoSync bool
+}
+
+// Store is a store.Store on chromem-go. See the package documentation.
+//
+// Concurrency: all methods may be called concurrently. Writers (Upsert,
+// Delete) are serialized; searches run in parallel with each other and
+// with the disk work of a writer, and wait only while a writer swaps the
+// records of the documents it has written, under an RWMutex.
+type Store struct {
+	// writeMu serializes writers, including their disk work.
+	writeMu sync.Mutex
+
+	// mu guards everything below and every call into coll: writers hold
+	// it exclusively to swap documents, searches hold it shared.
+	mu      sync.RWMutex
+	coll    *cg.Collection
+	docs    map[string]*docEntry // document ID -> its records
+	recs    map[string]*recEntry // chromem ID -> record
+	zeros   map[string]struct{}  // chromem IDs of zero vectors, kept out of coll
+	dim     int                  // 0 until the first record
+	nrec    int
+	closed  bool
+	persist *disk  // nil in memory
+	path    string // Options.Path
+}
+
+var _ store.Store = (*Store)(nil)
+
+// docEntry is the per-document index.
+type docEntry struct {
+	hash string
+	keys []string // chromem IDs of its records, in order
+}
+
+// recEntry is a record as the store keeps it: every field but the vector
+// (chromem-go holds the unit vector), plus the vector's length so the
+// original can be given back.
+type recEntry struct {
+	rec  store.Record // Vector is nil
+	unit []float32    // the normalised vector, shared with chromem-go; nil for a zero vector
+	norm float64
+}
+
+// key is the chromem-go ID of the i-th record of a document. Namespacing by
+// document keeps two documents from ever overwriting each other's records.
+func key(docID string, i int) string { return docID + "\x00" + strconv.Itoa(i) }
+
+var collectionName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]*$`)
+
+// New opens a store: in memory when opts.Path is empty, else persisted in
+// opts.Path, loading what is already there.
+func New(opts Options) (*Store, error) {
+	if opts.Collection == "" {
+		opts.Collection = "rag"
+	}
+	s := &Store{
+		docs:  make(map[string]*docEntry),
+		recs:  make(map[string]*recEntry),
+		zeros: make(map[string]struct{}),
+	}
+	db := cg.NewDB()
+	noEmbed := func(context.Context, string) ([]float32, error) {
+		return nil, errors.New("chromem: the store never asks chromem-go to embed text")
+	}
+	coll, err := db.CreateCollection(opts.Collection, nil, noEmbed)
+	if err != nil {
+		return nil, fmt.Errorf("chromem: %w", err)
+	}
+	s.coll = coll
+	s.path = opts.Path
+	if opts.Path == "" {
+		return s, nil
+	}
+	if !collectionName.MatchString(opts.Collection) {
+		return nil, fmt.Errorf("%w: collection name %q is not a safe directory name", ErrInvalidOptions, opts.Collection)
+	}
+	d, err := openDisk(filepath.Join(opts.Path, opts.Collection), opts.Compress, !opts.NoSync)
+	if err != nil {
+		return nil, err
+	}
+	s.persist = d
+	if err := s.load(); err != nil {
+		d.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the store. A persistent store has nothing unsaved: Close
+// only releases the directory lock. Methods called after Close return an
+// error matching store.ErrClosed. Close is idempotent.
+func (s *Store) Close() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.coll, s.docs, s.recs, s.zeros = nil, nil, nil, nil
+	if s.persist != nil {
+		return s.persist.close()
+	}
+	return nil
+}
+
+// Len returns the number of records in the store.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nrec
+}
+
+// Path returns Options.Path, empty for an in-memory store.
+func (s *Store) Path() string { return s.path }
+
+// Dimensions returns the dimension of the vectors in the store, 0 while
+// no vector was ever written.
+func (s *Store) Dimensions() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dim
+}
+
+// prepared is a validated document ready to be applied: its records
+// copied, normalised and split into what chromem-go keeps and what the
+// store keeps.
+type prepared struct {
+	id   string
+	hash string
+	recs []*recEntry
+	// vecs are the vectors as written, kept only until the document is
+	// saved (the file holds the exact vectors).
+	vecs [][]float32
+}
+
+// prepare takes ownership of d's records, which must not alias the caller's.
+func prepare(d store.Document) prepared {
+	p := prepared{id: d.ID, hash: d.Hash}
+	for _, c := range d.Records {
+		unit, norm := normalize(c.Vector)
+		p.vecs = append(p.vecs, c.Vector)
+		c.Vector = nil
+		p.recs = append(p.recs, &recEntry{rec: c, unit: unit, norm: norm})
+	}
+	return p
+}
+
+// normalize returns v scaled to length 1, computed in float64 (so tiny and
+// huge vectors neither underflow nor overflow), and v's length; nil and 0
+// for a zero vector.
+func normalize(v []float32) ([]float32, float64) {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return nil, 0
+	}
+	n := math.Sqrt(ss)
+	u := make([]float32, len(v))
+	for i, x := range v {
+		u[i] = float32(float64(x) / n)
+	}
+	return u, n
+}
+
+func (s *Store) checkOpen() error {
+	if s.closed {
+		return store.ErrClosed
+	}
+	return nil
+}
+
+// Upsert writes documents, each replacing every record previously stored
+// under its ID (see store.Store). The batch is validated before anything
+// is written. A persistent store writes each document durably before it
+// becomes visible to searches; if writing one fails, the documents before
+// it are written and the error names the one that failed.
+func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	batch := make([]store.Document, len(docs))
+	for i, d := range docs {
+		// Copy and normalise first: CheckDocuments then sees the metadata
+		// as it will be stored (integers as float64).
+		c := store.Document{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
+		for j, r := range d.Records {
+			c.Records[j] = store.CloneRecord(r)
+		}
+		batch[i] = c
+	}
+
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	dim, closed := s.dim, s.closed
+	s.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("chromem: upsert: %w", store.ErrClosed)
+	}
+	newDim, err := store.CheckDocuments(batch, dim)
+	if err != nil {
+		return fmt.Errorf("chromem: upsert: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ps := make([]prepared, len(batch))
+	for i, d := range batch {
+		ps[i] = prepare(d)
+	}
+
+	written := ps
+	if s.persist != nil {
+		if dim == 0 && newDim > 0 {
+			if err = s.persist.saveDimensions(newDim); err != nil {
+				return err
+			}
+		}
+		var n int
+		n, err = s.persist.writeDocs(ctx, ps, newDim)
+		written = ps[:n]
+	}
+	s.mu.Lock()
+	if s.dim == 0 {
+		s.dim = newDim
+	}
+	for i := range written {
+		s.apply(&written[i])
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// apply swaps a document's records. The caller holds s.mu exclusively.
+func (s *Store) apply(p *prepared) {
+	ctx := context.Background()
+	if old, ok := s.docs[p.id]; ok {
+		var inColl []string
+		for _, k := range old.keys {
+			if s.recs[k].unit != nil {
+				inColl = append(inColl, k)
+			}
+			delete(s.recs, k)
+			delete(s.zeros, k)
+		}
+		if len(inColl) > 0 {
+			// Cannot fail: ids are given and whereDocument is empty.
+			_ = s.coll.Delete(ctx, nil, nil, inColl...)
+		}
+		s.nrec -= len(old.keys)
+		delete(s.docs, p.id)
+	}
+	if len(p.recs) == 0 {
+		return
+	}
+	e := &docEntry{hash: p.hash, keys: make([]string, len(p.recs))}
+	for i, r := range p.recs {
+		k := key(p.id, i)
+		e.keys[i] = k
+		s.recs[k] = r
+		if r.unit == nil {
+			s.zeros[k] = struct{}{} // scored 0 by the store, not by chromem-go
+			continue
+		}
+		// Cannot fail: the ID and the embedding are set, and the unit
+		// vector is normalised, so chromem-go keeps it as it is.
+		_ = s.coll.AddDocument(ctx, cg.Document{
+			ID: k,
+			Metadata: map[string]string{
+				store.FieldDocID:  r.rec.DocID,
+				store.FieldSource: r.rec.Source,
+				store.FieldTitle:  r.rec.Title,
+			},
+			Embedding: r.unit,
+		})
+	}
+	s.docs[p.id] = e
+	s.nrec += len(p.recs)
+}
+
+// Delete removes every record of the named documents (see store.Store).
+func (s *Store) Delete(ctx context.Context, docIDs ...string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	closed := s.closed
+	var present []string
+	if !closed {
+		for _, id := range docIDs {
+			if _, ok := s.docs[id]; ok {
+				present = append(present, id)
+			}
+		}
+	}
+	s.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("chromem: delete: %w", store.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	ps := make([]prepared, len(present))
+	for i, id := range present {
+		ps[i] = prepared{id: id}
+	}
+	written := ps
+	var err error
+	if s.persist != nil {
+		var n int
+		n, err = s.persist.writeDocs(ctx, ps, 0)
+		written = ps[:n]
+	}
+	s.mu.Lock()
+	for i := range written {
+		s.apply(&written[i])
+	}
+	s.mu.Unlock()
+	return err
+}
+
+// Hashes reports the hash stored with each named document that exists
+// (see store.Store).
+func (s *Store) Hashes(ctx context.Context, docIDs ...string) (map[string]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.checkOpen(); err != nil {
+		return nil, fmt.Errorf("chromem: hashes: %w", err)
+	}
+	out := make(map[string]string, len(docIDs))
+	for _, id := range docIDs {
+		if d, ok := s.docs[id]; ok {
+			out[id] = d.hash
+		}
+	}
+	return out, nil
+}
+
+// load reads the store directory. Called by New before the store is shared.
+func (s *Store) load() error {
+	dim, err := s.persist.loadDimensions()
+	if err != nil {
+		return err
+	}
+	s.dim = dim
+	return s.persist.readDocs(func(p prepared, d int) error {
+		if d > 0 {
+			if s.dim == 0 {
+				s.dim = d
+			} else if d != s.dim {
+				return fmt.Errorf("%w: document %q has %d dimensions, the store %d", ErrCorrupt, p.id, d, s.dim)
+			}
+		}
+		s.apply(&p)
+		return nil
+	})
+}
