@@ -51,13 +51,14 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 			qn[i] = x * inv
 		}
 	}
+	match := compileFilter(q.Filter)
 	var hits []hit
 	var err error
 	if s.opts.Quantize {
-		hits, err = s.searchQuantized(ctx, qn, k, q.Filter)
+		hits, err = s.searchQuantized(ctx, qn, k, match)
 	} else {
 		hits, err = s.scan(ctx, k, func(t *topK, lo, hi int) bool {
-			return s.scanExact(ctx, t, qn, lo, hi, q.Filter)
+			return s.scanExact(ctx, t, qn, lo, hi, match)
 		})
 	}
 	if err != nil {
@@ -187,7 +188,7 @@ func (s *Store) scan(ctx context.Context, k int, fn func(t *topK, lo, hi int) bo
 
 // scanExact scores rows [lo, hi) against the unit query qn with the float32
 // kernel and keeps the matching rows that rank in the top k.
-func (s *Store) scanExact(ctx context.Context, t *topK, qn []float32, lo, hi int, f *store.Filter) bool {
+func (s *Store) scanExact(ctx context.Context, t *topK, qn []float32, lo, hi int, f matcher) bool {
 	var scores [blockRows]float32
 	d := s.dim
 	for b, nb := lo, 0; b < hi; b, nb = b+blockRows, nb+1 {
@@ -204,7 +205,7 @@ func (s *Store) scanExact(ctx context.Context, t *topK, qn []float32, lo, hi int
 				continue
 			}
 			h := hit{sc, int32(b + j)}
-			if !t.admits(h) || (f != nil && !f.Match(&s.recs[b+j])) {
+			if !t.admits(h) || (f != nil && !f(&s.recs[b+j])) {
 				continue
 			}
 			t.push(h)
@@ -226,7 +227,7 @@ func clampScore(x float32) float32 {
 
 // searchQuantized scans the int8 codes for k×Oversample candidates and
 // re-scores them exactly.
-func (s *Store) searchQuantized(ctx context.Context, qn []float32, k int, f *store.Filter) ([]hit, error) {
+func (s *Store) searchQuantized(ctx context.Context, qn []float32, k int, f matcher) ([]hit, error) {
 	over := s.opts.Oversample
 	if over == 0 {
 		over = DefaultOversample
@@ -253,7 +254,7 @@ func (s *Store) searchQuantized(ctx context.Context, qn []float32, k int, f *sto
 }
 
 // scanCodes is scanExact over the int8 codes, with approximate scores.
-func (s *Store) scanCodes(ctx context.Context, t *topK, q16 []int16, qscale float32, lo, hi int, f *store.Filter) bool {
+func (s *Store) scanCodes(ctx context.Context, t *topK, q16 []int16, qscale float32, lo, hi int, f matcher) bool {
 	var dots [blockRows]int32
 	d := s.dim
 	for b, nb := lo, 0; b < hi; b, nb = b+blockRows, nb+1 {
@@ -270,7 +271,7 @@ func (s *Store) scanCodes(ctx context.Context, t *topK, q16 []int16, qscale floa
 				continue
 			}
 			h := hit{sc, int32(b + j)}
-			if !t.admits(h) || (f != nil && !f.Match(&s.recs[b+j])) {
+			if !t.admits(h) || (f != nil && !f(&s.recs[b+j])) {
 				continue
 			}
 			t.push(h)

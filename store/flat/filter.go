@@ -1,0 +1,160 @@
+package flat
+
+import (
+	"time"
+
+	"github.com/ragkit-go/rag/store"
+)
+
+// matcher reports whether a record matches a filter; nil matches all.
+type matcher func(*store.Record) bool
+
+// compileFilter returns a matcher equivalent to f.Match for a valid f.
+// Filter.Match re-reads the value list of an In or NotIn filter on every
+// call (allocating a copy), which makes a filter on a long list of IDs cost
+// more than the scan; compiled, those lists become sets built once per
+// search. Every other operator is delegated to Filter.Match itself.
+func compileFilter(f *store.Filter) matcher {
+	if f == nil {
+		return nil
+	}
+	switch f.Op {
+	case store.OpAnd, store.OpOr:
+		subs := make([]matcher, len(f.Filters))
+		for i, s := range f.Filters {
+			subs[i] = compileFilter(s)
+		}
+		if f.Op == store.OpAnd {
+			return func(r *store.Record) bool {
+				for _, m := range subs {
+					if !m(r) {
+						return false
+					}
+				}
+				return true
+			}
+		}
+		return func(r *store.Record) bool {
+			for _, m := range subs {
+				if m(r) {
+					return true
+				}
+			}
+			return false
+		}
+	case store.OpNot:
+		if len(f.Filters) == 1 && f.Filters[0] != nil {
+			m := compileFilter(f.Filters[0])
+			return func(r *store.Record) bool { return !m(r) }
+		}
+	case store.OpIn, store.OpNotIn:
+		if set, ok := newValueSet(f.Value); ok {
+			field, want := f.Field, f.Op == store.OpIn
+			return func(r *store.Record) bool {
+				fv, ok := store.FieldValue(r, field)
+				return (ok && set.contains(fv)) == want
+			}
+		}
+	}
+	return f.Match
+}
+
+// valueSet holds the values of an In list by type.
+type valueSet struct {
+	strs          map[string]struct{}
+	nums          map[float64]struct{}
+	isTrue, isFal bool
+	times         []time.Time
+}
+
+// newValueSet builds the set of a list value, normalised the way Filter
+// normalises it. It returns false for a list type it does not know, so the
+// caller falls back to Filter.Match.
+func newValueSet(v any) (*valueSet, bool) {
+	var list []any
+	switch x := v.(type) {
+	case []any:
+		list = x
+	case []string:
+		list = anys(x)
+	case []float64:
+		list = anys(x)
+	case []int:
+		list = anys(x)
+	case []bool:
+		list = anys(x)
+	case []time.Time:
+		list = anys(x)
+	default:
+		return nil, false
+	}
+	s := &valueSet{strs: map[string]struct{}{}, nums: map[float64]struct{}{}}
+	for _, e := range list {
+		switch e := normalize(e).(type) {
+		case string:
+			s.strs[e] = struct{}{}
+		case float64:
+			if e != e { // NaN equals nothing
+				continue
+			}
+			s.nums[e] = struct{}{}
+		case bool:
+			if e {
+				s.isTrue = true
+			} else {
+				s.isFal = true
+			}
+		case time.Time:
+			s.times = append(s.times, e)
+		default:
+			return nil, false
+		}
+	}
+	return s, true
+}
+
+func anys[T any](xs []T) []any {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		out[i] = x
+	}
+	return out
+}
+
+// normalize converts a filter value the way package store does (numbers to
+// float64, times to UTC), by way of store.NormalizeMetadata.
+func normalize(v any) any {
+	switch v.(type) {
+	case string, float64, bool:
+		return v
+	}
+	return store.NormalizeMetadata(map[string]any{"v": v})["v"]
+}
+
+// contains reports whether field value fv equals a value of the set or,
+// for a list field, shares one with it.
+func (s *valueSet) contains(fv any) bool {
+	switch x := fv.(type) {
+	case []string:
+		for _, e := range x {
+			if _, ok := s.strs[e]; ok {
+				return true
+			}
+		}
+	case string:
+		_, ok := s.strs[x]
+		return ok
+	case float64:
+		_, ok := s.nums[x]
+		return ok
+	case bool:
+		return (x && s.isTrue) || (!x && s.isFal)
+	case time.Time:
+		for _, t := range s.times {
+			if x.Equal(t) {
+				return true
+			}
+		}
+	}
+	return false
+}
