@@ -50,6 +50,23 @@ func compileFilter(f *store.Filter) matcher {
 	case store.OpIn, store.OpNotIn:
 		if set, ok := newValueSet(f.Value); ok {
 			field, want := f.Field, f.Op == store.OpIn
+			var str func(*store.Record) string // a built-in string field
+			switch field {
+			case store.FieldDocID:
+				str = func(r *store.Record) string { return r.DocID }
+			case store.FieldSource:
+				str = func(r *store.Record) string { return r.Source }
+			case store.FieldTitle:
+				str = func(r *store.Record) string { return r.Title }
+			}
+			if str != nil {
+				// Read without boxing the string into an interface.
+				return func(r *store.Record) bool {
+					v := str(r)
+					_, in := set.strs[v]
+					return (v != "" && in) == want
+				}
+			}
 			return func(r *store.Record) bool {
 				fv, ok := store.FieldValue(r, field)
 				return (ok && set.contains(fv)) == want
