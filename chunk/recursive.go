@@ -104,8 +104,8 @@ func (r *Recursive) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !utf8.ValidString(text) {
-		return nil, ErrInvalidUTF8
+	if err := check(text); err != nil {
+		return nil, err
 	}
 	s, e := trim(text, 0, len(text))
 	if s == e {
@@ -167,12 +167,12 @@ func (p *packer) tokenPieces(s, e int, out []span) []span {
 	t := m.tokenIndex(s)
 	prev := s
 	n := 0
-	for ; t < len(m.ends) && m.ends[t] < e; t++ {
+	for ; t < len(m.ends) && int(m.ends[t]) < e; t++ {
 		n++
 		if n < g {
 			continue
 		}
-		c := runeStart(m.text, m.ends[t])
+		c := runeStart(m.text, int(m.ends[t]))
 		if c > prev {
 			out = append(out, span{prev, c})
 			prev = c
@@ -280,7 +280,7 @@ func (p *packer) middleCut(s, e int) int {
 	t := m.tokenIndex(mid)
 	for _, d := range []int{0, -1, 1, -2, 2} {
 		if k := t + d; k >= 0 && k < len(m.ends) {
-			if c := runeStart(m.text, m.ends[k]); c > s && c < e {
+			if c := runeStart(m.text, int(m.ends[k])); c > s && c < e {
 				return c
 			}
 		}
@@ -305,8 +305,8 @@ func (p *packer) overlapStart(last span, floor, next int) int {
 		t = 0
 	}
 	lb := last.s + 1
-	if t < len(m.ends) && m.ends[t] > lb {
-		lb = m.ends[t]
+	if t < len(m.ends) && int(m.ends[t]) > lb {
+		lb = int(m.ends[t])
 	}
 	if floor > lb {
 		lb = floor

@@ -1,9 +1,8 @@
 package chunk
 
 import (
-	"sort"
+	"math"
 	"strings"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -36,113 +35,97 @@ func (runeTokenizer) Decode(tokens []int) string {
 
 func (runeTokenizer) Count(text string) int { return utf8.RuneCountInString(text) }
 
-// tokenEnds appends to dst the byte offset in text where each token ends.
-func (runeTokenizer) tokenEnds(text string, dst []int) []int {
+// index builds the token offsets of text, one entry per rune.
+func (runeTokenizer) index(text string) (ends []int32, count func(s, e int) int) {
+	ends = make([]int32, 0, len(text))
 	for i := range text {
 		if i > 0 {
-			dst = append(dst, i)
+			ends = append(ends, int32(i))
 		}
 	}
 	if len(text) > 0 {
-		dst = append(dst, len(text))
+		ends = append(ends, int32(len(text)))
 	}
-	return dst
+	return ends, func(s, e int) int { return utf8.RuneCountInString(text[s:e]) }
 }
 
-// exactCount counts the tokens of text[s:e] (runes are context free).
-func (runeTokenizer) countRange(text string, ends []int, s, e int) int {
-	return utf8.RuneCountInString(text[s:e])
+// indexer is implemented by tokenizers that can tokenize a text once and
+// then count the tokens of any range of it cheaply.
+type indexer interface {
+	// index returns the end offset of each token of text, in order (the
+	// last is len(text)), and a function giving the exact number of tokens
+	// of text[s:e] encoded on its own (what Count(text[s:e]) returns).
+	index(text string) (ends []int32, count func(s, e int) int)
 }
 
-// spanner is implemented by tokenizers that can tell where their tokens end
-// in the text more cheaply than Encode followed by decoding each token.
-type spanner interface {
-	// tokenEnds appends to dst the end offset of each token of text, in
-	// order; the last one is len(text).
-	tokenEnds(text string, dst []int) []int
-}
-
-// rangeCounter is implemented by tokenizers that can count the tokens of
-// text[s:e] exactly, given ends = tokenEnds(text), faster than Count.
-type rangeCounter interface {
-	countRange(text string, ends []int, s, e int) int
-}
-
-// tokenLens caches, per Tokenizer, the byte length of each token id.
-var tokenLens sync.Map // Tokenizer -> *lenCache
-
-type lenCache struct {
-	mu sync.RWMutex
-	m  map[int]int
-}
-
-func (c *lenCache) get(tok Tokenizer, id int) int {
-	c.mu.RLock()
-	n, ok := c.m[id]
-	c.mu.RUnlock()
-	if ok {
-		return n
-	}
-	n = len(tok.Decode([]int{id}))
-	c.mu.Lock()
-	c.m[id] = n
-	c.mu.Unlock()
-	return n
-}
-
-// tokenEnds returns the end offset of each token of text under tok.
-//
-// For a tokenizer whose tokens decode one by one into the bytes they came
-// from (byte-level BPE such as cl100k, and Runes) the offsets are exact. For
-// any other tokenizer they are spread evenly over the text: chunkers use them
-// only to choose where to cut, and check every chunk with Count.
-func tokenEnds(tok Tokenizer, text string) []int {
+// genericIndex is index for any Tokenizer. For a tokenizer whose tokens
+// decode one by one into the bytes they came from (byte-level BPE) the
+// offsets are exact; for any other they are spread evenly over the text:
+// chunkers use them only to choose where to cut, and check every chunk
+// with Count.
+func genericIndex(tok Tokenizer, text string) ([]int32, func(s, e int) int) {
+	count := func(s, e int) int { return tok.Count(text[s:e]) }
 	if len(text) == 0 {
-		return nil
-	}
-	if s, ok := tok.(spanner); ok {
-		return s.tokenEnds(text, make([]int, 0, len(text)/3+1))
+		return nil, count
 	}
 	ids := tok.Encode(text)
 	if len(ids) == 0 {
-		return []int{len(text)}
+		return []int32{int32(len(text))}, count
 	}
-	var c *lenCache
-	if v, ok := tokenLens.Load(tok); ok {
-		c = v.(*lenCache)
-	} else {
-		v, _ := tokenLens.LoadOrStore(tok, &lenCache{m: make(map[int]int)})
-		c = v.(*lenCache)
-	}
-	ends := make([]int, len(ids))
+	lens := make(map[int]int)
+	ends := make([]int32, len(ids))
 	off := 0
 	for i, id := range ids {
-		off += c.get(tok, id)
-		ends[i] = off
+		n, ok := lens[id]
+		if !ok {
+			n = len(tok.Decode([]int{id}))
+			lens[id] = n
+		}
+		off += n
+		ends[i] = int32(min(off, len(text)))
 	}
-	if off == len(text) {
-		return ends
+	if off != len(text) {
+		for i := range ends {
+			ends[i] = int32(int64(len(text)) * int64(i+1) / int64(len(ids)))
+		}
 	}
-	// Not byte-aligned: spread evenly.
-	for i := range ends {
-		ends[i] = int(int64(len(text)) * int64(i+1) / int64(len(ids)))
-	}
-	ends[len(ends)-1] = len(text)
-	return ends
+	ends[len(ends)-1] = int32(len(text))
+	return ends, count
 }
+
+// maxText is the longest text chunkers accept: offsets are kept as int32.
+const maxText = math.MaxInt32
 
 // measure counts tokens of ranges of one text.
 type measure struct {
-	tok  Tokenizer
-	text string
-	ends []int // token end offsets, ascending, last == len(text)
-	rc   rangeCounter
+	text  string
+	ends  []int32 // token end offsets, ascending, last == len(text)
+	count func(s, e int) int
 }
 
 func newMeasure(tok Tokenizer, text string) *measure {
-	m := &measure{tok: tok, text: text, ends: tokenEnds(tok, text)}
-	m.rc, _ = tok.(rangeCounter)
+	m := &measure{text: text}
+	if ix, ok := tok.(indexer); ok {
+		m.ends, m.count = ix.index(text)
+	} else {
+		m.ends, m.count = genericIndex(tok, text)
+	}
 	return m
+}
+
+// search returns the index of the first token ending at or after off.
+func (m *measure) search(off int) int {
+	o := int32(off)
+	lo, hi := 0, len(m.ends)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if m.ends[h] < o {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
 }
 
 // approx is the number of tokens of the whole text's encoding that overlap
@@ -151,8 +134,8 @@ func (m *measure) approx(s, e int) int {
 	if s >= e {
 		return 0
 	}
-	lo := sort.SearchInts(m.ends, s+1) // first token ending after s
-	hi := sort.SearchInts(m.ends, e)   // first token ending at or after e
+	lo := m.search(s + 1) // first token ending after s
+	hi := m.search(e)     // first token ending at or after e
 	if hi >= len(m.ends) {
 		hi = len(m.ends) - 1
 	}
@@ -164,11 +147,8 @@ func (m *measure) exact(s, e int) int {
 	if s >= e {
 		return 0
 	}
-	if m.rc != nil {
-		return m.rc.countRange(m.text, m.ends, s, e)
-	}
-	return m.tok.Count(m.text[s:e])
+	return m.count(s, e)
 }
 
 // tokenIndex returns the number of tokens that end at or before off.
-func (m *measure) tokenIndex(off int) int { return sort.SearchInts(m.ends, off+1) }
+func (m *measure) tokenIndex(off int) int { return m.search(off + 1) }

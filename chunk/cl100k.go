@@ -1,0 +1,538 @@
+package chunk
+
+import (
+	"container/heap"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pkoukk/tiktoken-go-loader/assets"
+)
+
+// bpeTokenizer is a byte-level BPE tokenizer with cl100k_base's
+// pre-tokenization, written as a hand-made scanner instead of a regular
+// expression. It gives exactly the tokens of tiktoken's cl100k_base
+// EncodeOrdinary (the package tests compare it with tiktoken-go, including
+// a fuzz target) several times faster, and can report where each token
+// ends, which lets chunkers tokenize a text once.
+type bpeTokenizer struct {
+	ranks   map[string]int // token bytes -> id (= merge rank)
+	decoder []string       // id -> token bytes ("" for unused ids)
+}
+
+var _ Tokenizer = (*bpeTokenizer)(nil)
+
+// cl100kSpecial are the special tokens of cl100k_base, which Decode knows
+// and Encode never produces (their text is encoded as ordinary text).
+var cl100kSpecial = map[int]string{
+	100257: "<|endoftext|>",
+	100258: "<|fim_prefix|>",
+	100259: "<|fim_middle|>",
+	100260: "<|fim_suffix|>",
+	100276: "<|endofprompt|>",
+}
+
+func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
+	data, err := assets.Assets.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	t := &bpeTokenizer{ranks: make(map[string]int, 100_300)}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if line == "" {
+			continue
+		}
+		b64, num, ok := strings.Cut(line, " ")
+		if !ok {
+			return nil, errBadRanks(line)
+		}
+		tok, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, err
+		}
+		id, err := strconv.Atoi(num)
+		if err != nil || id < 0 {
+			return nil, errBadRanks(line)
+		}
+		t.ranks[string(tok)] = id
+		for len(t.decoder) <= id {
+			t.decoder = append(t.decoder, "")
+		}
+		t.decoder[id] = string(tok)
+	}
+	for id, s := range special {
+		for len(t.decoder) <= id {
+			t.decoder = append(t.decoder, "")
+		}
+		t.decoder[id] = s
+	}
+	return t, nil
+}
+
+type errBadRanks string
+
+func (e errBadRanks) Error() string { return "chunk: bad BPE ranks line " + strconv.Quote(string(e)) }
+
+// Encode returns the token ids of text. Text that is not valid UTF-8 is
+// encoded as if each invalid byte were U+FFFD, like tiktoken.
+func (t *bpeTokenizer) Encode(text string) []int {
+	text = validText(text)
+	out := make([]int, 0, len(text)/4+1)
+	for i := 0; i < len(text); {
+		j := cl100kNext(text, i)
+		out = t.encodePiece(text[i:j], out)
+		i = j
+	}
+	return out
+}
+
+// Decode returns the text of tokens; unknown ids decode to nothing.
+func (t *bpeTokenizer) Decode(tokens []int) string {
+	var b strings.Builder
+	for _, id := range tokens {
+		if id >= 0 && id < len(t.decoder) {
+			b.WriteString(t.decoder[id])
+		}
+	}
+	return b.String()
+}
+
+// Count returns len(Encode(text)) without building the slice.
+func (t *bpeTokenizer) Count(text string) int {
+	text = validText(text)
+	n := 0
+	for i := 0; i < len(text); {
+		j := cl100kNext(text, i)
+		n += t.countPiece(text[i:j])
+		i = j
+	}
+	return n
+}
+
+// validText replaces each invalid byte of s by U+FFFD, as converting to
+// []rune does (and so tiktoken-go).
+func validText(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// encodePiece appends the ids of one pre-token.
+func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
+	if id, ok := t.ranks[p]; ok {
+		return append(out, id)
+	}
+	var buf [64]int
+	starts := t.merge(p, buf[:0])
+	for k, s := range starts {
+		e := len(p)
+		if k+1 < len(starts) {
+			e = starts[k+1]
+		}
+		out = append(out, t.ranks[p[s:e]])
+	}
+	return out
+}
+
+// countPiece returns the number of tokens of one pre-token.
+func (t *bpeTokenizer) countPiece(p string) int {
+	if _, ok := t.ranks[p]; ok {
+		return 1
+	}
+	var buf [64]int
+	return len(t.merge(p, buf[:0]))
+}
+
+// pieceEnds appends the end offset (plus off) of each token of a pre-token.
+func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
+	if _, ok := t.ranks[p]; ok {
+		return append(out, int32(off+len(p)))
+	}
+	var buf [64]int
+	starts := t.merge(p, buf[:0])
+	for _, s := range starts[1:] {
+		out = append(out, int32(off+s))
+	}
+	return append(out, int32(off+len(p)))
+}
+
+const noRank = int(^uint(0) >> 1)
+
+// merge runs byte pair merging on p (len(p) >= 2, not itself a token) and
+// returns the start offset of each resulting token. It merges, at each
+// step, the adjacent pair of lowest rank, the leftmost on ties: tiktoken's
+// algorithm. Short pieces use its quadratic form, long ones a heap.
+func (t *bpeTokenizer) merge(p string, starts []int) []int {
+	if len(p) > 128 {
+		return t.mergeHeap(p, starts)
+	}
+	// parts[i] = start of part i; ranks[i] = rank of merging parts i, i+1.
+	var pbuf, rbuf [130]int
+	parts := pbuf[:len(p)+1]
+	ranks := rbuf[:len(p)+1]
+	for i := range parts {
+		parts[i] = i
+		ranks[i] = noRank
+	}
+	rank := func(i int) int { // rank of parts[i]..parts[i+2]
+		if i+2 < len(parts) {
+			if r, ok := t.ranks[p[parts[i]:parts[i+2]]]; ok {
+				return r
+			}
+		}
+		return noRank
+	}
+	for i := 0; i+2 < len(parts); i++ {
+		ranks[i] = rank(i)
+	}
+	for len(parts) > 1 {
+		best, at := noRank, -1
+		for i := 0; i+1 < len(parts); i++ {
+			if ranks[i] < best {
+				best, at = ranks[i], i
+			}
+		}
+		if at < 0 {
+			break
+		}
+		parts = append(parts[:at+1], parts[at+2:]...)
+		ranks = append(ranks[:at+1], ranks[at+2:]...)
+		ranks[at] = rank(at)
+		if at > 0 {
+			ranks[at-1] = rank(at - 1)
+		}
+	}
+	return append(starts, parts[:len(parts)-1]...)
+}
+
+// mergeHeap is merge for long pieces, in O(n log n).
+func (t *bpeTokenizer) mergeHeap(p string, starts []int) []int {
+	n := len(p)
+	next := make([]int, n) // next[i] = start of the part after the part starting at i, or n
+	prev := make([]int, n)
+	rank := make([]int, n) // rank of the pair starting at i (valid for live parts)
+	alive := make([]bool, n)
+	h := make(pairHeap, 0, n)
+	for i := 0; i < n; i++ {
+		next[i], prev[i], alive[i] = i+1, i-1, true
+	}
+	// pairRank is the rank of merging the part at i with the next one.
+	pairRank := func(i int) int {
+		j := next[i]
+		if j >= n {
+			return noRank
+		}
+		if r, ok := t.ranks[p[i:next[j]]]; ok {
+			return r
+		}
+		return noRank
+	}
+	for i := 0; i < n; i++ {
+		rank[i] = pairRank(i)
+		if rank[i] != noRank {
+			h = append(h, pair{rank[i], i})
+		}
+	}
+	heap.Init(&h)
+	for h.Len() > 0 {
+		top := heap.Pop(&h).(pair)
+		i := top.start
+		if !alive[i] || rank[i] != top.rank {
+			continue // stale
+		}
+		// Merge part i with the part after it.
+		j := next[i]
+		alive[j] = false
+		next[i] = next[j]
+		if next[j] < n {
+			prev[next[j]] = i
+		}
+		rank[i] = pairRank(i)
+		if rank[i] != noRank {
+			heap.Push(&h, pair{rank[i], i})
+		}
+		if q := prev[i]; q >= 0 {
+			rank[q] = pairRank(q)
+			if rank[q] != noRank {
+				heap.Push(&h, pair{rank[q], q})
+			}
+		}
+	}
+	for i := 0; i < n; i = next[i] {
+		starts = append(starts, i)
+	}
+	return starts
+}
+
+type pair struct{ rank, start int }
+
+type pairHeap []pair
+
+func (h pairHeap) Len() int { return len(h) }
+func (h pairHeap) Less(a, b int) bool {
+	if h[a].rank != h[b].rank {
+		return h[a].rank < h[b].rank
+	}
+	return h[a].start < h[b].start
+}
+func (h pairHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *pairHeap) Push(x any)   { *h = append(*h, x.(pair)) }
+func (h *pairHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Character classes of the cl100k pre-tokenizer: \p{L}, \p{N}, \s (Go's
+// unicode.IsSpace, as in regexp2) and everything else.
+const (
+	clOther uint8 = iota
+	clLetter
+	clNumber
+	clSpace
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		r := rune(c)
+		switch {
+		case unicode.IsLetter(r):
+			t[c] = clLetter
+		case unicode.IsNumber(r):
+			t[c] = clNumber
+		case unicode.IsSpace(r):
+			t[c] = clSpace
+		}
+	}
+	return t
+}()
+
+func classOf(r rune) uint8 {
+	if r < utf8.RuneSelf {
+		return asciiClass[r]
+	}
+	switch {
+	case unicode.IsLetter(r):
+		return clLetter
+	case unicode.IsNumber(r):
+		return clNumber
+	case unicode.IsSpace(r):
+		return clSpace
+	}
+	return clOther
+}
+
+// at decodes the rune at s[i:] and returns it with its size and class.
+func at(s string, i int) (rune, int, uint8) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return rune(c), 1, asciiClass[c]
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	return r, n, classOf(r)
+}
+
+// runEnd returns the end of the run of class c starting at i.
+func runEnd(s string, i int, c uint8) int {
+	for i < len(s) {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if asciiClass[b] != c {
+				return i
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if classOf(r) != c {
+			return i
+		}
+		i += n
+	}
+	return i
+}
+
+// cl100kNext returns the end of the pre-token of s that starts at i
+// (i < len(s)): the match at i of cl100k_base's pattern
+//
+//	(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+//	 ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+//
+// with the backtracking regexp semantics tiktoken uses (first alternative
+// that matches wins). s must be valid UTF-8.
+func cl100kNext(s string, i int) int {
+	r0, n0, c0 := at(s, i)
+	j := i + n0
+	// 's 't 're 've 'm 'll 'd, any case.
+	if r0 == '\'' && j < len(s) {
+		r1, n1, _ := at(s, j)
+		switch unicode.ToLower(r1) {
+		case 's', 't', 'm', 'd':
+			return j + n1
+		case 'r', 'v', 'l':
+			want := 'e' // 're, 've
+			if unicode.ToLower(r1) == 'l' {
+				want = 'l' // 'll
+			}
+			if k := j + n1; k < len(s) {
+				if r2, n2, _ := at(s, k); unicode.ToLower(r2) == want {
+					return k + n2
+				}
+			}
+		}
+	}
+	switch c0 {
+	case clLetter: // \p{L}+
+		return runEnd(s, j, clLetter)
+	case clNumber: // \p{N}{1,3}
+		for k := 1; k < 3 && j < len(s); k++ {
+			_, n, c := at(s, j)
+			if c != clNumber {
+				break
+			}
+			j += n
+		}
+		return j
+	}
+	// [^\r\n\p{L}\p{N}]\p{L}+
+	if r0 != '\r' && r0 != '\n' && j < len(s) {
+		if _, _, c1 := at(s, j); c1 == clLetter {
+			return runEnd(s, j, clLetter)
+		}
+	}
+	if c0 == clOther { // [^\s\p{L}\p{N}]+[\r\n]*
+		return crlfEnd(s, runEnd(s, j, clOther))
+	}
+	// c0 is white space.
+	if r0 == ' ' && j < len(s) { // ' '[^\s\p{L}\p{N}]+[\r\n]*
+		if _, _, c1 := at(s, j); c1 == clOther {
+			return crlfEnd(s, runEnd(s, j, clOther))
+		}
+	}
+	// The run of white space from i, its last line break and last rune.
+	lastNL, last := -1, i
+	k := i
+	for k < len(s) {
+		r, n, c := at(s, k)
+		if c != clSpace {
+			break
+		}
+		if r == '\r' || r == '\n' {
+			lastNL = k
+		}
+		last = k
+		k += n
+	}
+	switch {
+	case lastNL >= 0: // \s*[\r\n]+
+		return lastNL + 1
+	case k == len(s): // \s+(?!\S) at the end
+		return k
+	case last > i: // \s+(?!\S): all but the last space
+		return last
+	}
+	return k // \s+
+}
+
+func crlfEnd(s string, i int) int {
+	for i < len(s) && (s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// index tokenizes text once and returns the end of each token and an exact
+// range counter.
+//
+// The counter relies on two facts about the pre-tokenizer. (1) The
+// pre-token that starts at an offset depends only on the text from that
+// offset on, so once the pre-tokens of text[s:e] reach an end that is also
+// a pre-token end of the whole text, they continue exactly as the whole
+// text's. (2) Cutting the text at e changes no pre-token that ends at or
+// before a pre-token end q <= e whose preceding character is not white
+// space: no pre-token before q looks past q (only runs of white space are
+// scanned beyond a pre-token's end, and such a run cannot cross q). So the
+// count is: the head of text[s:e] tokenized until it syncs, plus the whole
+// text's tokens between the sync point and q (a prefix-sum difference),
+// plus text[q:e] tokenized on its own. Head and tail are a few pre-tokens
+// for chunks cut at white space, and never longer than e-s.
+func (t *bpeTokenizer) index(text string) ([]int32, func(s, e int) int) {
+	text = validText(text)
+	ends := make([]int32, 0, len(text)/4+16)
+	pre := make([]int32, 0, len(text)/4+16) // end of each pre-token
+	cum := make([]int32, 0, len(text)/4+16) // tokens up to and including each pre-token
+	for i := 0; i < len(text); {
+		j := cl100kNext(text, i)
+		ends = t.pieceEnds(text[i:j], i, ends)
+		pre = append(pre, int32(j))
+		cum = append(cum, int32(len(ends)))
+		i = j
+	}
+	count := func(s, e int) int {
+		if s >= e {
+			return 0
+		}
+		sub := text[s:e]
+		// Head: pre-tokenize text[s:e] until it syncs with the whole text.
+		k := searchInt32(pre, s+1) // first pre-token ending after s
+		n, i := 0, 0
+		kp := -1
+		for i < len(sub) {
+			j := cl100kNext(sub, i)
+			n += t.countPiece(sub[i:j])
+			i = j
+			for k < len(pre) && int(pre[k]) < s+j {
+				k++
+			}
+			if k < len(pre) && int(pre[k]) == s+j {
+				kp = k
+				break
+			}
+		}
+		if i == len(sub) {
+			return n
+		}
+		// Tail: the last pre-token end q <= e not preceded by white space.
+		kq := searchInt32(pre, e+1) - 1 // last pre-token ending at or before e
+		for kq > kp {
+			r, _ := utf8.DecodeLastRuneInString(text[:pre[kq]])
+			if classOf(r) != clSpace {
+				break
+			}
+			kq--
+		}
+		if kq <= kp {
+			for i < len(sub) {
+				j := cl100kNext(sub, i)
+				n += t.countPiece(sub[i:j])
+				i = j
+			}
+			return n
+		}
+		n += int(cum[kq] - cum[kp])
+		return n + t.Count(text[pre[kq]:e])
+	}
+	return ends, count
+}
+
+// searchInt32 returns the index of the first element of a >= x.
+func searchInt32(a []int32, x int) int {
+	v := int32(x)
+	lo, hi := 0, len(a)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if a[h] < v {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
+}
