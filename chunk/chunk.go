@@ -10,8 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 	"sync"
+	"unicode/utf8"
 )
 
 // Chunk is one piece of a document.
