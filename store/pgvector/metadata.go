@@ -52,6 +52,9 @@ func parseTimeNumeric(num string) (time.Time, error) {
 	neg := strings.HasPrefix(num, "-")
 	num = strings.TrimPrefix(num, "-")
 	whole, frac, _ := strings.Cut(num, ".")
+	if !digits(whole) || (frac != "" && !digits(frac)) {
+		return bad()
+	}
 	s, err := strconv.ParseInt(whole, 10, 64)
 	if err != nil {
 		return bad()
@@ -61,7 +64,7 @@ func parseTimeNumeric(num string) (time.Time, error) {
 	}
 	var n int64
 	if frac != "" {
-		if n, err = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64); err != nil || n < 0 {
+		if n, err = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64); err != nil {
 			return bad()
 		}
 	}
@@ -73,6 +76,15 @@ func parseTimeNumeric(num string) (time.Time, error) {
 		}
 	}
 	return time.Unix(s, n).UTC(), nil
+}
+
+func digits(s string) bool {
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // jsonValue returns the JSON-marshalable form of a normalised metadata or

@@ -38,22 +38,13 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
-	k := q.TopK
-	if k <= 0 {
-		k = store.DefaultTopK
-	}
 	dim := int(s.dim.Load())
 	if err := store.CheckVector(q.Vector, dim); err != nil {
 		return nil, err
 	}
-	sq := &builder{}
-	vec := sq.arg(pgv.NewVector(append([]float32(nil), q.Vector...)))
-	var where builder
-	where.args = sq.args
-	if err := compileFilter(&where, q.Filter); err != nil {
+	if err := q.Filter.Validate(); err != nil {
 		return nil, err
 	}
-	sq.args = where.args
 	if dim == 0 {
 		var err error
 		if dim, err = s.currentDim(ctx); err != nil {
@@ -66,41 +57,34 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 			return nil, err
 		}
 	}
-	if s.opts.Approximate && !isZero(q.Vector) {
-		return s.searchApprox(ctx, sq, vec, where.sb.String(), dim, k)
-	}
-	sq.w("SELECT ", selectColumns, ", ", scoreExpr, " AS score FROM (SELECT ", innerColumns,
-		", 1 - (t.embedding <=> ", vec, "::vector) AS sim FROM ", s.table, " AS t WHERE ", where.sb.String(),
-		" OFFSET 0) AS s ORDER BY score DESC, s.id COLLATE \"C\" LIMIT ", sq.arg(k))
-	rows, err := s.pool.Query(ctx, sq.sb.String(), sq.args...)
+	approx := s.opts.Approximate && !isZero(q.Vector) // pgvector's index holds no zero vectors
+	sql, args, k, err := s.searchSQL(q, dim, approx)
 	if err != nil {
-		return nil, s.wrap(ctx, "search", err)
+		return nil, err
 	}
-	out, err := scanResults(rows, k)
-	if err != nil {
-		return nil, s.wrap(ctx, "search", err)
+	if !approx {
+		rows, err := s.pool.Query(ctx, sql, args...)
+		if err != nil {
+			return nil, s.wrap(ctx, "search", err)
+		}
+		out, err := scanResults(rows, k)
+		if err != nil {
+			return nil, s.wrap(ctx, "search", err)
+		}
+		return out, nil
 	}
-	return out, nil
-}
 
-// searchApprox runs an HNSW index scan in a transaction that sets
-// hnsw.ef_search (and, on pgvector 0.8 and later, an iterative scan, so
-// that filters and large TopK still find enough rows), then orders the
-// candidates as store.CompareResults does.
-func (s *Store) searchApprox(ctx context.Context, sq *builder, vec, where string, dim, k int) ([]store.Result, error) {
-	order := "t.embedding <=> " + vec + "::vector"
-	if dim > 2000 {
-		order = fmt.Sprintf("t.embedding::halfvec(%d) <=> (%s::vector)::halfvec(%d)", dim, vec, dim)
-	}
+	// Approximate: an HNSW index scan in a transaction that sets
+	// hnsw.ef_search and, on pgvector 0.8 and later, an iterative scan, so
+	// that filters and a large TopK still find enough rows. The index
+	// returns candidates roughly by distance; they are then ordered as
+	// store.CompareResults does.
 	ef := s.opts.EfSearch
 	if !s.iterative {
 		ef = min(1000, max(ef, k))
 	}
-	sq.w("SELECT ", selectColumns, ", ", scoreExpr, " AS score FROM (SELECT ", innerColumns,
-		", 1 - (t.embedding <=> ", vec, "::vector) AS sim FROM ", s.table, " AS t WHERE ", where,
-		" ORDER BY ", order, " LIMIT ", sq.arg(k), ") AS s")
 	var out []store.Result
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT set_config('hnsw.ef_search', $1::text, true)", strconv.Itoa(ef)); err != nil {
 			return err
 		}
@@ -109,7 +93,7 @@ func (s *Store) searchApprox(ctx context.Context, sq *builder, vec, where string
 				return err
 			}
 		}
-		rows, err := tx.Query(ctx, sq.sb.String(), sq.args...)
+		rows, err := tx.Query(ctx, sql, args...)
 		if err != nil {
 			return err
 		}
@@ -121,6 +105,45 @@ func (s *Store) searchApprox(ctx context.Context, sq *builder, vec, where string
 	}
 	store.SortResults(out)
 	return out, nil
+}
+
+// searchSQL returns the statement and arguments of a search for vectors
+// of dim dimensions, and the number of results it asks for.
+//
+// Exact: the inner query filters and computes the similarity of every
+// matching row (OFFSET 0 keeps it from being flattened, so the distance is
+// computed once a row); the outer query orders by the real score and the
+// record ID. An HNSW index can only serve "ORDER BY embedding <=> const";
+// an order by an expression of the distance cannot use it, so this plan is
+// always a scan (of the rows the filter's indexes select).
+//
+// Approximate: the inner query orders by the distance operator itself, the
+// shape the HNSW index serves.
+func (s *Store) searchSQL(q store.Query, dim int, approx bool) (sql string, args []any, k int, err error) {
+	k = q.TopK
+	if k <= 0 {
+		k = store.DefaultTopK
+	}
+	b := &builder{}
+	vec := b.arg(pgv.NewVector(append([]float32(nil), q.Vector...)))
+	var where builder
+	where.args = b.args
+	if err := compileFilter(&where, q.Filter); err != nil {
+		return "", nil, 0, err
+	}
+	b.args = where.args
+	b.w("SELECT ", selectColumns, ", ", scoreExpr, " AS score FROM (SELECT ", innerColumns,
+		", 1 - (t.embedding <=> ", vec, "::vector) AS sim FROM ", s.table, " AS t WHERE ", where.sb.String())
+	if approx {
+		order := "t.embedding <=> " + vec + "::vector"
+		if dim > 2000 {
+			order = fmt.Sprintf("t.embedding::halfvec(%d) <=> (%s::vector)::halfvec(%d)", dim, vec, dim)
+		}
+		b.w(" ORDER BY ", order, " LIMIT ", b.arg(k), ") AS s")
+	} else {
+		b.w(" OFFSET 0) AS s ORDER BY score DESC, s.id COLLATE \"C\" LIMIT ", b.arg(k))
+	}
+	return b.sb.String(), b.args, k, nil
 }
 
 func isZero(v []float32) bool {
