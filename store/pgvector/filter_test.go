@@ -189,5 +189,5 @@ func argsCarry(args []any, key, val string, f *store.Filter) bool {
 
 func jsonString(s string) string {
 	q := containment(s, "")
-	return q[2 : strings.Index(q, `":""`)]
+	return q[2:strings.Index(q, `":""`)]
 }

@@ -564,10 +564,10 @@ func TestSearchText(t *testing.T) {
 		filter *store.Filter
 		want   []string
 	}{
-		{"goroutine", nil, []string{"go#0", "python#0"}},       // stemmed; "go" ranks first (two mentions incl. title)
-		{"concurrency", nil, []string{"go#0", "rust#0"}},       // ties by ID
-		{`"data races"`, nil, []string{"rust#0"}},              // phrase
-		{"goroutines -python", nil, []string{"go#0"}},          // exclusion
+		{"goroutine", nil, []string{"go#0", "python#0"}},           // stemmed; "go" ranks first (two mentions incl. title)
+		{"concurrency", nil, []string{"go#0", "rust#0"}},           // ties by ID
+		{`"data races"`, nil, []string{"rust#0"}},                  // phrase
+		{"goroutines -python", nil, []string{"go#0"}},              // exclusion
 		{"ownership or lazy", nil, []string{"haskel#0", "rust#0"}}, // or
 		{"goroutines", store.Eq("typed", false), []string{"python#0"}},
 		{"the and of", nil, nil}, // stop words only
