@@ -170,6 +170,9 @@ func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 	if err != nil {
 		return err
 	}
+	if !hasRecords(docs) {
+		batchDim = 0 // only deletions: no dimension to agree on
+	}
 	preps := make([]prepared, len(docs))
 	for i := range docs {
 		if i%64 == 0 {
@@ -201,6 +204,15 @@ func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 	}
 	s.afterWrite()
 	return nil
+}
+
+func hasRecords(docs []store.Document) bool {
+	for i := range docs {
+		if len(docs[i].Records) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Store) prepare(p *prepared, d *store.Document, dim int) {
