@@ -1,7 +1,12 @@
 // Package flat is an exact, in-process vector store for large collections.
 //
 // A flat Store keeps every vector in one contiguous row-major []float32 (a
-// row per record) and answers a search by scanning all rows: the scan is
+// row per record, the vector as written, with 1/|v| kept beside it so that
+// a cosine is one dot product with the unit query and one multiply). Rows
+// stay dense: a replaced document reuses its rows in place, and a removed
+// row is filled by moving the last row into it. Memory is about 4·d bytes a
+// vector plus the record's text and metadata (some 270 bytes for a short
+// record). A search scans all rows: the scan is
 // split over the cores, each core scores blocks of rows with a dot-product
 // kernel (AVX2 with fused multiply-add on amd64 CPUs that have it, an
 // unrolled portable loop elsewhere) and keeps its own top-k heap, and the
