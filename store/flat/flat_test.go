@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -543,5 +544,42 @@ func TestInvalidInput(t *testing.T) {
 	}
 	if _, err := flat.New(flat.Options{Oversample: -1}); err == nil {
 		t.Error("New with a negative Oversample succeeded")
+	}
+}
+
+// countdownCtx reports no error for its first n calls to Err, and
+// context.Canceled after: a context cancelled in the middle of a call.
+type countdownCtx struct {
+	context.Context
+	n atomic.Int64
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n.Add(-1) < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// A search whose context is cancelled while it scans stops and returns the
+// context's error, exact or quantized.
+func TestSearchCancelledDuringScan(t *testing.T) {
+	const n, dim = 40_000, 4
+	rng := rand.New(rand.NewPCG(12, 13))
+	docs := make([]store.Document, n)
+	for i := range docs {
+		id := fmt.Sprint(i)
+		docs[i] = store.Document{ID: id, Records: []store.Record{{ID: id, DocID: id, Vector: randVec(rng, dim)}}}
+	}
+	for _, quantize := range []bool{false, true} {
+		s := mustNew(t, flat.Options{Quantize: quantize})
+		if err := s.Upsert(context.Background(), docs); err != nil {
+			t.Fatal(err)
+		}
+		ctx := &countdownCtx{Context: context.Background()}
+		ctx.n.Store(1) // the check on entry passes; the scan sees the cancellation
+		if _, err := s.Search(ctx, store.Query{Vector: randVec(rng, dim)}); !errors.Is(err, context.Canceled) {
+			t.Errorf("quantize=%v: search cancelled during the scan returned %v, want context.Canceled", quantize, err)
+		}
 	}
 }
