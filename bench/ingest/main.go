@@ -1,0 +1,283 @@
+// Command ingest benchmarks the ingestion pipeline against a fake
+// OpenAI-compatible server with a fixed latency per request, and pushes the
+// same texts through chromem-go's own Collection.AddDocuments for
+// comparison. It prints a Markdown table.
+//
+//	go run ./bench/ingest                   # 20,000 chunks, 100 ms, 1,536 dimensions
+//	go run ./bench/ingest -chunks 5000 -peer-chunks 500
+//
+// The server runs in a child process, so the CPU time and allocations
+// measured are the client's alone. The texts are SciFact abstracts from
+// ../shared/data/scifact when present (split into ~80-token passages), or
+// generated prose otherwise.
+package main
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	chromemgo "github.com/philippgille/chromem-go"
+
+	"github.com/ragkit-go/rag"
+	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/openaitest"
+)
+
+var (
+	nChunks     = flag.Int("chunks", 20000, "chunks to ingest")
+	peerChunks  = flag.Int("peer-chunks", 2000, "chunks for chromem-go (one request per text, so slow)")
+	latency     = flag.Duration("latency", 100*time.Millisecond, "server latency per request")
+	dims        = flag.Int("dims", 1536, "vector dimensions")
+	concurrency = flag.Int("concurrency", 8, "requests in flight")
+	batchSize   = flag.Int("batch", 256, "inputs per request")
+	serve       = flag.Bool("serve", false, "internal: run the fake server and print its addresses")
+	data        = flag.String("data", "../shared/data/scifact/corpus.jsonl.gz", "SciFact corpus")
+)
+
+func main() {
+	flag.Parse()
+	if *serve {
+		runServer()
+		return
+	}
+	texts := loadTexts(*nChunks)
+	base, stats, stop := startServer()
+	defer stop()
+
+	fmt.Printf("ingest benchmark: %d chunks, %v latency, %d dimensions, %d cores\n\n", len(texts), *latency, *dims, runtime.NumCPU())
+	fmt.Println("| pipeline | texts | seconds | texts/s | vs limit | CPU µs/text | allocs/text | KB alloc/text | requests | new conns |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+	limit := float64(*concurrency**batchSize) / latency.Seconds()
+	ours := measure(stats, func() int { return runOurs(base, texts) })
+	ours.print("rag (this library)", limit)
+
+	peer := measure(stats, func() int { return runChromem(base, texts[:min(*peerChunks, len(texts))]) })
+	peer.print("chromem-go AddDocuments (concurrency 8)", 8/latency.Seconds())
+
+	fmt.Printf("\nlimit = requests in flight × inputs per request / latency (%d × %d / %v = %.0f texts/s; chromem-go sends one text per request: %.0f texts/s)\n",
+		*concurrency, *batchSize, *latency, limit, 8/latency.Seconds())
+	fmt.Printf("rag / chromem-go throughput: %.1f×\n", ours.rate()/peer.rate())
+}
+
+type result struct {
+	texts           int
+	wall            time.Duration
+	cpu             time.Duration
+	mallocs, bytes  uint64
+	requests, conns int
+}
+
+func (r result) rate() float64 { return float64(r.texts) / r.wall.Seconds() }
+
+func (r result) print(name string, limit float64) {
+	n := float64(r.texts)
+	fmt.Printf("| %s | %d | %.2f | %.0f | %.0f%% | %.1f | %.1f | %.1f | %d | %d |\n",
+		name, r.texts, r.wall.Seconds(), r.rate(), 100*r.rate()/limit,
+		float64(r.cpu.Microseconds())/n, float64(r.mallocs)/n, float64(r.bytes)/n/1024, r.requests, r.conns)
+}
+
+func measure(stats func() openaitest.Stats, run func() int) result {
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	s0 := stats()
+	c0 := cpuTime()
+	t0 := time.Now()
+	n := run()
+	wall := time.Since(t0)
+	cpu := cpuTime() - c0
+	runtime.ReadMemStats(&m1)
+	s1 := stats()
+	return result{texts: n, wall: wall, cpu: cpu, mallocs: m1.Mallocs - m0.Mallocs, bytes: m1.TotalAlloc - m0.TotalAlloc,
+		requests: s1.EmbedRequests - s0.EmbedRequests, conns: s1.Connections - s0.Connections}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// runOurs ingests every text as a document of one chunk.
+func runOurs(base string, texts []string) int {
+	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: base, APIKey: "bench", Dimensions: *dims})
+	p, err := rag.New(rag.Options{Embedder: e, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	docs := make([]rag.Document, len(texts))
+	for i, t := range texts {
+		docs[i] = rag.Document{ID: fmt.Sprint("doc-", i), Content: t}
+	}
+	rep, err := p.Ingest(context.Background(), docs...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if rep.Chunks != len(texts) {
+		log.Fatalf("ingested %d chunks, want %d", rep.Chunks, len(texts))
+	}
+	return rep.Chunks
+}
+
+// runChromem adds the texts with chromem-go's own pipeline: it embeds each
+// document with one request, concurrency 8.
+func runChromem(base string, texts []string) int {
+	normalized := true
+	ef := chromemgo.NewEmbeddingFuncOpenAICompat(base, "bench", "text-embedding-3-small", &normalized)
+	db := chromemgo.NewDB()
+	c, err := db.CreateCollection("bench", nil, ef)
+	if err != nil {
+		log.Fatal(err)
+	}
+	docs := make([]chromemgo.Document, len(texts))
+	for i, t := range texts {
+		docs[i] = chromemgo.Document{ID: fmt.Sprint("doc-", i), Content: t}
+	}
+	if err := c.AddDocuments(context.Background(), docs, 8); err != nil {
+		log.Fatal(err)
+	}
+	return c.Count()
+}
+
+// loadTexts returns n passages of about 80 tokens.
+func loadTexts(n int) []string {
+	var prose []string
+	if f, err := os.Open(*data); err == nil {
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			log.Fatal(err)
+		}
+		sc := bufio.NewScanner(zr)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			var d struct{ Title, Text string }
+			if json.Unmarshal(sc.Bytes(), &d) == nil {
+				prose = append(prose, d.Title+". "+d.Text)
+			}
+		}
+	} else {
+		fmt.Fprintf(os.Stderr, "no SciFact corpus at %s: using generated prose\n", *data)
+		for i := range 2000 {
+			prose = append(prose, fmt.Sprintf("Passage %d describes how goroutines, channels and contexts cooperate to keep an ingestion pipeline busy while the provider answers slowly; it repeats with variation %d.", i, i*7))
+		}
+	}
+	tok := chunk.CL100K()
+	var out []string
+	for pass := 0; len(out) < n; pass++ {
+		for _, p := range prose {
+			words := strings.Fields(p)
+			for i := 0; i+1 < len(words) && len(out) < n; i += 60 {
+				s := strings.Join(words[i:min(i+60, len(words))], " ")
+				if pass > 0 {
+					s = fmt.Sprintf("(%d) %s", pass, s)
+				}
+				if tok.Count(s) < 8000 {
+					out = append(out, s)
+				}
+			}
+			if len(out) >= n {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// startServer runs this program with -serve in a child process and returns
+// the API base URL and a function reading the server's stats.
+func startServer() (string, func() openaitest.Stats, func()) {
+	exe, err := os.Executable()
+	if err != nil {
+		log.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-serve", "-latency", latency.String(), "-dims", fmt.Sprint(*dims))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		log.Fatal(err)
+	}
+	var base, statsURL string
+	if _, err := fmt.Fscan(out, &base, &statsURL); err != nil {
+		log.Fatal("reading the server's addresses: ", err)
+	}
+	stats := func() openaitest.Stats {
+		resp, err := http.Get(statsURL)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var s openaitest.Stats
+		if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+			log.Fatal(err)
+		}
+		return s
+	}
+	return base, stats, func() { cmd.Process.Kill(); cmd.Wait() }
+}
+
+// runServer serves the fake API with a vector generator cheap enough not to
+// compete with the client for the CPU, and its stats as JSON.
+func runServer() {
+	srv := openaitest.NewServer(openaitest.Options{
+		Latency:     *latency,
+		Dimensions:  *dims,
+		Embedder:    embed.Func(cheapVectors),
+		CountTokens: func(s string) int { return len(s) / 4 },
+	})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/stats", func(w http.ResponseWriter, _ *http.Request) { json.NewEncoder(w).Encode(srv.Stats()) })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(srv.URL(), "http://"+ln.Addr().String()+"/stats")
+	log.Fatal(http.Serve(ln, mux)) // until the parent kills it
+}
+
+// cheapVectors makes a deterministic unit vector per text from its bytes.
+func cheapVectors(_ context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		v := make([]float32, *dims)
+		var h uint32 = 2166136261
+		for j := 0; j < len(t); j++ {
+			h = (h ^ uint32(t[j])) * 16777619
+		}
+		for j := range v {
+			h ^= h << 13
+			h ^= h >> 17
+			h ^= h << 5
+			v[j] = float32(int32(h)) / (1 << 31)
+		}
+		var n float32
+		for _, x := range v {
+			n += x * x
+		}
+		n = float32(1 / math.Sqrt(float64(n)))
+		for j := range v {
+			v[j] *= n
+		}
+		out[i] = v
+	}
+	return out, nil
+}

@@ -1,0 +1,28 @@
+// Package rag runs retrieval-augmented generation pipelines inside a Go
+// process: ingest documents (chunk, embed, store) concurrently and safely,
+// and search them.
+//
+// The whole flow:
+//
+//	p, err := rag.New(rag.Options{Embedder: embed.NewOpenAI(embed.OpenAIOptions{APIKey: key})})
+//	if err != nil { ... }
+//	report, err := p.Ingest(ctx,
+//		rag.Document{ID: "go", Title: "Go", Content: goText, Source: "go.dev"},
+//		rag.Document{ID: "rust", Title: "Rust", Content: rustText},
+//	)
+//	hits, err := p.Search(ctx, "which language has goroutines?", &rag.SearchOptions{TopK: 3})
+//	for _, h := range hits {
+//		fmt.Println(h.Score, h.Title, h.Text)
+//	}
+//
+// A Pipeline is a concrete front end over small interfaces, in the manner
+// of database/sql: chunk.Chunker splits text, embed.Embedder turns texts into
+// vectors, store.Store keeps and searches them, rerank.Reranker reorders
+// candidates. Everything hard — batching, concurrency, rate limits,
+// retries, validation, idempotency, atomic per-document writes — lives
+// once, in the Pipeline, so every implementation stays small.
+//
+// The defaults need nothing but an embedder: store/chromem in memory and the
+// token-aware chunk.Recursive splitter. embed.NewHashing gives a local
+// lexical embedder that needs no network, for tests and offline demos.
+package rag

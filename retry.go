@@ -1,0 +1,107 @@
+package rag
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ragkit-go/rag/embed"
+)
+
+// retryable reports whether a failed provider call may succeed if made
+// again: a retryable *embed.APIError (429, 5xx, timeouts), or a network
+// error. Validation errors and other 4xx answers are permanent.
+func retryable(err error) bool {
+	var ae *embed.APIError
+	if errors.As(err, &ae) {
+		return ae.Retryable()
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// backoff returns the delay before retry attempt+1: full jitter over an
+// exponential ceiling, lo·2^attempt, capped at hi, and at least lo/2.
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	ceil := lo << min(attempt, 30)
+	if ceil <= 0 || ceil > hi {
+		ceil = hi
+	}
+	return lo/2 + rand.N(ceil-lo/2+1)
+}
+
+// sleepCtx waits for d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// limiter is a token bucket refilled continuously at perMinute/60 tokens a
+// second, holding at most a tenth of a minute's worth (and at least one
+// request's worth). A caller takes what it needs and waits while the bucket
+// is in debt, so large requests are not starved by small ones.
+type limiter struct {
+	mu     sync.Mutex
+	rate   float64 // tokens per second
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(perMinute, largest int) *limiter {
+	burst := max(float64(perMinute)/10, float64(largest), 1)
+	return &limiter{rate: float64(perMinute) / 60, burst: burst, tokens: burst, last: time.Now()}
+}
+
+func (l *limiter) wait(ctx context.Context, n int) error {
+	l.mu.Lock()
+	now := time.Now()
+	l.tokens = min(l.burst, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+	l.last = now
+	l.tokens -= float64(n)
+	var d time.Duration
+	if l.tokens < 0 {
+		d = time.Duration(-l.tokens / l.rate * float64(time.Second))
+	}
+	l.mu.Unlock()
+	return sleepCtx(ctx, d)
+}
+
+// dimension is the vector dimension a pipeline has seen, learned from the
+// embedder or its first answer.
+type dimension struct{ n atomic.Int64 }
+
+func (d *dimension) get() int { return int(d.n.Load()) }
+
+// set records n if no dimension is known yet, and reports whether n is the
+// dimension now known.
+func (d *dimension) set(n int) bool {
+	if n <= 0 {
+		return true
+	}
+	d.n.CompareAndSwap(0, int64(n))
+	return d.n.Load() == int64(n)
+}
+
+// ok reports whether a vector of n dimensions fits.
+func (d *dimension) ok(n int) bool {
+	k := d.n.Load()
+	return k == 0 || k == int64(n)
+}
