@@ -174,12 +174,12 @@ type IngestReport struct {
 	Documents []DocumentResult
 
 	Stored, Unchanged, Failed int
-	Chunks       int // chunks written
-	CachedChunks int // chunks whose vectors came from the embedding cache
-	Tokens       int // tokens sent to the embedder (retries not counted)
-	Requests     int // embedding requests made, retries included
-	Retries      int // requests that were retries
-	Elapsed      time.Duration
+	Chunks                    int // chunks written
+	CachedChunks              int // chunks whose vectors came from the embedding cache
+	Tokens                    int // tokens sent to the embedder (retries not counted)
+	Requests                  int // embedding requests made, retries included
+	Retries                   int // requests that were retries
+	Elapsed                   time.Duration
 }
 
 // Progress is a snapshot of a running ingestion.

@@ -188,7 +188,9 @@ type DocumentError struct {
 	Err   error
 }
 
-func (e *DocumentError) Error() string { return "rag: document " + strconv.Quote(e.DocID) + ": " + e.Err.Error() }
+func (e *DocumentError) Error() string {
+	return "rag: document " + strconv.Quote(e.DocID) + ": " + e.Err.Error()
+}
 func (e *DocumentError) Unwrap() error { return e.Err }
 
 // documentID derives a document ID from its content.
