@@ -186,6 +186,7 @@ type Request struct {
 	Time   time.Time // arrival time
 	Method string
 	Path   string
+	Query  string // raw query, e.g. Azure's "api-version=2024-02-01"
 	Header http.Header
 
 	// Status is the status answered; 0 while in flight, and for a request
@@ -481,7 +482,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inFlight++
 	s.stats.MaxInFlight = max(s.stats.MaxInFlight, s.inFlight)
 	inFlight := s.inFlight
-	rec := &Request{Seq: len(s.reqs) + 1, Time: now, Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone()}
+	rec := &Request{Seq: len(s.reqs) + 1, Time: now, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone()}
 	s.reqs = append(s.reqs, rec)
 	s.mu.Unlock()
 	defer func() {

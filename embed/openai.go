@@ -1,0 +1,475 @@
+package embed
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Defaults of OpenAIOptions.
+const (
+	DefaultOpenAIModel       = "text-embedding-3-small"
+	DefaultOpenAIBaseURL     = "https://api.openai.com/v1"
+	DefaultOpenAITimeout     = 2 * time.Minute
+	DefaultAzureAPIVersion   = "2024-02-01"
+	DefaultOpenAIMaxInputs   = 2048
+	DefaultOpenAIInputTokens = 8192
+	DefaultOpenAIReqTokens   = 300_000
+)
+
+// ErrMissingAPIKey is returned by OpenAIFromEnv when no API key is set.
+var ErrMissingAPIKey = errors.New("embed: no OpenAI API key: set OPENAI_API_KEY or OpenAIOptions.APIKey")
+
+// OpenAIOptions configures an OpenAI embedder. Only APIKey is needed for
+// OpenAI itself; every other zero value means the default.
+type OpenAIOptions struct {
+	// APIKey is sent as "Authorization: Bearer <APIKey>" (as "api-key"
+	// for Azure). It may be empty for local servers that need none.
+	// NewOpenAI does not read the environment; OpenAIFromEnv does.
+	APIKey string
+
+	// Model is the embedding model (the deployment name on Azure).
+	// Default: DefaultOpenAIModel, text-embedding-3-small.
+	Model string
+
+	// Dimensions > 0 asks the API for vectors of this size (supported by
+	// text-embedding-3 models and later, which shorten their vectors);
+	// 0 takes the model's own size.
+	Dimensions int
+
+	// BaseURL is the API's base URL, default DefaultOpenAIBaseURL. Any
+	// server speaking OpenAI's /embeddings protocol works: Ollama
+	// ("http://localhost:11434/v1"), vLLM, LiteLLM, LocalAI, or
+	// openaitest.Server in tests. On Azure, set Azure and give the
+	// resource endpoint, "https://<resource>.openai.azure.com".
+	BaseURL string
+
+	// Azure switches to Azure OpenAI: the key goes in the api-key header,
+	// Model names the deployment and requests carry AzureAPIVersion
+	// (default DefaultAzureAPIVersion, the first to accept dimensions).
+	Azure           bool
+	AzureAPIVersion string
+
+	// Organization is sent as the OpenAI-Organization header when set.
+	Organization string
+
+	// HTTPClient sends the requests. It is not modified: the embedder
+	// uses a copy whose Transport is wrapped to read rate-limit headers.
+	// Default: a client sharing one transport that keeps up to 100 idle
+	// connections per host, so concurrent callers reuse connections
+	// (http.DefaultTransport keeps 2).
+	HTTPClient *http.Client
+
+	// Timeout bounds each request; default DefaultOpenAITimeout,
+	// negative for none. A request that exceeds it fails with a
+	// retryable *APIError.
+	Timeout time.Duration
+
+	// MaxInputs is the most texts sent in one request; Embed splits
+	// larger batches. Default DefaultOpenAIMaxInputs (2048, OpenAI's
+	// limit); lower it for servers with smaller limits.
+	MaxInputs int
+	// MaxInputTokens and MaxRequestTokens are the token limits Limits
+	// reports to the pipeline, which packs batches within them. Defaults
+	// are OpenAI's: 8,192 per input and 300,000 per request; negative
+	// means no limit.
+	MaxInputTokens   int
+	MaxRequestTokens int
+
+	// FloatEncoding asks for vectors as JSON numbers rather than base64,
+	// for servers that do not support encoding_format "base64". Base64
+	// (the default) is about a third of the size and much cheaper to
+	// decode.
+	FloatEncoding bool
+}
+
+// OpenAI embeds texts with OpenAI's embeddings API, or that of any
+// compatible server, through github.com/sashabaranov/go-openai.
+//
+// Embed sends batches of up to MaxInputs texts, one request after the
+// other, and does not retry: the pipeline retries retryable errors. An
+// OpenAI is safe for concurrent use by many goroutines, which share its
+// HTTP connections.
+//
+// Errors: a refusal of the API is an *APIError with the HTTP status, the
+// provider's error code (or type) and message, and RetryAfter from the
+// retry-after-ms or Retry-After headers, or for a 429 from the
+// x-ratelimit-reset-requests / -tokens headers of the exhausted limit. An
+// input over the model's context is reported as an *APIError that also
+// matches ErrInputTooLong. A request that got no usable answer (network
+// error, Timeout exceeded, malformed body) is an *APIError with StatusCode
+// 0, which is Retryable and does not match context errors. When ctx is
+// done, Embed returns an error matching ctx.Err(). An answer with the
+// wrong number of vectors, wrong dimensions or NaN fails with
+// ErrCountMismatch, ErrDimensionMismatch or ErrInvalidVector.
+type OpenAI struct {
+	client    *openai.Client
+	model     string
+	dims      int // requested; 0 for the model's own
+	knownDims int // Dimensions()
+	timeout   time.Duration
+	limits    Limits
+	format    openai.EmbeddingEncodingFormat
+	name      string
+}
+
+var (
+	_ Embedder    = (*OpenAI)(nil)
+	_ Dimensioner = (*OpenAI)(nil)
+	_ Namer       = (*OpenAI)(nil)
+	_ Limiter     = (*OpenAI)(nil)
+)
+
+// openAIModelDimensions are the native sizes of OpenAI's embedding models.
+var openAIModelDimensions = map[string]int{
+	"text-embedding-3-small": 1536,
+	"text-embedding-3-large": 3072,
+	"text-embedding-ada-002": 1536,
+}
+
+// sharedTransport is the transport of the default HTTP client.
+var sharedTransport = sync.OnceValue(func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 100
+	return t
+})
+
+// NewOpenAI returns an OpenAI embedder configured by opts.
+func NewOpenAI(opts OpenAIOptions) *OpenAI {
+	if opts.Model == "" {
+		opts.Model = DefaultOpenAIModel
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultOpenAIBaseURL
+	}
+	var cfg openai.ClientConfig
+	if opts.Azure {
+		cfg = openai.DefaultAzureConfig(opts.APIKey, opts.BaseURL)
+		cfg.APIVersion = opts.AzureAPIVersion
+		if cfg.APIVersion == "" {
+			cfg.APIVersion = DefaultAzureAPIVersion
+		}
+	} else {
+		cfg = openai.DefaultConfig(opts.APIKey)
+		cfg.BaseURL = opts.BaseURL
+	}
+	cfg.OrgID = opts.Organization
+	var hc http.Client
+	if opts.HTTPClient != nil {
+		hc = *opts.HTTPClient
+	}
+	base := hc.Transport
+	if base == nil {
+		if opts.HTTPClient != nil {
+			base = http.DefaultTransport
+		} else {
+			base = sharedTransport()
+		}
+	}
+	hc.Transport = &captureTransport{base: base}
+	cfg.HTTPClient = &hc
+
+	o := &OpenAI{
+		client:  openai.NewClientWithConfig(cfg),
+		model:   opts.Model,
+		dims:    max(opts.Dimensions, 0),
+		timeout: opts.Timeout,
+		format:  openai.EmbeddingEncodingFormatBase64,
+	}
+	if o.timeout == 0 {
+		o.timeout = DefaultOpenAITimeout
+	}
+	if opts.FloatEncoding {
+		o.format = openai.EmbeddingEncodingFormatFloat
+	}
+	o.knownDims = o.dims
+	if o.knownDims == 0 {
+		o.knownDims = openAIModelDimensions[o.model]
+	}
+	limit := func(v, def int) int {
+		switch {
+		case v == 0:
+			return def
+		case v < 0:
+			return 0
+		}
+		return v
+	}
+	o.limits = Limits{
+		MaxInputs:        limit(opts.MaxInputs, DefaultOpenAIMaxInputs),
+		MaxInputTokens:   limit(opts.MaxInputTokens, DefaultOpenAIInputTokens),
+		MaxRequestTokens: limit(opts.MaxRequestTokens, DefaultOpenAIReqTokens),
+	}
+	if o.limits.MaxInputs == 0 {
+		o.limits.MaxInputs = DefaultOpenAIMaxInputs
+	}
+	o.name = "openai:" + o.model
+	if o.knownDims > 0 {
+		o.name += ":" + strconv.Itoa(o.knownDims)
+	}
+	return o
+}
+
+// OpenAIFromEnv returns NewOpenAI(opts) with APIKey, BaseURL and
+// Organization, when empty in opts, taken from the environment variables
+// OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_ORG_ID. It returns
+// ErrMissingAPIKey when no key is set and the base URL is OpenAI's.
+func OpenAIFromEnv(opts OpenAIOptions) (*OpenAI, error) {
+	if opts.APIKey == "" {
+		opts.APIKey = os.Getenv("OPENAI_API_KEY")
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = os.Getenv("OPENAI_BASE_URL")
+	}
+	if opts.Organization == "" {
+		opts.Organization = os.Getenv("OPENAI_ORG_ID")
+	}
+	if opts.APIKey == "" && (opts.BaseURL == "" || opts.BaseURL == DefaultOpenAIBaseURL) {
+		return nil, ErrMissingAPIKey
+	}
+	return NewOpenAI(opts), nil
+}
+
+// Dimensions returns OpenAIOptions.Dimensions if set, else the native size
+// of OpenAI's models (1536 for text-embedding-3-small and ada-002, 3072 for
+// text-embedding-3-large), else 0: unknown until the first answer. Answers
+// of another size are refused with ErrDimensionMismatch.
+func (o *OpenAI) Dimensions() int { return o.knownDims }
+
+// Name returns "openai:<model>:<dimensions>", or "openai:<model>" when the
+// dimension is unknown. It does not include the base URL: the same model
+// served elsewhere is taken to give the same vectors.
+func (o *OpenAI) Name() string { return o.name }
+
+// Limits returns the request limits of the provider (OpenAI's by default).
+func (o *OpenAI) Limits() Limits { return o.limits }
+
+// Embed returns the vectors of texts, in order. See OpenAI for errors.
+func (o *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(texts) == 0 {
+		return [][]float32{}, nil
+	}
+	out := make([][]float32, 0, len(texts))
+	for start := 0; start < len(texts); start += o.limits.MaxInputs {
+		part := texts[start:min(start+o.limits.MaxInputs, len(texts))]
+		vecs, err := o.embed(ctx, part)
+		if err != nil {
+			if start > 0 {
+				return nil, fmt.Errorf("embed: texts %d to %d: %w", start, start+len(part)-1, err)
+			}
+			return nil, err
+		}
+		out = append(out, vecs...)
+	}
+	return out, nil
+}
+
+// embed makes one request for texts.
+func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error) {
+	reqCtx, cancel := ctx, context.CancelFunc(func() {})
+	if o.timeout > 0 {
+		reqCtx, cancel = context.WithTimeout(ctx, o.timeout)
+	}
+	defer cancel()
+	slot := new(responseSlot)
+	reqCtx = context.WithValue(reqCtx, slotKey{}, slot)
+	resp, err := o.client.CreateEmbeddings(reqCtx, openai.EmbeddingRequestStrings{
+		Input:          texts,
+		Model:          openai.EmbeddingModel(o.model),
+		EncodingFormat: o.format,
+		Dimensions:     o.dims,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("embed: openai %s: %w", o.model, ctx.Err())
+		}
+		return nil, o.apiError(err, slot, reqCtx.Err() != nil)
+	}
+	vecs := make([][]float32, len(texts))
+	if len(resp.Data) != len(texts) {
+		return nil, fmt.Errorf("%w: openai %s answered %d vectors for %d texts", ErrCountMismatch, o.model, len(resp.Data), len(texts))
+	}
+	for _, d := range resp.Data {
+		if d.Index < 0 || d.Index >= len(texts) || vecs[d.Index] != nil {
+			return nil, fmt.Errorf("%w: openai %s answered a vector with index %d for %d texts", ErrCountMismatch, o.model, d.Index, len(texts))
+		}
+		vecs[d.Index] = d.Embedding
+	}
+	if _, err := Check(vecs, len(texts), o.knownDims); err != nil {
+		return nil, fmt.Errorf("embed: openai %s: %w", o.model, err)
+	}
+	return vecs, nil
+}
+
+// apiError turns an error of go-openai into an *APIError.
+func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
+	ae := &APIError{Err: err}
+	var (
+		oe *openai.APIError
+		re *openai.RequestError
+	)
+	switch {
+	case errors.As(err, &oe):
+		ae.StatusCode = oe.HTTPStatusCode
+		ae.Message = oe.Message
+		switch c := oe.Code.(type) {
+		case string:
+			ae.Code = c
+		case int:
+			// go-openai decodes a null code as 0.
+			if c != 0 {
+				ae.Code = strconv.Itoa(c)
+			}
+		}
+		if ae.Code == "" {
+			ae.Code = oe.Type
+		}
+	case errors.As(err, &re):
+		ae.StatusCode = re.HTTPStatusCode
+		ae.Message = strings.TrimSpace(string(re.Body))
+		if len(ae.Message) > 200 {
+			ae.Message = ae.Message[:200] + "..."
+		}
+	case timedOut:
+		// Keep the cause readable but not matching context errors: the
+		// caller's context is fine, only this request timed out.
+		ae.Message = "request timed out after " + o.timeout.String()
+		ae.Err = errors.New(err.Error())
+	case slot.status >= 200 && slot.status < 300:
+		ae.Code = "invalid_response"
+		ae.Message = "malformed response body"
+	default:
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			// An http.Client.Timeout, not the caller's context.
+			ae.Err = errors.New(err.Error())
+		}
+	}
+	if ae.StatusCode >= 400 {
+		ae.RetryAfter = retryAfter(slot.header, ae.StatusCode, time.Now())
+	}
+	if ae.StatusCode == http.StatusBadRequest &&
+		(ae.Code == "context_length_exceeded" || strings.Contains(ae.Message, "maximum context length")) {
+		ae.Err = fmt.Errorf("%w: %w", ErrInputTooLong, ae.Err)
+	}
+	return ae
+}
+
+// retryAfter reads how long to wait from the headers of an error answer:
+// retry-after-ms, else Retry-After (seconds or an HTTP date), else for a
+// 429 the x-ratelimit-reset-requests / -tokens of the exhausted limit (or
+// the sooner when neither says it is exhausted). 0 when absent.
+func retryAfter(h http.Header, status int, now time.Time) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if v := h.Get("Retry-After-Ms"); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	if v := h.Get("Retry-After"); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+			return time.Duration(s * float64(time.Second))
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0)
+		}
+	}
+	if status != http.StatusTooManyRequests {
+		return 0
+	}
+	req, reqOK := parseReset(h.Get("X-Ratelimit-Reset-Requests"))
+	tok, tokOK := parseReset(h.Get("X-Ratelimit-Reset-Tokens"))
+	reqOut := reqOK && h.Get("X-Ratelimit-Remaining-Requests") == "0"
+	tokOut := tokOK && h.Get("X-Ratelimit-Remaining-Tokens") == "0"
+	switch {
+	case reqOut && tokOut:
+		return max(req, tok)
+	case reqOut:
+		return req
+	case tokOut:
+		return tok
+	case reqOK && tokOK:
+		return min(req, tok)
+	case reqOK:
+		return req
+	case tokOK:
+		return tok
+	}
+	return 0
+}
+
+// parseReset parses an x-ratelimit-reset-* value: a Go-style duration
+// ("20ms", "1s", "6m0s") or a number of seconds.
+func parseReset(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return d, true
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	return 0, false
+}
+
+// slotKey keys the responseSlot of a request in its context.
+type slotKey struct{}
+
+// responseSlot receives, from captureTransport, the status and the
+// headers of the answer to one request. It is written and read by the
+// goroutine making the request only.
+type responseSlot struct {
+	status int
+	header http.Header // of error answers only
+}
+
+// captureTransport records the status and error headers of each answer in
+// the request's responseSlot, and makes closing a body drain it first, so
+// the connection goes back to the pool even when the JSON decoder stopped
+// short of the end.
+type captureTransport struct {
+	base http.RoundTripper
+}
+
+func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	if slot, ok := req.Context().Value(slotKey{}).(*responseSlot); ok {
+		slot.status = resp.StatusCode
+		if resp.StatusCode >= 400 {
+			slot.header = resp.Header.Clone()
+		}
+	}
+	if resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &drainingBody{ReadCloser: resp.Body}
+	}
+	return resp, nil
+}
+
+// drainLimit bounds what closing a body reads: past it, dropping the
+// connection is cheaper than reading on.
+const drainLimit = 256 << 10
+
+type drainingBody struct{ io.ReadCloser }
+
+func (b *drainingBody) Close() error {
+	_, _ = io.CopyN(io.Discard, b.ReadCloser, drainLimit)
+	return b.ReadCloser.Close()
+}
