@@ -2,6 +2,7 @@ package chunk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -88,4 +89,108 @@ func runChecked(t testing.TB, c chunk.Chunker, text string, l limits) []chunk.Ch
 		t.Fatalf("not deterministic (err %v)", err)
 	}
 	return cs
+}
+
+// maker builds a chunker of the given size, overlap option and tokenizer,
+// and says what it promises.
+type maker struct {
+	name string
+	make func(size, overlap int, tok chunk.Tokenizer) (chunk.Chunker, limits)
+}
+
+// wantOverlap is the overlap a chunker promises for an Overlap option.
+func wantOverlap(size, ov int) int {
+	switch {
+	case ov == 0:
+		ov = chunk.DefaultOverlap
+	case ov < 0:
+		ov = 0
+	}
+	return min(ov, size/2)
+}
+
+func makers() []maker {
+	return []maker{
+		{"recursive", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+			return chunk.NewRecursive(chunk.RecursiveOptions{Size: size, Overlap: ov, Tokenizer: tok}),
+				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
+		}},
+		{"tokens", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+			return chunk.NewTokens(chunk.TokensOptions{Size: size, Overlap: ov, Tokenizer: tok}),
+				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
+		}},
+		{"sentence", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+			return chunk.NewSentence(chunk.SentenceOptions{Size: size, Overlap: ov, Tokenizer: tok}),
+				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
+		}},
+	}
+}
+
+// corpus holds inputs that have broken chunkers: structure, every kind of
+// white space, scripts without spaces, long words, numbers, CRLF, nested
+// markdown and code blocks larger than the limits used.
+var corpus = map[string]string{
+	"prose":   strings.Repeat("The quick brown fox jumps over the lazy dog. It was not amused! Was it? Dr. Who said so. ", 40),
+	"paras":   strings.Repeat("First paragraph line one.\nLine two of it.\n\nSecond paragraph here, with words.\n\n", 30),
+	"crlf":    strings.Repeat("Windows line one.\r\nWindows line two.\r\n\r\nNext paragraph.\r\n", 40),
+	"cjk":     strings.Repeat("今天天气很好。我们去公园散步吧！你觉得怎么样？", 60),
+	"word":    strings.Repeat("supercalifragilistic", 300),
+	"emoji":   strings.Repeat("👩‍👩‍👧‍👦🏳️‍🌈é", 200),
+	"mixed":   strings.Repeat("naïve café résumé — 東京 x=1.5; \u00a0\u3000", 80),
+	"spaces":  "  \t hello   world  \n\n  ",
+	"one":     "x",
+	"numbers": strings.Repeat("3.14159 2.71828 1.41421 ", 150),
+	"markdown": "---\ntitle: Test\ntags: [a, b]\n---\n# Install\n\nSome intro text.\n\n## Linux\n\nRun this:\n\n```sh\n" +
+		strings.Repeat("echo 'a long line of shell code here'\n", 40) + "```\n\n| a | b |\n|---|---|\n" +
+		strings.Repeat("| cell one | cell two |\n", 30) + "\n## macOS\n\nUse brew.\n\nSetext Heading\n==============\n\nText under it.\n",
+	"nested": strings.Repeat("> ", 30) + "deep quote\n" + strings.Repeat("  ", 40) + "- deep list item\n" +
+		strings.Repeat("#", 6) + " Six\n" + strings.Repeat("- a\n  - b\n    - c\n      - d\n", 20),
+}
+
+// TestProperties checks the shared invariants of every chunker on the
+// corpus, in tokens and in runes, at several sizes and overlaps.
+func TestProperties(t *testing.T) {
+	for _, mk := range makers() {
+		for _, tk := range []struct {
+			name string
+			tok  chunk.Tokenizer
+		}{{"cl100k", chunk.CL100K()}, {"runes", chunk.Runes()}} {
+			for _, size := range []int{8, 33, 128} {
+				for _, ov := range []int{-1, 0, 5} {
+					c, l := mk.make(size, ov, tk.tok)
+					for name, text := range corpus {
+						t.Run(fmt.Sprintf("%s/%s/%d/%d/%s", mk.name, tk.name, size, ov, name), func(t *testing.T) {
+							if cs := runChecked(t, c, text, l); len(cs) == 0 {
+								t.Error("no chunks")
+							}
+						})
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestEmptyAndInvalid checks that every chunker gives nothing for blank
+// text and ErrInvalidUTF8 for invalid text.
+func TestEmptyAndInvalid(t *testing.T) {
+	for _, mk := range makers() {
+		c, _ := mk.make(0, 0, nil)
+		for _, s := range []string{"", " ", "\n\n\t\r\n", "\u3000\u00a0\u2028"} {
+			cs, err := c.Chunk(context.Background(), s)
+			if err != nil || len(cs) != 0 {
+				t.Errorf("%s: Chunk(%q) = %v, %v; want no chunk, no error", mk.name, s, cs, err)
+			}
+		}
+		for _, s := range []string{"ok \xff\xfe bad", "\xc3", strings.Repeat("fine ", 100) + "\xed\xa0\x80"} {
+			if _, err := c.Chunk(context.Background(), s); !errors.Is(err, chunk.ErrInvalidUTF8) {
+				t.Errorf("%s: Chunk(%q) error = %v, want ErrInvalidUTF8", mk.name, s, err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := c.Chunk(ctx, "some text"); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: cancelled: err = %v", mk.name, err)
+		}
+	}
 }

@@ -112,7 +112,7 @@ func (r *Recursive) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		return nil, nil
 	}
 	m := newMeasure(r.tok, text)
-	p := &packer{m: m, size: r.size, overlap: r.overlap, levels: r.levels}
+	p := &packer{m: m, size: r.size, overlap: r.overlap, levels: r.levels, overlapLevels: r.levels, tokenOverlap: true}
 	leaves := p.split(s, e, 0, nil)
 	spans, err := p.pack(ctx, leaves)
 	if err != nil {
@@ -126,7 +126,12 @@ func (r *Recursive) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 type packer struct {
 	m             *measure
 	size, overlap int
-	levels        []level
+	levels        []level // where oversized pieces are cut, coarsest first
+	// overlapLevels are where an overlap may start, preferred first; with
+	// none, overlaps start at piece starts. tokenOverlap allows starting
+	// between tokens when no level has a cut.
+	overlapLevels []level
+	tokenOverlap  bool
 	cuts          []int // scratch
 	counts        []int // exact token count of each span returned by pack
 }
@@ -225,7 +230,7 @@ func (p *packer) pack(ctx context.Context, leaves []span) ([]span, error) {
 		}
 		start = -1
 		if i < len(leaves) && p.overlap > 0 {
-			if o := p.overlapStart(last, floor, leaves[i].e); o >= 0 {
+			if o := p.overlapStart(last, floor, leaves[:i], leaves[i].e); o >= 0 {
 				start = o
 			}
 		}
@@ -298,7 +303,8 @@ func (p *packer) middleCut(s, e int) int {
 // boundary available, or -1 for no overlap. The overlap never reaches
 // back before floor (the end of the chunk before last), so no text is in
 // more than two chunks, and next (the end of the next piece) must still fit.
-func (p *packer) overlapStart(last span, floor, next int) int {
+// done are the pieces packed so far.
+func (p *packer) overlapStart(last span, floor int, done []span, next int) int {
 	m := p.m
 	t := m.tokenIndex(last.e) - p.overlap
 	if t < 0 {
@@ -315,19 +321,36 @@ func (p *packer) overlapStart(last span, floor, next int) int {
 		return -1
 	}
 	o := -1
-	for _, lv := range p.levels {
-		p.cuts = lv(m.text, lb-1, last.e, p.cuts[:0])
-		if len(p.cuts) > 0 {
-			o = p.cuts[0]
+	// Scan from a little before lb: a cut depends on what precedes it
+	// (the white space before a word, the period before a space).
+	from := max(last.s, lb-64)
+	for _, lv := range p.overlapLevels {
+		p.cuts = lv(m.text, from, last.e, p.cuts[:0])
+		for _, c := range p.cuts {
+			if c >= lb {
+				o = c
+				break
+			}
+		}
+		if o >= 0 {
 			break
 		}
 	}
-	if o < 0 {
+	if p.overlapLevels == nil {
+		// The first piece start in [lb, last.e).
+		k := len(done)
+		for k > 0 && done[k-1].s >= lb {
+			k--
+		}
+		if k < len(done) {
+			o = done[k].s
+		}
+	}
+	if o < 0 && p.tokenOverlap {
 		// No separator: between tokens (long words, unspaced scripts).
-		o = runeStart(m.text, lb)
-		for o < last.e && o <= last.s {
-			_, n := utf8.DecodeRuneInString(m.text[o:])
-			o += n
+		o = lb
+		for o < last.e && !utf8.RuneStart(m.text[o]) {
+			o++
 		}
 	}
 	if o <= last.s || o >= last.e {

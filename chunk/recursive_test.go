@@ -9,47 +9,6 @@ import (
 	"github.com/ragkit-go/rag/chunk"
 )
 
-func TestRecursiveProperties(t *testing.T) {
-	cases := map[string]string{
-		"prose":   strings.Repeat("The quick brown fox jumps over the lazy dog. It was not amused! Was it? ", 60),
-		"paras":   strings.Repeat("First paragraph line one.\nLine two of it.\n\nSecond paragraph here, with words.\n\n", 40),
-		"crlf":    strings.Repeat("Windows line one.\r\nWindows line two.\r\n\r\nNext paragraph.\r\n", 50),
-		"cjk":     strings.Repeat("今天天气很好。我们去公园散步吧！你觉得怎么样？", 80),
-		"word":    strings.Repeat("supercalifragilistic", 400),
-		"emoji":   strings.Repeat("👩‍👩‍👧‍👦🏳️‍🌈é", 300),
-		"mixed":   strings.Repeat("naïve café résumé — 東京 x=1.5; ", 100),
-		"spaces":  "  \t hello   world  \n\n  ",
-		"one":     "x",
-		"numbers": strings.Repeat("3.14159 2.71828 1.41421 ", 200),
-	}
-	for _, tok := range []struct {
-		name string
-		tok  chunk.Tokenizer
-	}{{"cl100k", chunk.CL100K()}, {"runes", chunk.Runes()}} {
-		for _, size := range []int{8, 33, 128} {
-			for _, ov := range []int{-1, 0, 5} {
-				r := chunk.NewRecursive(chunk.RecursiveOptions{Size: size, Overlap: ov, Tokenizer: tok.tok})
-				wantOv := ov
-				if ov == 0 {
-					wantOv = chunk.DefaultOverlap
-				}
-				if wantOv > size/2 {
-					wantOv = size / 2
-				}
-				if wantOv < 0 {
-					wantOv = 0
-				}
-				for name, text := range cases {
-					cs := runChecked(t, r, text, limits{tok: tok.tok, size: size, overlap: wantOv})
-					if len(cs) == 0 {
-						t.Errorf("%s/%s: no chunks", tok.name, name)
-					}
-				}
-			}
-		}
-	}
-}
-
 func TestRecursiveEmpty(t *testing.T) {
 	r := chunk.NewRecursive(chunk.RecursiveOptions{})
 	for _, s := range []string{"", " ", "\n\n\t\r\n", "\u3000\u00a0"} {

@@ -1,0 +1,123 @@
+package chunk
+
+import "context"
+
+// TokensOptions configures a Tokens chunker. The zero value is ready to
+// use.
+type TokensOptions struct {
+	// Size is the most tokens a chunk may hold. Zero means DefaultSize.
+	Size int
+	// Overlap is the number of tokens each window shares with the one
+	// before. Zero means DefaultOverlap; negative means none. It is capped
+	// at Size/2.
+	Overlap int
+	// Tokenizer measures sizes. Nil means CL100K().
+	Tokenizer Tokenizer
+}
+
+// Tokens cuts text into fixed windows of Size tokens, each starting
+// Overlap tokens before the end of the one before, with no regard for
+// words or sentences. It is the baseline the other chunkers improve on,
+// and the right choice for text without structure (logs, code, unspaced
+// scripts) when every chunk should be as full as possible.
+//
+// Windows are cut between tokens of the whole text's encoding, moved back
+// to a character boundary when a token ends inside a UTF-8 character. A
+// window whose text, encoded on its own, holds more than Size tokens is
+// shortened by a token until it fits. Chunks are trimmed of surrounding
+// white space (unicode.IsSpace), so Text == content[Start:End] and a
+// window of only white space gives no chunk; Tokens == Tokenizer.Count(Text).
+//
+// A Tokens is safe for concurrent use.
+type Tokens struct {
+	size, overlap int
+	tok           Tokenizer
+}
+
+var _ Chunker = (*Tokens)(nil)
+
+// NewTokens returns a Tokens chunker with the given options.
+func NewTokens(opts TokensOptions) *Tokens {
+	size, overlap := sizes(opts.Size, opts.Overlap, DefaultOverlap)
+	t := &Tokens{size: size, overlap: overlap, tok: opts.Tokenizer}
+	if t.tok == nil {
+		t.tok = CL100K()
+	}
+	return t
+}
+
+// sizes applies the defaults and caps shared by the chunkers' options.
+func sizes(size, overlap, defOverlap int) (int, int) {
+	if size <= 0 {
+		size = DefaultSize
+	}
+	switch {
+	case overlap == 0:
+		overlap = defOverlap
+	case overlap < 0:
+		overlap = 0
+	}
+	return size, min(overlap, size/2)
+}
+
+// Chunk splits text. See Chunker for the contract.
+func (t *Tokens) Chunk(ctx context.Context, text string) ([]Chunk, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := check(text); err != nil {
+		return nil, err
+	}
+	if s, e := trim(text, 0, len(text)); s == e {
+		return nil, nil
+	}
+	m := newMeasure(t.tok, text)
+	p := &packer{m: m, size: t.size}
+	n := len(m.ends)
+	// bound returns the cut before token k, at a character boundary.
+	bound := func(k int) int {
+		switch {
+		case k <= 0:
+			return 0
+		case k >= n:
+			return len(text)
+		}
+		return runeStart(text, int(m.ends[k-1]))
+	}
+	var out []span
+	prevStart, prevEnd := -1, -1
+	for i := 0; i < n; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for i < n-1 && bound(i) <= prevStart {
+			i++ // each chunk starts after the one before
+		}
+		j := min(i+t.size, n)
+		s := bound(i)
+		for j < n && bound(j) <= s {
+			j++ // the window ends inside the character it starts in
+		}
+		var ts, te int
+		for {
+			ts, te = trim(text, s, bound(j))
+			if m.exact(ts, te) <= t.size || j <= i+1 || bound(j-1) <= s {
+				break
+			}
+			j--
+		}
+		if ts < te && prevEnd > ts && m.exact(ts, prevEnd) > t.overlap {
+			// Rounding to characters made the overlap too long: drop it.
+			ts, te = trim(text, prevEnd, te)
+		}
+		if ts < te {
+			out = p.emit(ts, te, out) // splits only a one-token window that is still too long
+			prevStart, prevEnd = out[len(out)-1].s, out[len(out)-1].e
+		}
+		if j >= n {
+			break
+		}
+		i = max(i+1, j-t.overlap)
+	}
+	return p.chunks(out, nil), nil
+}
