@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/vecmath"
 	"math"
 	"strconv"
 	"time"
@@ -140,9 +141,11 @@ func Check(vecs [][]float32, n, dim int) (int, error) {
 			return 0, fmt.Errorf("%w: vector %d has %d dimensions, want %d", ErrDimensionMismatch, i, len(v), dim)
 		}
 		dim = len(v)
-		for j, x := range v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				return 0, fmt.Errorf("%w: vector %d component %d is %v", ErrInvalidVector, i, j, x)
+		if !vecmath.Finite(v) {
+			for j, x := range v {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					return 0, fmt.Errorf("%w: vector %d component %d is %v", ErrInvalidVector, i, j, x)
+				}
 			}
 		}
 	}

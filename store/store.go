@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/vecmath"
 	"math"
 	"time"
 )
@@ -146,6 +147,9 @@ func CheckVector(v []float32, dim int) error {
 	}
 	if dim > 0 && len(v) != dim {
 		return &DimensionError{Want: dim, Got: len(v)}
+	}
+	if vecmath.Finite(v) {
+		return nil
 	}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
