@@ -238,9 +238,10 @@ func (d *disk) readDocs(fn func(p prepared, dim int) error) error {
 	var wg sync.WaitGroup
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		wg.Go(func() {
+			var buf []byte
 			for name := range work {
 				path := filepath.Join(dir, name)
-				p, dim, err := readDocFile(path)
+				p, dim, err := readDocFile(path, &buf)
 				if err == nil && docFileName(p.id)+docExt != name {
 					err = fmt.Errorf("%w: %s holds document %q, whose file name differs", ErrCorrupt, path, p.id)
 				}
@@ -280,11 +281,36 @@ func (d *disk) readDocs(fn func(p prepared, dim int) error) error {
 	return first
 }
 
-func readDocFile(path string) (prepared, int, error) {
-	b, err := os.ReadFile(path)
+// readDocFile reads and decodes a document file, using *buf for the
+// bytes (decodeDoc copies what it keeps).
+func readDocFile(path string, buf *[]byte) (prepared, int, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return prepared{}, 0, fmt.Errorf("chromem: %w", err)
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return prepared{}, 0, fmt.Errorf("chromem: %w", err)
+	}
+	if int64(cap(*buf)) < fi.Size()+1 {
+		*buf = make([]byte, 0, fi.Size()+512)
+	}
+	b := (*buf)[:0]
+	for {
+		n, err := f.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return prepared{}, 0, fmt.Errorf("chromem: %w", err)
+		}
+		if len(b) == cap(b) {
+			b = slices.Grow(b, 4096)
+		}
+	}
+	*buf = b
 	p, dim, err := decodeDoc(b)
 	if err != nil {
 		return prepared{}, 0, fmt.Errorf("%w: %s: %v", ErrCorrupt, path, err)
@@ -524,16 +550,28 @@ func decodeDoc(b []byte) (prepared, int, error) {
 	if len(d.b) != nrec*dim*4 {
 		return prepared{}, 0, fmt.Errorf("%d bytes of vectors, want %d", len(d.b), nrec*dim*4)
 	}
-	v := make([]float32, dim)
 	for _, e := range p.recs {
-		for j := range v {
-			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(d.b[4*j:]))
-		}
+		// One pass for the length, one to scale: the same arithmetic as
+		// normalize, without a copy of the raw vector.
+		raw := d.b[:4*dim]
 		d.b = d.b[4*dim:]
-		if err := store.CheckVector(v, dim); err != nil {
-			return prepared{}, 0, err
+		var ss float64
+		for j := 0; j < len(raw); j += 4 {
+			x := float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[j:])))
+			ss += x * x
 		}
-		e.unit, e.norm = normalize(v)
+		if math.IsNaN(ss) || math.IsInf(ss, 0) {
+			return prepared{}, 0, fmt.Errorf("record %q: %w", e.rec.ID, store.ErrInvalidVector)
+		}
+		if ss == 0 {
+			continue // a zero vector
+		}
+		n := math.Sqrt(ss)
+		u := make([]float32, dim)
+		for j := range u {
+			u[j] = float32(float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))) / n)
+		}
+		e.unit, e.norm = u, n
 	}
 	return p, dim, nil
 }

@@ -36,13 +36,29 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 	unit, _ := normalize(q.Vector)
 	var top *store.TopK
 	var err error
-	if unit == nil {
-		top = s.searchZero(k, q.Filter)
-	} else {
-		top, err = s.searchColl(ctx, unit, k, q.Filter)
-		if err != nil {
-			return nil, err
+	switch {
+	case unit == nil:
+		// A zero query has no direction: every record scores 0.
+		top, err = s.scoreKeys(ctx, nil, k, s.matching(q.Filter))
+	case q.Filter == nil:
+		top, err = s.searchColl(ctx, unit, k, nil, k+1)
+	default:
+		keys := s.matching(q.Filter)
+		if len(keys) == 0 {
+			return nil, nil
 		}
+		if !forceOverFetch && (len(keys) <= directMax || len(keys)*4 <= s.nrec) {
+			// Selective filter: scoring the matching records directly
+			// costs less than one chromem-go pass over all of them.
+			top, err = s.scoreKeys(ctx, unit, k, keys)
+		} else {
+			// Broad filter: ask chromem-go for enough candidates that
+			// about 2k of them match, so one pass usually suffices.
+			top, err = s.searchColl(ctx, unit, k, q.Filter, 2*k*s.nrec/len(keys)+k)
+		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	rs := top.Results()
 	for i := range rs {
@@ -51,16 +67,106 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 	return rs, nil
 }
 
-// searchZero answers a zero query vector: every score is 0, so the top k
-// are the first k matching records by ID.
-func (s *Store) searchZero(k int, f *store.Filter) *store.TopK {
-	top := newRecTopK(s, k)
+// directMax is the number of matching records up to which a filtered
+// search scores them directly whatever the size of the store.
+const directMax = 1024
+
+// forceOverFetch makes every filtered search go through chromem-go (tests).
+var forceOverFetch = false
+
+// matching returns the chromem-go keys of the records f matches. When f
+// names the documents it can match (_id equality or membership at its top
+// level), only their records are looked at.
+func (s *Store) matching(f *store.Filter) []string {
+	var keys []string
+	if ids, ok := docIDs(f); ok {
+		for _, id := range ids {
+			if d, ok := s.docs[id]; ok {
+				for _, key := range d.keys {
+					if f.Match(&s.recs[key].rec) {
+						keys = append(keys, key)
+					}
+				}
+			}
+		}
+		return keys
+	}
 	for key, r := range s.recs {
 		if f.Match(&r.rec) {
-			top.push(key, 0)
+			keys = append(keys, key)
 		}
 	}
-	return top.t
+	return keys
+}
+
+// docIDs returns document IDs outside of which f matches nothing, from an
+// Eq or In on _id at f's top level or in a top-level And; ok is false
+// when f does not restrict documents so.
+func docIDs(f *store.Filter) (ids []string, ok bool) {
+	if f == nil {
+		return nil, false
+	}
+	switch f.Op {
+	case store.OpAnd:
+		for _, sub := range f.Filters {
+			if ids, ok := docIDs(sub); ok {
+				return ids, true
+			}
+		}
+	case store.OpEq:
+		if f.Field == store.FieldDocID {
+			v, isString := f.Value.(string)
+			if !isString {
+				return nil, true // a non-string ID matches nothing
+			}
+			return []string{v}, true
+		}
+	case store.OpIn:
+		if f.Field == store.FieldDocID {
+			list, isList := f.Value.([]any)
+			if !isList {
+				return nil, false
+			}
+			seen := make(map[string]bool, len(list))
+			for _, v := range list {
+				if v, isString := v.(string); isString && !seen[v] {
+					seen[v] = true
+					ids = append(ids, v)
+				}
+			}
+			return ids, true
+		}
+	}
+	return nil, false
+}
+
+// scoreKeys scores the named records against unit (0 for every record
+// when unit is nil) and keeps the best k.
+func (s *Store) scoreKeys(ctx context.Context, unit []float32, k int, keys []string) (*store.TopK, error) {
+	top := newRecTopK(s, k)
+	for i, key := range keys {
+		if i%4096 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		var score float32
+		if e := s.recs[key]; unit != nil && e.unit != nil {
+			score = dot(unit, e.unit)
+		}
+		top.push(key, score)
+	}
+	return top.t, nil
+}
+
+// dot is the dot product as chromem-go computes it (float32, in order), so
+// a record scores the same whichever path scored it.
+func dot(a, b []float32) float32 {
+	var d float32
+	for i := range a {
+		d += a[i] * b[i]
+	}
+	return d
 }
 
 // searchColl asks chromem-go for the n most similar records (narrowed by
@@ -68,13 +174,13 @@ func (s *Store) searchZero(k int, f *store.Filter) *store.TopK {
 // matches, and asks for more until the result is provably exact: the k-th
 // match scores strictly higher than the lowest score fetched (every record
 // not fetched scores at most that), or chromem-go ran out of records.
-func (s *Store) searchColl(ctx context.Context, unit []float32, k int, f *store.Filter) (*store.TopK, error) {
+//
+// n is the first number of candidates to ask for; it must exceed k for a
+// chance to stop after one pass (the k-th candidate fetched is also the
+// lowest).
+func (s *Store) searchColl(ctx context.Context, unit []float32, k int, f *store.Filter, n int) (*store.TopK, error) {
 	where := nativeWhere(f)
 	total := s.coll.Count()
-	n := k
-	if f != nil {
-		n = 4 * k
-	}
 	for {
 		n = min(n, total)
 		top := newRecTopK(s, k)
