@@ -123,6 +123,20 @@ func makers() []maker {
 			return chunk.NewSentence(chunk.SentenceOptions{Size: size, Overlap: ov, Tokenizer: tok}),
 				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
 		}},
+		{"markdown", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+			if ov == 0 {
+				ov = -1 // Markdown's default is no overlap
+			}
+			return chunk.NewMarkdown(chunk.MarkdownOptions{Size: size, Overlap: ov, Tokenizer: tok}),
+				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
+		}},
+		{"markdown-prefix", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+			if ov == 0 {
+				ov = -1
+			}
+			return chunk.NewMarkdown(chunk.MarkdownOptions{Size: size, Overlap: ov, Tokenizer: tok, HeadingPrefix: true}),
+				limits{tok: tok, size: size, overlap: wantOverlap(size, ov), prefix: true}
+		}},
 	}
 }
 

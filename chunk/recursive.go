@@ -126,6 +126,13 @@ func (r *Recursive) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 type packer struct {
 	m             *measure
 	size, overlap int
+	// budget is the size pieces are planned to (size when 0); prefix,
+	// counted with tok, is prepended to every chunk's text (Markdown's
+	// heading path) and counts towards size.
+	budget    int
+	prefix    string
+	tok       Tokenizer
+	pieceCuts []span // when set, a chunk over size is cut between these first
 	levels        []level // where oversized pieces are cut, coarsest first
 	// overlapLevels are where an overlap may start, preferred first; with
 	// none, overlaps start at piece starts. tokenOverlap allows starting
@@ -140,7 +147,7 @@ type packer struct {
 // size tokens by approx, cut at the coarsest level from lvl on that has
 // cuts, and between tokens as a last resort.
 func (p *packer) split(s, e, lvl int, out []span) []span {
-	if p.m.approx(s, e) <= p.size {
+	if p.m.approx(s, e) <= p.plan() {
 		return append(out, span{s, e})
 	}
 	for ; lvl < len(p.levels); lvl++ {
@@ -163,10 +170,10 @@ func (p *packer) split(s, e, lvl int, out []span) []span {
 func (p *packer) tokenPieces(s, e int, out []span) []span {
 	g := p.overlap / 4
 	if g < 1 {
-		g = p.size
+		g = p.plan()
 	}
-	if g > p.size {
-		g = p.size
+	if g > p.plan() {
+		g = p.plan()
 	}
 	m := p.m
 	t := m.tokenIndex(s)
@@ -206,7 +213,7 @@ func (p *packer) pack(ctx context.Context, leaves []span) ([]span, error) {
 		ts, te := trim(text, start, leaves[i].e)
 		for j+1 < len(leaves) {
 			_, ne := trim(text, start, leaves[j+1].e)
-			if m.approx(ts, ne) > p.size {
+			if m.approx(ts, ne) > p.plan() {
 				break
 			}
 			j++
@@ -245,7 +252,7 @@ func (p *packer) emit(s, e int, out []span) []span {
 	if s == e {
 		return out
 	}
-	n := p.m.exact(s, e)
+	n := p.count(s, e)
 	if n <= p.size {
 		p.counts = append(p.counts, n)
 		return append(out, span{s, e})
@@ -260,12 +267,36 @@ func (p *packer) emit(s, e int, out []span) []span {
 	return p.emit(c, e, out)
 }
 
+// plan is the size pieces are planned to.
+func (p *packer) plan() int {
+	if p.budget > 0 {
+		return p.budget
+	}
+	return p.size
+}
+
+// count is the exact token count of a chunk of text[s:e], prefix included.
+func (p *packer) count(s, e int) int {
+	if p.prefix != "" {
+		return p.tok.Count(p.prefix + p.m.text[s:e])
+	}
+	return p.m.exact(s, e)
+}
+
 // middleCut returns the cut of text[s:e] nearest its middle, preferring
-// coarse levels when they fall in the middle half, or s when there is none.
+// piece boundaries, then coarse levels, when they fall in the middle half.
 func (p *packer) middleCut(s, e int) int {
 	mid := s + (e-s)/2
 	lo, hi := s+(e-s)/4, e-(e-s)/4
 	best := -1
+	for _, pc := range p.pieceCuts {
+		if c := pc.s; c > s && c < e && (best < 0 || abs(c-mid) < abs(best-mid)) {
+			best = c
+		}
+	}
+	if best >= lo && best <= hi {
+		return best
+	}
 	for _, lv := range p.levels {
 		p.cuts = lv(p.m.text, s, e, p.cuts[:0])
 		for _, c := range p.cuts {
@@ -360,7 +391,7 @@ func (p *packer) overlapStart(last span, floor int, done []span, next int) int {
 	if os == oe || m.exact(os, oe) > p.overlap {
 		return -1
 	}
-	if ns, ne := trim(m.text, o, next); m.approx(ns, ne) > p.size {
+	if ns, ne := trim(m.text, o, next); m.approx(ns, ne) > p.plan() {
 		return -1
 	}
 	return o
