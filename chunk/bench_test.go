@@ -137,5 +137,8 @@ type namedChunker struct {
 func benchChunkers() []namedChunker {
 	return []namedChunker{
 		{"recursive", chunk.NewRecursive(chunk.RecursiveOptions{Size: 512})},
+		{"markdown", chunk.NewMarkdown(chunk.MarkdownOptions{Size: 512})},
+		{"tokens", chunk.NewTokens(chunk.TokensOptions{Size: 512})},
+		{"sentence", chunk.NewSentence(chunk.SentenceOptions{Size: 512})},
 	}
 }

@@ -132,8 +132,8 @@ type packer struct {
 	budget    int
 	prefix    string
 	tok       Tokenizer
-	pieceCuts []span // when set, a chunk over size is cut between these first
-	levels        []level // where oversized pieces are cut, coarsest first
+	pieceCuts []span  // when set, a chunk over size is cut between these first
+	levels    []level // where oversized pieces are cut, coarsest first
 	// overlapLevels are where an overlap may start, preferred first; with
 	// none, overlaps start at piece starts. tokenOverlap allows starting
 	// between tokens when no level has a cut.
