@@ -8,11 +8,18 @@
 //
 //   - Typed filters. chromem-go's metadata is map[string]string and its
 //     where clause is string equality only. The store keeps each record's
-//     typed fields itself and applies store.Filter exactly: it narrows
+//     typed fields itself (in memory, next to chromem-go's vectors) and
+//     applies store.Filter exactly. It first finds the matching records
+//     (only within the named documents when the filter has an _id equality
+//     or membership at its top level). When they are few (at most 1,024,
+//     or a quarter of the store) it scores them directly, with chromem-go's
+//     arithmetic. Otherwise it asks chromem-go for the top n, narrowed
 //     natively where it can (equality on _id, _source and _title goes into
-//     chromem-go's where clause), then over-fetches (4k candidates, more
-//     until the k-th match scores strictly above every record not fetched)
-//     so results equal store.BruteForce.
+//     the where clause), with n sized so that about 2k candidates match,
+//     and asks again with a larger n until the k-th match scores strictly
+//     above the lowest score fetched (so no record left out can enter the
+//     top k) or chromem-go runs out of records. Results equal
+//     store.BruteForce.
 //   - Deterministic order: ties are broken by record ID.
 //   - Per-document atomic replace: a document's records are replaced under
 //     a write lock, searches hold a read lock, so a search sees a document
