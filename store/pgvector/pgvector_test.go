@@ -550,6 +550,7 @@ func TestSearchText(t *testing.T) {
 		"rust":   {"Rust", "Rust has ownership and borrowing; concurrency without data races."},
 		"python": {"Python", "Python has a global interpreter lock. Goroutines are not in Python."},
 		"haskel": {"Haskell", "Lazy evaluation and type classes."},
+		"tour":   {"Channels", "A tour of the language."},
 	}
 	var docs []store.Document
 	for id, tt := range texts {
@@ -564,7 +565,8 @@ func TestSearchText(t *testing.T) {
 		filter *store.Filter
 		want   []string
 	}{
-		{"goroutine", nil, []string{"go#0", "python#0"}},           // stemmed; "go" ranks first (two mentions incl. title)
+		{"goroutine", nil, []string{"go#0", "python#0"}},           // stemmed; equal ranks, ties by ID
+		{"channel", nil, []string{"tour#0", "go#0"}},               // a title match outranks a text match
 		{"concurrency", nil, []string{"go#0", "rust#0"}},           // ties by ID
 		{`"data races"`, nil, []string{"rust#0"}},                  // phrase
 		{"goroutines -python", nil, []string{"go#0"}},              // exclusion

@@ -12,16 +12,21 @@ import (
 )
 
 // selectColumns are the record columns every search returns, from the row
-// alias s, followed by the score.
-const selectColumns = "s.id, s.doc_id, s.chunk, s.chunk_start, s.chunk_end, s.text, s.title, s.source, s.tags, s.metadata::text, s.embedding::text"
+// alias r, followed by the score. The conversions to text are written in
+// the outermost query, so that they run on the TopK rows returned only,
+// not on every row scored.
+const selectColumns = "r.id, r.doc_id, r.chunk, r.chunk_start, r.chunk_end, r.text, r.title, r.source, r.tags, r.metadata::text, r.embedding::text"
 
 // innerColumns are the columns the inner query passes on.
 const innerColumns = "t.id, t.doc_id, t.chunk, t.chunk_start, t.chunk_end, t.text, t.title, t.source, t.tags, t.metadata, t.embedding"
 
-// scoreExpr turns the similarity s.sim (1 - cosine distance, NaN when a
-// vector has no length) into the score: 0 for a zero vector, clamped to
+// scoreExpr turns the similarity alias.sim (1 - cosine distance, NaN when
+// a vector has no length) into the score: 0 for a zero vector, clamped to
 // [-1, 1], rounded to real so that SQL ties are float32 ties.
-const scoreExpr = "CAST(CASE WHEN s.sim = 'NaN'::float8 THEN 0 ELSE GREATEST(-1, LEAST(1, s.sim)) END AS real)"
+func scoreExpr(alias string) string {
+	sim := alias + ".sim"
+	return "CAST(CASE WHEN " + sim + " = 'NaN'::float8 THEN 0 ELSE GREATEST(-1, LEAST(1, " + sim + ")) END AS real)"
+}
 
 // Search returns the q.TopK records most similar to q.Vector among those
 // q.Filter matches. By default the search is exact, as store.Store
@@ -110,15 +115,18 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 // searchSQL returns the statement and arguments of a search for vectors
 // of dim dimensions, and the number of results it asks for.
 //
-// Exact: the inner query filters and computes the similarity of every
+// Exact: the innermost query filters and computes the similarity of every
 // matching row (OFFSET 0 keeps it from being flattened, so the distance is
-// computed once a row); the outer query orders by the real score and the
-// record ID. An HNSW index can only serve "ORDER BY embedding <=> const";
-// an order by an expression of the distance cannot use it, so this plan is
-// always a scan (of the rows the filter's indexes select).
+// computed once a row); the middle one orders by the real score and the
+// record ID and keeps the TopK; the outer one converts those rows. An HNSW
+// index can only serve "ORDER BY embedding <=> const"; an order by an
+// expression of the distance cannot use it, so this plan is always a scan
+// (of the rows the filter's indexes select).
 //
 // Approximate: the inner query orders by the distance operator itself, the
-// shape the HNSW index serves.
+// shape the HNSW index serves. The planner may still prefer a sequential
+// scan when it estimates it cheaper (a small table, a large ef_search):
+// the result is then exact.
 func (s *Store) searchSQL(q store.Query, dim int, approx bool) (sql string, args []any, k int, err error) {
 	k = q.TopK
 	if k <= 0 {
@@ -132,16 +140,18 @@ func (s *Store) searchSQL(q store.Query, dim int, approx bool) (sql string, args
 		return "", nil, 0, err
 	}
 	b.args = where.args
-	b.w("SELECT ", selectColumns, ", ", scoreExpr, " AS score FROM (SELECT ", innerColumns,
-		", 1 - (t.embedding <=> ", vec, "::vector) AS sim FROM ", s.table, " AS t WHERE ", where.sb.String())
+	inner := "SELECT " + innerColumns + ", 1 - (t.embedding <=> " + vec + "::vector) AS sim FROM " + s.table + " AS t WHERE " + where.sb.String()
 	if approx {
 		order := "t.embedding <=> " + vec + "::vector"
 		if dim > 2000 {
 			order = fmt.Sprintf("t.embedding::halfvec(%d) <=> (%s::vector)::halfvec(%d)", dim, vec, dim)
 		}
-		b.w(" ORDER BY ", order, " LIMIT ", b.arg(k), ") AS s")
+		b.w("SELECT ", selectColumns, ", ", scoreExpr("r"), " AS score FROM (", inner,
+			" ORDER BY ", order, " LIMIT ", b.arg(k), ") AS r")
 	} else {
-		b.w(" OFFSET 0) AS s ORDER BY score DESC, s.id COLLATE \"C\" LIMIT ", b.arg(k))
+		b.w("SELECT ", selectColumns, ", r.score FROM (SELECT d.*, ", scoreExpr("d"), " AS score FROM (", inner,
+			" OFFSET 0) AS d ORDER BY score DESC, d.id COLLATE \"C\" LIMIT ", b.arg(k),
+			") AS r ORDER BY r.score DESC, r.id COLLATE \"C\"")
 	}
 	return b.sb.String(), b.args, k, nil
 }
@@ -225,10 +235,10 @@ func (s *Store) SearchText(ctx context.Context, query string, k int, filter *sto
 	if err != nil || dim == 0 {
 		return nil, err
 	}
-	sq.w("SELECT ", selectColumns, ", s.rank AS score FROM (SELECT ", innerColumns,
-		", ts_rank_cd(t.tsv, tq) AS rank FROM ", s.table, " AS t, websearch_to_tsquery(", cfg, "::regconfig, ", qtext,
+	sq.w("SELECT ", selectColumns, ", r.score FROM (SELECT ", innerColumns,
+		", ts_rank_cd(t.tsv, tq) AS score FROM ", s.table, " AS t, websearch_to_tsquery(", cfg, "::regconfig, ", qtext,
 		"::text) AS tq WHERE t.tsv @@ tq AND ", where.sb.String(),
-		" OFFSET 0) AS s ORDER BY score DESC, s.id COLLATE \"C\" LIMIT ", sq.arg(k))
+		" ORDER BY score DESC, t.id COLLATE \"C\" LIMIT ", sq.arg(k), ") AS r ORDER BY r.score DESC, r.id COLLATE \"C\"")
 	rows, err := s.pool.Query(ctx, sq.sb.String(), sq.args...)
 	if err != nil {
 		return nil, s.wrap(ctx, "text search", err)
