@@ -189,10 +189,13 @@ type Request struct {
 	Query  string // raw query, e.g. Azure's "api-version=2024-02-01"
 	Header http.Header
 
-	// Status is the status answered; 0 while in flight, and for a request
-	// never answered (a hang the client gave up on, a broken stream has
-	// the status it started with).
+	// Status is the status answered: 0 while in flight and for a request
+	// never answered (a hang the client gave up on). A broken stream keeps
+	// the 200 it started with.
 	Status int
+	// Chat is the decoded chat request, for chat completions; shared by
+	// every copy of the record, read it only.
+	Chat *ChatRequest
 	// Fault names the fault applied, if any: "auth", "invalid",
 	// "rate_limit", "scripted", "error", "timeout", "malformed",
 	// "slow", "stream_break".
@@ -203,8 +206,6 @@ type Request struct {
 	Tokens     int      // prompt tokens, as counted by CountTokens
 	Dimensions int      // requested "dimensions", 0 if absent
 	Encoding   string   // requested "encoding_format"
-
-	Chat *ChatRequest // the decoded chat request, for chat completions
 }
 
 // Stats sums up what a server received.
