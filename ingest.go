@@ -744,59 +744,52 @@ func (b *batch) split() (*batch, *batch) {
 }
 
 // embedWithRetry makes one embedding request, retrying retryable failures
-// with exponential backoff and full jitter, honouring Retry-After.
+// (see retry), within the rate limits; a 429 pauses every request of the
+// run for its Retry-After.
 func (r *ingestRun) embedWithRetry(texts []string, tokens int) ([][]float32, error) {
-	p, o := r.p, r.o
+	p := r.p
 	r.tokens.Add(int64(tokens))
-	for attempt := 0; ; attempt++ {
+	var vecs [][]float32
+	err := retry(r.ctx, r.o, func(ctx context.Context, attempt int) error {
 		if err := r.waitTurn(tokens); err != nil {
-			return nil, err
+			return err
 		}
 		r.requests.Add(1)
 		if attempt > 0 {
 			r.retries.Add(1)
 		}
-		ctx, cancel := context.WithTimeout(r.ctx, o.RequestTimeout)
-		vecs, err := p.embedder.Embed(ctx, texts)
-		timedOut := ctx.Err() != nil && r.ctx.Err() == nil
-		cancel()
-		if err == nil {
-			if _, err = embed.Check(vecs, len(texts), p.dims.get()); err != nil {
-				return nil, err
+		var err error
+		vecs, err = p.embedder.Embed(ctx, texts)
+		if err != nil {
+			return err
+		}
+		return p.checkVectors(vecs, len(texts))
+	}, func(ae *embed.APIError) {
+		if ae.StatusCode != 429 || ae.RetryAfter <= 0 {
+			return
+		}
+		// A rate limit holds for every request, not only this one.
+		until := time.Now().Add(ae.RetryAfter).UnixNano()
+		for {
+			cur := r.pause.Load()
+			if cur >= until || r.pause.CompareAndSwap(cur, until) {
+				break
 			}
-			if !p.dims.set(len(vecs[0])) {
-				return nil, fmt.Errorf("%w: got %d dimensions, the pipeline has %d", embed.ErrDimensionMismatch, len(vecs[0]), p.dims.get())
-			}
-			return vecs, nil
 		}
-		if r.ctx.Err() != nil {
-			return nil, context.Cause(r.ctx)
-		}
-		if timedOut {
-			err = &embed.APIError{Message: "request timed out after " + o.RequestTimeout.String(), Err: err}
-		}
-		if !retryable(err) || attempt >= o.MaxRetries {
-			return nil, err
-		}
-		delay := backoff(attempt, o.MinBackoff, o.MaxBackoff)
-		var ae *embed.APIError
-		if errors.As(err, &ae) && ae.RetryAfter > 0 {
-			if ae.StatusCode == 429 {
-				// A rate limit holds for every request, not only this one.
-				until := time.Now().Add(ae.RetryAfter).UnixNano()
-				for {
-					cur := r.pause.Load()
-					if cur >= until || r.pause.CompareAndSwap(cur, until) {
-						break
-					}
-				}
-			}
-			delay = max(delay, ae.RetryAfter)
-		}
-		if err := sleepCtx(r.ctx, delay); err != nil {
-			return nil, err
-		}
+	})
+	return vecs, err
+}
+
+// checkVectors validates an embedder's answer for n texts and the
+// dimension against the one the pipeline knows.
+func (p *Pipeline) checkVectors(vecs [][]float32, n int) error {
+	if _, err := embed.Check(vecs, n, p.dims.get()); err != nil {
+		return err
 	}
+	if n > 0 && !p.dims.set(len(vecs[0])) {
+		return fmt.Errorf("%w: got %d dimensions, the pipeline has %d", embed.ErrDimensionMismatch, len(vecs[0]), p.dims.get())
+	}
+	return nil
 }
 
 // waitTurn waits for a 429 pause to pass and for the rate limiters.

@@ -141,7 +141,7 @@ func New(opts Options) (*Pipeline, error) {
 		p.dims.set(d.Dimensions())
 	}
 	p.ingest = p.ingest.withDefaults(p.embedder)
-	p.queries = newQueryEmbedder(p.embedder, p.model)
+	p.queries = newQueryEmbedder(p)
 	return p, nil
 }
 

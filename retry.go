@@ -28,6 +28,44 @@ func retryable(err error) bool {
 	return errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// retry calls call until it succeeds, fails with an error that is not
+// retryable, or has been retried o.MaxRetries times. Each attempt gets its
+// own o.RequestTimeout; one that runs out counts as a retryable timeout.
+// Between attempts it waits an exponential backoff with full jitter, or the
+// provider's Retry-After when that is longer, after passing the provider's error to onAPIError
+// (if not nil).
+func retry(ctx context.Context, o *IngestOptions, call func(ctx context.Context, attempt int) error, onAPIError func(*embed.APIError)) error {
+	for attempt := 0; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
+		err := call(actx, attempt)
+		timedOut := actx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if timedOut {
+			err = &embed.APIError{Message: "request timed out after " + o.RequestTimeout.String(), Err: err}
+		}
+		if !retryable(err) || attempt >= o.MaxRetries {
+			return err
+		}
+		delay := backoff(attempt, o.MinBackoff, o.MaxBackoff)
+		var ae *embed.APIError
+		if errors.As(err, &ae) {
+			if onAPIError != nil {
+				onAPIError(ae)
+			}
+			delay = max(delay, ae.RetryAfter)
+		}
+		if err := sleepCtx(ctx, delay); err != nil {
+			return err
+		}
+	}
+}
+
 // backoff returns the delay before retry attempt+1: full jitter over an
 // exponential ceiling, lo·2^attempt, capped at hi, and at least lo/2.
 func backoff(attempt int, lo, hi time.Duration) time.Duration {

@@ -122,8 +122,10 @@ func (p *Pipeline) rerank(ctx context.Context, query string, hits []Hit) ([]Hit,
 }
 
 // queryEmbedder embeds search queries: once for identical concurrent
-// queries (singleflight), and from a small cache for repeated ones.
+// queries (singleflight), from a small cache for repeated ones, and with
+// the pipeline's retry policy.
 type queryEmbedder struct {
+	p     *Pipeline
 	e     embed.Embedder
 	model string
 	group singleflight.Group
@@ -134,8 +136,8 @@ type queryEmbedder struct {
 // cancellation stops.
 const queryTimeout = time.Minute
 
-func newQueryEmbedder(e embed.Embedder, model string) *queryEmbedder {
-	return &queryEmbedder{e: e, model: "query:" + model, cache: embed.NewMemoryCache(8 << 20)}
+func newQueryEmbedder(p *Pipeline) *queryEmbedder {
+	return &queryEmbedder{p: p, e: p.embedder, model: "query:" + p.model, cache: embed.NewMemoryCache(8 << 20)}
 }
 
 func (q *queryEmbedder) embed(ctx context.Context, query string) ([]float32, error) {
@@ -149,16 +151,19 @@ func (q *queryEmbedder) embed(ctx context.Context, query string) ([]float32, err
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryTimeout)
 		defer cancel()
 		var vecs [][]float32
-		var err error
-		if qe, ok := q.e.(embed.QueryEmbedder); ok {
-			vecs, err = qe.EmbedQueries(ctx, []string{query})
-		} else {
-			vecs, err = q.e.Embed(ctx, []string{query})
-		}
+		err := retry(ctx, &q.p.ingest, func(ctx context.Context, _ int) error {
+			var err error
+			if qe, ok := q.e.(embed.QueryEmbedder); ok {
+				vecs, err = qe.EmbedQueries(ctx, []string{query})
+			} else {
+				vecs, err = q.e.Embed(ctx, []string{query})
+			}
+			if err != nil {
+				return err
+			}
+			return q.p.checkVectors(vecs, 1)
+		}, nil)
 		if err != nil {
-			return nil, err
-		}
-		if _, err := embed.Check(vecs, 1, 0); err != nil {
 			return nil, err
 		}
 		q.cache.Put(ctx, key, vecs[0])
