@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,7 @@ var (
 	concurrency = flag.Int("concurrency", 8, "requests in flight")
 	batchSize   = flag.Int("batch", 256, "inputs per request")
 	serve       = flag.Bool("serve", false, "internal: run the fake server and print its addresses")
+	cpuprofile  = flag.String("cpuprofile", "", "write a CPU profile of our pipeline's run to this file")
 	data        = flag.String("data", "../shared/data/scifact/corpus.jsonl.gz", "SciFact corpus")
 )
 
@@ -64,7 +66,17 @@ func main() {
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 	limit := float64(*concurrency**batchSize) / latency.Seconds()
-	ours := measure(stats, func() int { return runOurs(base, texts) })
+	ours := measure(stats, func() int {
+		if *cpuprofile != "" {
+			f, err := os.Create(*cpuprofile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+		return runOurs(base, texts)
+	})
 	ours.print("rag (this library)", limit)
 
 	peer := measure(stats, func() int { return runChromem(base, texts[:min(*peerChunks, len(texts))]) })
