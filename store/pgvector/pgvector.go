@@ -85,12 +85,20 @@ type Options struct {
 	// Approximate makes Search use the HNSW index: faster on large tables,
 	// but it may miss true neighbours, so it does not meet the exactness
 	// rule of store.Store. The default, false, is exact search (a scan of
-	// the filtered rows).
+	// the filtered rows). On pgvector 0.8 and later approximate searches
+	// use a relaxed-order iterative index scan, so a filtered search keeps
+	// scanning until it has TopK rows (up to pgvector's
+	// hnsw.max_scan_tuples); on older versions a search returns at most
+	// ef_search rows and a filter may leave fewer than TopK. A search with a
+	// zero query vector is always exact (the index holds no zero vectors).
 	Approximate bool
 
 	// EfSearch is hnsw.ef_search for approximate searches (1..1000): the
 	// size of the candidate list, trading speed for recall. Zero means
-	// DefaultEfSearch. Each search raises it to TopK when TopK is larger.
+	// DefaultEfSearch. Before pgvector 0.8 each search raises it to TopK
+	// (at most 1000). When the planner estimates a sequential scan cheaper
+	// than the index scan (small tables, large ef_search) it takes it, and
+	// the result is exact.
 	EfSearch int
 
 	// TextSearchConfig is the Postgres text search configuration of the

@@ -321,6 +321,30 @@ func TestUnstorableStrings(t *testing.T) {
 	}
 }
 
+// Metadata numbers of any Go numeric type are stored as float64, as
+// store.NormalizeMetadata converts them; unsupported types are refused.
+func TestMetadataNormalized(t *testing.T) {
+	s := newStore(t, pgvector.Options{})
+	rng := rand.New(rand.NewPCG(13, 13))
+	d := makeDoc(rng, "d", 1, 3)
+	d.Records[0].Metadata = map[string]any{"int": 2009, "u8": uint8(7), "f32": float32(0.5)}
+	mustUpsert(t, s, d)
+	rs, err := s.Search(ctx, store.Query{Vector: d.Records[0].Vector, Filter: store.Eq("int", 2009.0)})
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("Search = %v, %v", ids(rs), err)
+	}
+	if md := rs[0].Metadata; md["int"] != 2009.0 || md["u8"] != 7.0 || md["f32"] != 0.5 {
+		t.Errorf("metadata = %#v, want float64 values", md)
+	}
+	for _, v := range []any{nil, struct{}{}, []int{1}, map[string]any{}} {
+		bad := makeDoc(rng, "bad", 1, 3)
+		bad.Records[0].Metadata = map[string]any{"k": v}
+		if err := s.Upsert(ctx, []store.Document{bad}); !errors.Is(err, store.ErrInvalidRecord) {
+			t.Errorf("metadata %T: Upsert = %v, want ErrInvalidRecord", v, err)
+		}
+	}
+}
+
 // After Close every method returns store.ErrClosed, and the caller's pool
 // still works.
 func TestClose(t *testing.T) {

@@ -33,6 +33,9 @@ func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 	if len(docs) == 0 {
 		return nil
 	}
+	// Normalise metadata first (other numeric types to float64, times to
+	// UTC), as the pipeline does, so that CheckDocuments accepts them.
+	docs = normalized(docs)
 	dim := int(s.dim.Load())
 	batchDim, err := store.CheckDocuments(docs, dim)
 	if err != nil {
@@ -105,6 +108,20 @@ func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 	return nil
 }
 
+// normalized returns a shallow copy of docs whose records hold normalised
+// copies of their metadata.
+func normalized(docs []store.Document) []store.Document {
+	out := make([]store.Document, len(docs))
+	for i, d := range docs {
+		out[i] = store.Document{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
+		for j, r := range d.Records {
+			r.Metadata = store.NormalizeMetadata(r.Metadata)
+			out[i].Records[j] = r
+		}
+	}
+	return out
+}
+
 // createForUpsert makes sure the table exists for vectors of dim
 // dimensions, creating it (inside tx, so a failed Upsert leaves no table)
 // when Migrate allows.
@@ -138,7 +155,7 @@ func encodeRow(hash string, r store.Record) ([]any, error) {
 		}
 		tags[i] = t
 	}
-	md := store.NormalizeMetadata(r.Metadata)
+	md := r.Metadata // normalised by Upsert
 	if err := checkStorableMetadata(md); err != nil {
 		return nil, fmt.Errorf("record %q: %w", r.ID, err)
 	}
