@@ -123,6 +123,10 @@ func makers() []maker {
 			return chunk.NewSentence(chunk.SentenceOptions{Size: size, Overlap: ov, Tokenizer: tok}),
 				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
 		}},
+		{"semantic", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+			return chunk.NewSemantic(bagOfWords(nil, nil), chunk.SemanticOptions{Size: size, Tokenizer: tok}),
+				limits{tok: tok, size: size, overlap: 0}
+		}},
 		{"markdown", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
 			if ov == 0 {
 				ov = -1 // Markdown's default is no overlap
