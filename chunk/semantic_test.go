@@ -187,4 +187,3 @@ func TestSemanticErrors(t *testing.T) {
 	}()
 	chunk.NewSemantic(nil, chunk.SemanticOptions{})
 }
-
