@@ -38,7 +38,7 @@ if [[ ! -d node_modules/@electric-sql/pglite-socket || package-lock.json -nt nod
 fi
 
 : >server.log
-setsid node server.mjs 0 "${PGLITE_MAX_CONNECTIONS:-4}" >server.log 2>&1 </dev/null &
+nohup node server.mjs 0 "${PGLITE_MAX_CONNECTIONS:-4}" >server.log 2>&1 </dev/null &
 pid=$!
 echo "$pid" >server.pid
 
