@@ -75,7 +75,7 @@ type OpenAIOptions struct {
 	Timeout time.Duration
 
 	// MaxInputs is the most texts sent in one request; Embed splits
-	// larger batches. Default DefaultOpenAIMaxInputs (2048, OpenAI's
+	// larger batches. <= 0 means DefaultOpenAIMaxInputs (2048, OpenAI's
 	// limit); lower it for servers with smaller limits.
 	MaxInputs int
 	// MaxInputTokens and MaxRequestTokens are the token limits Limits
@@ -206,11 +206,11 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 		return v
 	}
 	o.limits = Limits{
-		MaxInputs:        limit(opts.MaxInputs, DefaultOpenAIMaxInputs),
+		MaxInputs:        opts.MaxInputs,
 		MaxInputTokens:   limit(opts.MaxInputTokens, DefaultOpenAIInputTokens),
 		MaxRequestTokens: limit(opts.MaxRequestTokens, DefaultOpenAIReqTokens),
 	}
-	if o.limits.MaxInputs == 0 {
+	if o.limits.MaxInputs <= 0 {
 		o.limits.MaxInputs = DefaultOpenAIMaxInputs
 	}
 	o.name = "openai:" + o.model
