@@ -398,6 +398,11 @@ func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], ke
 	rep.Elapsed = time.Since(r.start)
 
 	var errs []error
+	if p.lexical != nil {
+		if err := p.lexical.persist(); err != nil {
+			errs = append(errs, fmt.Errorf("rag: saving the lexical index: %w", err))
+		}
+	}
 	if rep.Failed > 0 {
 		ie := &IngestError{Failed: rep.Failed}
 		for _, d := range rep.Documents {
@@ -515,8 +520,27 @@ func (r *ingestRun) prepare(j *job) error {
 		return fmt.Errorf("reading stored hash: %w", err)
 	}
 	if h, ok := have[d.ID]; ok && h == j.hash {
+		if l := r.p.lexical; l != nil {
+			if lh, ok := l.hash(d.ID); !ok || lh != j.hash {
+				// The store has this version but the lexical index does
+				// not: chunk it again (no embedding) to repair the index.
+				if err := r.chunk(j); err != nil {
+					return err
+				}
+				if err := l.upsert(j.hash, j.records); err != nil {
+					return fmt.Errorf("lexical index: %w", err)
+				}
+				j.records = nil
+			}
+		}
 		return nil
 	}
+	return r.chunk(j)
+}
+
+// chunk splits the document into records without vectors.
+func (r *ingestRun) chunk(j *job) error {
+	d := &j.doc
 	ch := r.p.chunker
 	if r.p.chunkerFor != nil {
 		if c := r.p.chunkerFor(*d); c != nil {
@@ -865,6 +889,12 @@ func (r *ingestRun) write(group []*job) {
 	err := r.p.store.Upsert(r.ctx, docs)
 	if err == nil {
 		for _, j := range live {
+			if l := r.p.lexical; l != nil {
+				if err := l.upsert(j.hash, j.records); err != nil {
+					r.fail(j, fmt.Errorf("stored, but not in the lexical index: %w", err))
+					continue
+				}
+			}
 			r.finish(j, DocumentResult{ID: j.doc.ID, Status: Stored, Chunks: len(j.records)})
 		}
 		return

@@ -52,6 +52,8 @@ type Hit struct {
 	Start, End int
 	// Text is the chunk's text.
 	Text string
+
+	vector []float32 // while searching, for MMR
 	// Score is the relevance of the hit: cosine similarity for vector
 	// search (higher is better), or the reranker's score when a reranker
 	// ordered the hits.
@@ -79,6 +81,10 @@ type Options struct {
 	ChunkerFor func(Document) chunk.Chunker
 	// Reranker, if set, reorders search candidates (see SearchOptions).
 	Reranker rerank.Reranker
+	// Lexical, if set, keeps an in-process BM25 index in step with the
+	// store, for lexical and hybrid search. A store that implements
+	// store.TextSearcher (store/pgvector) serves them without it.
+	Lexical *LexicalOptions
 	// Logger receives debug and warning logs. Default: slog.Default().
 	Logger *slog.Logger
 
@@ -99,6 +105,7 @@ type Pipeline struct {
 	model      string // embedder name, for cache keys and hashes
 	queries    *queryEmbedder
 	dims       dimension
+	lexical    *lexicalSide // nil unless Options.Lexical
 }
 
 // New returns a Pipeline on the given options.
@@ -140,6 +147,13 @@ func New(opts Options) (*Pipeline, error) {
 	if d, ok := p.embedder.(embed.Dimensioner); ok {
 		p.dims.set(d.Dimensions())
 	}
+	if opts.Lexical != nil {
+		l, err := newLexicalSide(opts.Lexical)
+		if err != nil {
+			return nil, err
+		}
+		p.lexical = l
+	}
 	p.ingest = p.ingest.withDefaults(p.embedder)
 	p.queries = newQueryEmbedder(p)
 	return p, nil
@@ -160,6 +174,24 @@ func (p *Pipeline) Delete(ctx context.Context, docIDs ...string) error {
 	}
 	if err := p.store.Delete(ctx, docIDs...); err != nil {
 		return fmt.Errorf("rag: delete: %w", err)
+	}
+	if p.lexical != nil {
+		p.lexical.delete(docIDs...)
+		if err := p.lexical.persist(); err != nil {
+			return fmt.Errorf("rag: delete: saving the lexical index: %w", err)
+		}
+	}
+	return nil
+}
+
+// textSearcher returns the lexical side of search: the store's own
+// full-text search if it has one, else the in-process BM25 index, else nil.
+func (p *Pipeline) textSearcher() store.TextSearcher {
+	if ts, ok := p.store.(store.TextSearcher); ok {
+		return ts
+	}
+	if p.lexical != nil {
+		return p.lexical
 	}
 	return nil
 }

@@ -52,6 +52,10 @@ func (c *counting) Embed(ctx context.Context, texts []string) ([][]float32, erro
 	return c.Embedder.Embed(ctx, texts)
 }
 
+// Name passes the wrapped embedder's name on, so a counting embedder makes
+// the same content hashes and cache keys as the embedder it wraps.
+func (c *counting) Name() string { return c.Embedder.(embed.Namer).Name() }
+
 func hashing() embed.Embedder { return embed.NewHashing(embed.HashingOptions{Dimensions: 64}) }
 
 func newPipeline(t *testing.T, e embed.Embedder, mod ...func(*rag.Options)) *rag.Pipeline {

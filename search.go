@@ -3,16 +3,46 @@ package rag
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/rank"
 	"github.com/ragkit-go/rag/store"
+)
+
+// SearchMode selects how Search finds candidates.
+type SearchMode int
+
+const (
+	// VectorSearch ranks chunks by cosine similarity of their embeddings
+	// to the query's. The default.
+	VectorSearch SearchMode = iota
+	// LexicalSearch ranks chunks by BM25 (or the store's own full-text
+	// search): exact words, names and codes.
+	LexicalSearch
+	// HybridSearch runs both and fuses the two rankings (see Fusion).
+	HybridSearch
+)
+
+// Fusion selects how hybrid search combines its two rankings.
+type Fusion int
+
+const (
+	// RRF is reciprocal rank fusion: score = Σ 1/(k + rank), ranks from 1,
+	// k = SearchOptions.RRFK (default 60). It needs no score calibration.
+	// The default.
+	RRF Fusion = iota
+	// WeightedScores min-max normalises each side's scores and adds them
+	// with weights VectorWeight and 1 − VectorWeight.
+	WeightedScores
 )
 
 // SearchOptions are the parameters of one search. A nil *SearchOptions
@@ -22,26 +52,52 @@ type SearchOptions struct {
 	TopK int
 	// Filter restricts the search to chunks whose document matches it.
 	Filter *store.Filter
+
+	// Mode is vector (default), lexical or hybrid search. Lexical and
+	// hybrid search need a store that implements store.TextSearcher or
+	// Options.Lexical; without either they fail with ErrNoLexical.
+	Mode SearchMode
+	// Fusion, RRFK and VectorWeight tune hybrid search: RRF with k = 60
+	// by default; VectorWeight (default 0.5) weighs the vector side in
+	// WeightedScores fusion.
+	Fusion       Fusion
+	RRFK         int
+	VectorWeight float64
+	// Depth is the number of candidates each side fetches for fusion, MMR
+	// and reranking. Default: max(4 × TopK, 50).
+	Depth int
+
+	// MMR diversifies the hits by maximal marginal relevance over the
+	// candidates, trading relevance for novelty by MMRLambda (default 0.5;
+	// 1 is relevance alone).
+	MMR       bool
+	MMRLambda float64
+
 	// NoRerank skips the pipeline's reranker for this search.
 	NoRerank bool
-	// RerankDepth is the number of candidates fetched for the reranker to
-	// reorder. Default: 4 × TopK, at least 20.
-	RerankDepth int
-	// MinScore drops hits scoring below it (cosine similarity, or the
-	// reranker's score when a reranker ordered the hits).
+	// MinScore drops hits scoring below it (cosine similarity, BM25, the
+	// fused score, or the reranker's score, whichever ordered the hits).
 	MinScore float64
 }
 
 // DefaultTopK is the number of hits a search returns by default.
 const DefaultTopK = 5
 
+// ErrNoLexical: a lexical or hybrid search on a pipeline with no lexical
+// index. It matches errors.ErrUnsupported.
+var ErrNoLexical = fmt.Errorf("rag: no lexical index: set Options.Lexical or use a store with full-text search (store.TextSearcher): %w", errors.ErrUnsupported)
+
 // Search returns the chunks most relevant to query, best first.
 //
 // The query is embedded (with the embedder's query mode, if it has one),
 // identical concurrent queries are embedded once and recent query vectors
-// are cached. A TopK larger than the collection is not an error. An empty
-// query fails with ErrEmptyQuery and an invalid filter with an error
-// matching store.ErrInvalidFilter, before any embedding call.
+// are cached. In hybrid mode the vector and lexical searches run
+// concurrently. Then, in order and as configured: MMR diversification, the
+// reranker, MinScore, TopK. Scores are those of the last step that ordered
+// the hits. A TopK larger than the collection is not an error.
+//
+// An empty query fails with ErrEmptyQuery and an invalid filter with an
+// error matching store.ErrInvalidFilter, before any embedding call.
 func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions) ([]Hit, error) {
 	var o SearchOptions
 	if opts != nil {
@@ -49,6 +105,19 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	}
 	if o.TopK <= 0 {
 		o.TopK = DefaultTopK
+	}
+	if o.Depth <= 0 {
+		o.Depth = max(4*o.TopK, 50)
+	}
+	o.Depth = max(o.Depth, o.TopK)
+	if o.RRFK <= 0 {
+		o.RRFK = rank.DefaultRRFK
+	}
+	if o.VectorWeight <= 0 || o.VectorWeight > 1 {
+		o.VectorWeight = 0.5
+	}
+	if o.MMRLambda <= 0 || o.MMRLambda > 1 {
+		o.MMRLambda = rank.DefaultLambda
 	}
 	if strings.TrimSpace(query) == "" {
 		return nil, ErrEmptyQuery
@@ -59,27 +128,67 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	if err := o.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("rag: search: %w", err)
 	}
+	text := p.textSearcher()
+	if o.Mode != VectorSearch && text == nil {
+		return nil, ErrNoLexical
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	vec, err := p.queries.embed(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("rag: embedding the query: %w", err)
-	}
 	rerank := p.reranker != nil && !o.NoRerank
 	k := o.TopK
-	if rerank {
-		k = max(o.RerankDepth, 4*o.TopK, 20)
+	if rerank || o.MMR || o.Mode == HybridSearch {
+		k = o.Depth
 	}
-	res, err := p.store.Search(ctx, store.Query{Vector: vec, TopK: k, Filter: o.Filter})
-	if err != nil {
-		return nil, fmt.Errorf("rag: search: %w", err)
+
+	var vres, lres []store.Result
+	var qvec []float32
+	g, gctx := errgroup.WithContext(ctx)
+	if o.Mode != LexicalSearch || o.MMR {
+		g.Go(func() error {
+			var err error
+			if qvec, err = p.queries.embed(gctx, query); err != nil {
+				return fmt.Errorf("rag: embedding the query: %w", err)
+			}
+			if o.Mode == LexicalSearch {
+				return nil
+			}
+			if vres, err = p.store.Search(gctx, store.Query{Vector: qvec, TopK: k, Filter: o.Filter}); err != nil {
+				return fmt.Errorf("rag: search: %w", err)
+			}
+			return nil
+		})
 	}
-	hits := make([]Hit, len(res))
-	for i, r := range res {
-		hits[i] = hitOf(r)
+	if o.Mode != VectorSearch {
+		g.Go(func() error {
+			var err error
+			if lres, err = text.SearchText(gctx, query, k, o.Filter); err != nil {
+				return fmt.Errorf("rag: lexical search: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	var hits []Hit
+	switch o.Mode {
+	case VectorSearch:
+		hits = hitsOf(vres)
+	case LexicalSearch:
+		hits = hitsOf(lres)
+	default:
+		hits = fuse(vres, lres, &o)
+	}
+	if o.MMR && len(hits) > 1 {
+		var err error
+		if hits, err = p.diversify(ctx, qvec, hits, o.MMRLambda, max(o.TopK, min(o.Depth, len(hits)))); err != nil {
+			return nil, err
+		}
 	}
 	if rerank && len(hits) > 0 {
+		var err error
 		if hits, err = p.rerank(ctx, query, hits); err != nil {
 			return nil, err
 		}
@@ -90,13 +199,140 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	if len(hits) > o.TopK {
 		hits = hits[:o.TopK]
 	}
+	for i := range hits {
+		hits[i].vector = nil
+	}
 	return hits, nil
+}
+
+func hitsOf(res []store.Result) []Hit {
+	hits := make([]Hit, len(res))
+	for i, r := range res {
+		hits[i] = hitOf(r)
+	}
+	return hits
+}
+
+// fuse merges the vector and lexical candidates by o.Fusion, best first,
+// ties broken by record ID.
+func fuse(vres, lres []store.Result, o *SearchOptions) []Hit {
+	byID := make(map[string]store.Result, len(vres)+len(lres))
+	for _, r := range lres {
+		byID[r.ID] = r
+	}
+	for _, r := range vres { // the vector side's records carry vectors
+		byID[r.ID] = r
+	}
+	var fused []rank.Scored
+	if o.Fusion == WeightedScores {
+		fused = rank.Fuse(
+			rank.ScoredList{Items: scoredOf(vres), Weight: o.VectorWeight},
+			rank.ScoredList{Items: scoredOf(lres), Weight: 1 - o.VectorWeight},
+		)
+	} else {
+		fused = rank.RRF(o.RRFK, idsOf(vres), idsOf(lres))
+	}
+	hits := make([]Hit, len(fused))
+	for i, f := range fused {
+		hits[i] = hitOf(byID[f.ID])
+		hits[i].Score = f.Score
+	}
+	return hits
+}
+
+func idsOf(res []store.Result) []string {
+	ids := make([]string, len(res))
+	for i, r := range res {
+		ids[i] = r.ID
+	}
+	return ids
+}
+
+func scoredOf(res []store.Result) []rank.Scored {
+	s := make([]rank.Scored, len(res))
+	for i, r := range res {
+		s[i] = rank.Scored{ID: r.ID, Score: float64(r.Score)}
+	}
+	return s
+}
+
+// diversify reorders hits by MMR and keeps k of them. Candidates without a
+// vector (lexical hits) are embedded, from the cache when it has them.
+func (p *Pipeline) diversify(ctx context.Context, qvec []float32, hits []Hit, lambda float64, k int) ([]Hit, error) {
+	var missing []int
+	var texts []string
+	for i, h := range hits {
+		if len(h.vector) == 0 {
+			missing = append(missing, i)
+			texts = append(texts, h.Text)
+		}
+	}
+	if len(texts) > 0 {
+		vecs, err := p.embedTexts(ctx, texts)
+		if err != nil {
+			return nil, fmt.Errorf("rag: embedding candidates for MMR: %w", err)
+		}
+		for j, i := range missing {
+			hits[i].vector = vecs[j]
+		}
+	}
+	cands := make([][]float32, len(hits))
+	for i, h := range hits {
+		cands[i] = h.vector
+	}
+	order, err := rank.MMR(qvec, cands, lambda, k)
+	if err != nil {
+		return nil, fmt.Errorf("rag: MMR: %w", err)
+	}
+	out := make([]Hit, len(order))
+	for i, j := range order {
+		out[i] = hits[j]
+	}
+	return out, nil
+}
+
+// embedTexts embeds texts with the pipeline's retry policy, taking what it
+// can from the ingestion cache.
+func (p *Pipeline) embedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	out := make([][]float32, len(texts))
+	var todo []string
+	var at []int
+	cache := p.ingest.Cache
+	for i, t := range texts {
+		if cache != nil {
+			if v, ok := cache.Get(ctx, embed.CacheKey(p.model, t)); ok {
+				out[i] = v
+				continue
+			}
+		}
+		todo = append(todo, t)
+		at = append(at, i)
+	}
+	if len(todo) == 0 {
+		return out, nil
+	}
+	var vecs [][]float32
+	err := retry(ctx, &p.ingest, func(ctx context.Context, _ int) error {
+		var err error
+		if vecs, err = p.embedder.Embed(ctx, todo); err != nil {
+			return err
+		}
+		return p.checkVectors(vecs, len(todo))
+	}, nil)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range at {
+		out[i] = vecs[j]
+	}
+	return out, nil
 }
 
 func hitOf(r store.Result) Hit {
 	return Hit{
 		ID: r.ID, DocID: r.DocID, Title: r.Title, Source: r.Source, Tags: r.Tags, Metadata: r.Metadata,
 		Chunk: r.Chunk, Start: r.Start, End: r.End, Text: r.Text, Score: float64(r.Score),
+		vector: r.Vector,
 	}
 }
 

@@ -265,3 +265,15 @@ func CloneRecord(r Record) Record {
 	r.Metadata = NormalizeMetadata(r.Metadata)
 	return r
 }
+
+// TextSearcher is implemented by stores with a full-text (lexical) search
+// of their own, such as Postgres's; the pipeline uses it as the lexical
+// side of hybrid search instead of its in-process BM25 index.
+//
+// SearchText returns up to k records matching filter, best first by the
+// store's text relevance score (higher is better; the scale is the
+// store's). Results need not carry vectors. Its concurrency, ownership and
+// error rules are Search's.
+type TextSearcher interface {
+	SearchText(ctx context.Context, query string, k int, filter *Filter) ([]Result, error)
+}

@@ -1,0 +1,187 @@
+package rag_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/ragkit-go/rag"
+	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/store/chromem"
+)
+
+func lexicalPipeline(t *testing.T, path string, s store.Store) *rag.Pipeline {
+	t.Helper()
+	if s == nil {
+		var err error
+		if s, err = chromem.New(chromem.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := rag.New(rag.Options{Embedder: hashing(), Store: s, Chunker: paragraphs, Lexical: &rag.LexicalOptions{Path: path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var products = []rag.Document{
+	{ID: "x1", Title: "Router", Content: "The XR-7000 router forwards packets between networks.", Metadata: map[string]any{"kind": "hardware"}},
+	{ID: "x2", Title: "Switch", Content: "A switch forwards frames inside one network segment.", Metadata: map[string]any{"kind": "hardware"}},
+	{ID: "x3", Title: "Firmware", Content: "Firmware 4.2 for the XR-7000 fixes a packet loss bug.\n\nUpgrade with the console.", Metadata: map[string]any{"kind": "software"}},
+	{ID: "x4", Title: "Cables", Content: "Category 6 cables carry gigabit ethernet."},
+}
+
+func ids(hits []rag.Hit) []string {
+	var out []string
+	for _, h := range hits {
+		out = append(out, h.DocID)
+	}
+	return out
+}
+
+func TestLexicalAndHybridSearch(t *testing.T) {
+	ctx := context.Background()
+	p := lexicalPipeline(t, "", nil)
+	if _, err := p.Ingest(ctx, products...); err != nil {
+		t.Fatal(err)
+	}
+	// Lexical search matches the exact product code, stemmed words too.
+	hits, err := p.Search(ctx, "xr-7000", &rag.SearchOptions{Mode: rag.LexicalSearch, TopK: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ids(hits)
+	if len(got) != 2 || !(got[0] == "x1" || got[0] == "x3") || got[0] == got[1] {
+		t.Fatalf("lexical hits %v, want x1 and x3", got)
+	}
+	for _, h := range hits {
+		if h.Text == "" || h.ID != rag.RecordID(h.DocID, h.Chunk) || h.Score <= 0 {
+			t.Fatalf("lexical hit incomplete: %+v", h)
+		}
+	}
+	// Filters apply to the lexical side.
+	hits, err = p.Search(ctx, "xr-7000 forwarding", &rag.SearchOptions{Mode: rag.LexicalSearch, Filter: store.Eq("kind", "software")})
+	if err != nil || len(hits) != 1 || hits[0].DocID != "x3" {
+		t.Fatalf("filtered lexical: %v %v", ids(hits), err)
+	}
+	// Hybrid finds what either side finds; RRF scores are 1/(60+rank) sums.
+	for _, fusion := range []rag.Fusion{rag.RRF, rag.WeightedScores} {
+		hits, err = p.Search(ctx, "XR-7000 packets", &rag.SearchOptions{Mode: rag.HybridSearch, Fusion: fusion, TopK: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hits) != 3 || hits[0].DocID != "x1" && hits[0].DocID != "x3" {
+			t.Fatalf("fusion %v: hybrid hits %v", fusion, ids(hits))
+		}
+		for i := 1; i < len(hits); i++ {
+			if hits[i].Score > hits[i-1].Score {
+				t.Fatalf("hybrid hits not best first: %+v", hits)
+			}
+		}
+	}
+	if top := hits[0].Score; top > 1.0001 {
+		t.Errorf("weighted fusion score %v above 1", top)
+	}
+	// Deleting removes from both sides.
+	if err := p.Delete(ctx, "x1"); err != nil {
+		t.Fatal(err)
+	}
+	hits, _ = p.Search(ctx, "xr-7000", &rag.SearchOptions{Mode: rag.LexicalSearch})
+	if got := ids(hits); len(got) != 1 || got[0] != "x3" {
+		t.Fatalf("after delete: %v", got)
+	}
+	// A changed document replaces its lexical entries.
+	changed := products[2]
+	changed.Content = "Firmware 5.0 for the switch."
+	if _, err := p.Ingest(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	if hits, _ = p.Search(ctx, "xr-7000", &rag.SearchOptions{Mode: rag.LexicalSearch}); len(hits) != 0 {
+		t.Fatalf("stale lexical entries: %v", ids(hits))
+	}
+}
+
+func TestNoLexical(t *testing.T) {
+	p := newPipeline(t, hashing())
+	_, err := p.Search(context.Background(), "x", &rag.SearchOptions{Mode: rag.HybridSearch})
+	if !errors.Is(err, rag.ErrNoLexical) || !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("hybrid without a lexical index: %v", err)
+	}
+}
+
+func TestLexicalPersistence(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bm25.idx")
+	s, err := chromem.New(chromem.Options{Path: filepath.Join(dir, "store")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := lexicalPipeline(t, path, s)
+	if _, err := p.Ingest(ctx, products...); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := p.Search(ctx, "packets firmware", &rag.SearchOptions{Mode: rag.LexicalSearch, TopK: 10})
+	if len(want) == 0 {
+		t.Fatal("no hits")
+	}
+	// A new pipeline on the same files sees the same index.
+	p2 := lexicalPipeline(t, path, s)
+	got, err := p2.Search(ctx, "packets firmware", &rag.SearchOptions{Mode: rag.LexicalSearch, TopK: 10})
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("reloaded index: %v (%v), want %v", ids(got), err, ids(want))
+	}
+	for i := range got {
+		if got[i].ID != want[i].ID || got[i].Score != want[i].Score || got[i].Text != want[i].Text {
+			t.Fatalf("reloaded hit %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// An index that lost documents (a new file) is repaired by ingesting
+	// them again, without embedding: the store already has them.
+	c := &counting{Embedder: hashing()}
+	p3, err := rag.New(rag.Options{Embedder: c, Store: s, Chunker: paragraphs, Lexical: &rag.LexicalOptions{Path: filepath.Join(dir, "new.idx")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := p3.Ingest(ctx, products...)
+	if err != nil || rep.Unchanged != len(products) || c.calls.Load() != 0 {
+		t.Fatalf("repair: %+v %v, %d embedding calls", rep, err, c.calls.Load())
+	}
+	got, _ = p3.Search(ctx, "packets firmware", &rag.SearchOptions{Mode: rag.LexicalSearch, TopK: 10})
+	if len(got) != len(want) {
+		t.Fatalf("repaired index: %v, want %v", ids(got), ids(want))
+	}
+}
+
+func TestMMR(t *testing.T) {
+	ctx := context.Background()
+	p := lexicalPipeline(t, "", nil)
+	docs := []rag.Document{
+		{ID: "a", Content: "solar panels convert sunlight into electricity"},
+		{ID: "a2", Content: "solar panels convert sunlight into electricity efficiently"},
+		{ID: "a3", Content: "solar panels convert sunlight into electric power"},
+		{ID: "b", Content: "wind turbines convert wind into electricity"},
+	}
+	if _, err := p.Ingest(ctx, docs...); err != nil {
+		t.Fatal(err)
+	}
+	q := "solar panels electricity"
+	plain, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(plain); got[1] == "b" {
+		t.Fatalf("precondition: plain search already diverse: %v", got)
+	}
+	for _, mode := range []rag.SearchMode{rag.VectorSearch, rag.HybridSearch} {
+		div, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 2, MMR: true, MMRLambda: 0.3, Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := ids(div); len(got) != 2 || got[1] != "b" {
+			t.Fatalf("mode %v: MMR did not bring in the different document: %v", mode, got)
+		}
+	}
+}
