@@ -25,10 +25,16 @@ const recallEnv = "RAG_PG_RECALL"
 // seed; random Gaussian vectors are the hard case for HNSW, real
 // embeddings cluster and do better), with the default build parameters
 // (m = 16, ef_construction = 64), and requires at least 0.95 at
-// ef_search = 100. It logs the load time, the index build time and the
-// recall at several ef_search values.
+// ef_search = 500 with the index in use (measured: 0.975 to 0.98; 0.95 to 0.96 at
+// 400; the graph differs a little from build to build). It logs the load
+// time, the index build time, and the recall, time and plan at several
+// ef_search values: from about 700 on, the planner prefers an exact
+// sequential scan.
 //
 //	RAG_PG_RECALL=1 go test -run TestHNSWRecall -v ./store/pgvector/
+//
+// RAG_PG_RECALL_M, RAG_PG_RECALL_EFC and RAG_PG_RECALL_EFS (a comma list)
+// override the build parameters and the ef_search values, to explore.
 func TestHNSWRecall(t *testing.T) {
 	if os.Getenv(recallEnv) == "" {
 		t.Skipf("set %s=1 to measure HNSW recall on 20,000 vectors (about a minute)", recallEnv)
@@ -36,7 +42,7 @@ func TestHNSWRecall(t *testing.T) {
 	const (
 		n, dim, queries, k = 20000, 128, 100, 10
 		required           = 0.95
-		requiredEf         = 400
+		requiredEf         = 500
 	)
 	name := newTable(t)
 	m, efc := envInt("RAG_PG_RECALL_M", 16), envInt("RAG_PG_RECALL_EFC", 64)
@@ -73,7 +79,7 @@ func TestHNSWRecall(t *testing.T) {
 	}
 	t.Logf("exact search: %v a query", (time.Since(start) / queries).Round(time.Microsecond))
 
-	efs := []int{40, 100, 200, 400, 800}
+	efs := []int{40, 100, 200, 400, 500, 800}
 	if e := os.Getenv("RAG_PG_RECALL_EFS"); e != "" {
 		efs = nil
 		for _, f := range strings.Split(e, ",") {
