@@ -1,0 +1,145 @@
+package rerank
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// DefaultConcurrency is the number of provider requests one Rerank call
+// keeps in flight when an Options' Concurrency is 0.
+const DefaultConcurrency = 4
+
+// maxResponseBody bounds a successful response body.
+const maxResponseBody = 32 << 20
+
+// crossEncoder is what the Cohere, Voyage and Jina rerankers share: one
+// POST of a query and a batch of documents, answered with a relevance
+// score for each document's index.
+//
+// Splitting a large candidate set into several requests is valid because
+// these are cross-encoders: each (query, document) pair is scored on its
+// own, so a document's score does not depend on which other documents
+// share its request, and scores from separate requests are comparable.
+type crossEncoder struct {
+	provider    string
+	endpoint    string
+	apiKey      string
+	maxDocs     int
+	concurrency int
+	http        *retrier
+	// body builds the request for one batch.
+	body func(query string, docs []string) any
+	// results extracts (index, score) pairs from a successful response.
+	results func(data []byte) ([]indexScore, error)
+}
+
+type indexScore struct {
+	Index int     `json:"index"`
+	Score float64 `json:"relevance_score"`
+}
+
+func positive(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func endpoint(baseURL, def, path string) string {
+	if baseURL == "" {
+		baseURL = def
+	}
+	return strings.TrimRight(baseURL, "/") + path
+}
+
+// rerank scores passages in batches of at most maxDocs, at most
+// concurrency requests at a time, and returns the scores in input order.
+// The first failure cancels the other requests and is returned.
+func (c *crossEncoder) rerank(ctx context.Context, query string, passages []string) ([]float64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	scores := make([]float64, len(passages))
+	if len(passages) == 0 {
+		return scores, nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.concurrency)
+	for start := 0; start < len(passages); start += c.maxDocs {
+		end := min(start+c.maxDocs, len(passages))
+		g.Go(func() error {
+			return c.batch(gctx, query, passages[start:end], scores[start:end])
+		})
+	}
+	if err := g.Wait(); err != nil {
+		// Report the caller's cancellation as such rather than the
+		// error of the first request it interrupted.
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("rerank: %s: %w", c.provider, ctx.Err())
+		}
+		return nil, err
+	}
+	return scores, nil
+}
+
+// batch makes one request for docs and writes their scores into out.
+func (c *crossEncoder) batch(ctx context.Context, query string, docs []string, out []float64) error {
+	payload, err := json.Marshal(c.body(query, docs))
+	if err != nil {
+		return fmt.Errorf("rerank: %s: encode request: %w", c.provider, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
+	if err != nil {
+		return fmt.Errorf("rerank: %s: %w", c.provider, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return transportError(ctx, c.provider, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return apiErrorFrom(c.provider, resp)
+	}
+	defer drainClose(resp.Body)
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
+	if err != nil {
+		return transportError(ctx, c.provider, err)
+	}
+	results, err := c.results(data)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrBadResponse, c.provider, err)
+	}
+	return fill(c.provider, results, out)
+}
+
+// fill writes each result's score at its index, checking that every
+// document gets exactly one finite score.
+func fill(provider string, results []indexScore, out []float64) error {
+	if len(results) != len(out) {
+		return fmt.Errorf("%w: %s: %d results for %d documents", ErrBadResponse, provider, len(results), len(out))
+	}
+	seen := make([]bool, len(out))
+	for _, r := range results {
+		if r.Index < 0 || r.Index >= len(out) || seen[r.Index] {
+			return fmt.Errorf("%w: %s: result index %d out of range or repeated", ErrBadResponse, provider, r.Index)
+		}
+		if math.IsNaN(r.Score) || math.IsInf(r.Score, 0) {
+			return fmt.Errorf("%w: %s: score %v for document %d", ErrBadResponse, provider, r.Score, r.Index)
+		}
+		seen[r.Index] = true
+		out[r.Index] = r.Score
+	}
+	return nil
+}
