@@ -188,11 +188,17 @@ func Tokenize(text string) []string {
 }
 
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '_'
+	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsNumber(r) ||
 		unicode.IsMark(r) || unicode.Is(unicode.Pc, r)
 }
 
 func isIdeographic(r rune) bool {
+	if r < 0x2E80 { // below the CJK blocks
+		return false
+	}
 	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r)
 }
 

@@ -26,7 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -176,7 +177,7 @@ func countTerms(terms []string) []termFreq {
 	for t, n := range counts {
 		out = append(out, termFreq{t, n})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].term < out[j].term })
+	slices.SortFunc(out, func(a, b termFreq) int { return strings.Compare(a.term, b.term) })
 	return out
 }
 

@@ -27,7 +27,11 @@ func Porter(word string) string {
 		s.step4()
 		s.step5()
 	}
-	return string(s.b[:s.k+1])
+	stem := s.b[:s.k+1]
+	if len(stem) <= len(word) && string(stem) == word[:len(stem)] {
+		return word[:len(stem)] // a prefix of word: no allocation
+	}
+	return string(stem)
 }
 
 // stemmer holds a word being stemmed: b[0..k] is the current word and j
