@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -284,7 +285,7 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 		reqCtx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
 	defer cancel()
-	slot := new(responseSlot)
+	slot := &responseSlot{fast: o.format == openai.EmbeddingEncodingFormatBase64}
 	reqCtx = context.WithValue(reqCtx, slotKey{}, slot)
 	resp, err := o.client.CreateEmbeddings(reqCtx, openai.EmbeddingRequestStrings{
 		Input:          texts,
@@ -297,6 +298,15 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 			return nil, fmt.Errorf("embed: openai %s: %w", o.model, ctx.Err())
 		}
 		return nil, o.apiError(err, slot, reqCtx.Err() != nil)
+	}
+	if slot.vectors != nil {
+		if len(slot.vectors) != len(texts) || len(resp.Data) != len(texts) {
+			return nil, fmt.Errorf("%w: openai %s answered %d vectors for %d texts", ErrCountMismatch, o.model, len(slot.vectors), len(texts))
+		}
+		if _, err := Check(slot.vectors, len(texts), o.knownDims); err != nil {
+			return nil, fmt.Errorf("embed: openai %s: %w", o.model, err)
+		}
+		return slot.vectors, nil
 	}
 	vecs := make([][]float32, len(texts))
 	if len(resp.Data) != len(texts) {
@@ -436,6 +446,9 @@ type slotKey struct{}
 type responseSlot struct {
 	status int
 	header http.Header // of error answers only
+
+	fast    bool        // the request asked for base64: decode it here
+	vectors [][]float32 // the vectors, when decoded here
 }
 
 // captureTransport records the status and error headers of each answer in
@@ -456,10 +469,45 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		if resp.StatusCode >= 400 {
 			slot.header = resp.Header.Clone()
 		}
+		if slot.fast && resp.StatusCode == http.StatusOK && resp.Body != nil {
+			return fastDecode(resp, slot)
+		}
 	}
 	if resp.Body != nil && resp.Body != http.NoBody {
 		resp.Body = &drainingBody{ReadCloser: resp.Body}
 	}
+	return resp, nil
+}
+
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// fastDecode reads a base64 embedding answer whole and decodes its vectors
+// into slot (see decodeBase64Embeddings), giving go-openai a short
+// stand-in; an answer in another shape is given to go-openai unchanged.
+func fastDecode(resp *http.Response, slot *responseSlot) (*http.Response, error) {
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	_, err := buf.ReadFrom(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		bodyBuffers.Put(buf)
+		return nil, err
+	}
+	body := buf.Bytes()
+	var replaced []byte
+	if vecs, usage, err := decodeBase64Embeddings(body); err == nil {
+		slot.vectors = vecs
+		replaced = standIn(len(vecs), usage)
+	} else {
+		replaced = bytes.Clone(body)
+	}
+	bodyBuffers.Put(buf)
+	resp.Body = io.NopCloser(bytes.NewReader(replaced))
+	resp.ContentLength = int64(len(replaced))
+	resp.Header.Del("Content-Length")
 	return resp, nil
 }
 

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"strings"
@@ -47,6 +48,7 @@ var (
 	concurrency = flag.Int("concurrency", 8, "requests in flight")
 	batchSize   = flag.Int("batch", 256, "inputs per request")
 	serve       = flag.Bool("serve", false, "internal: run the fake server and print its addresses")
+	lcgDir      = flag.String("langchaingo", "bench/langchaingo", "directory of the langchaingo benchmark module")
 	cpuprofile  = flag.String("cpuprofile", "", "write a CPU profile of our pipeline's run to this file")
 	data        = flag.String("data", "../shared/data/scifact/corpus.jsonl.gz", "SciFact corpus")
 )
@@ -82,9 +84,51 @@ func main() {
 	peer := measure(stats, func() int { return runChromem(base, texts[:min(*peerChunks, len(texts))]) })
 	peer.print("chromem-go AddDocuments (concurrency 8)", 8/latency.Seconds())
 
+	lcg, lcgErr := runLangchaingo(base, texts, stats)
+	if lcgErr != nil {
+		fmt.Printf("| langchaingo EmbedDocuments | not run: %v |\n", lcgErr)
+	} else {
+		lcg.print("langchaingo EmbedDocuments (batch 512, sequential; separate process)", 512/latency.Seconds())
+	}
+
 	fmt.Printf("\nlimit = requests in flight × inputs per request / latency (%d × %d / %v = %.0f texts/s; chromem-go sends one text per request: %.0f texts/s)\n",
 		*concurrency, *batchSize, *latency, limit, 8/latency.Seconds())
 	fmt.Printf("rag / chromem-go throughput: %.1f×\n", ours.rate()/peer.rate())
+	if lcgErr == nil {
+		fmt.Printf("rag / langchaingo throughput: %.1f× (langchaingo's CPU and allocations are not measured: it runs in its own process)\n", ours.rate()/lcg.rate())
+	}
+}
+
+// runLangchaingo runs bench/langchaingo (its own module) on the texts.
+func runLangchaingo(base string, texts []string, stats func() openaitest.Stats) (result, error) {
+	f, err := os.CreateTemp("", "texts-*.json")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.Remove(f.Name())
+	if err := json.NewEncoder(f).Encode(texts); err != nil {
+		return result{}, err
+	}
+	f.Close()
+	bin := filepath.Join(os.TempDir(), "rag-bench-langchaingo")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = *lcgDir
+	if out, err := build.CombinedOutput(); err != nil {
+		return result{}, fmt.Errorf("building %s: %v: %s", *lcgDir, err, out)
+	}
+	s0 := stats()
+	out, err := exec.Command(bin, "-url", base, "-texts", f.Name()).Output()
+	if err != nil {
+		return result{}, fmt.Errorf("running: %v", err)
+	}
+	s1 := stats()
+	var n int
+	var secs float64
+	if _, err := fmt.Sscan(string(out), &n, &secs); err != nil {
+		return result{}, fmt.Errorf("reading %q: %v", out, err)
+	}
+	return result{texts: n, wall: time.Duration(secs * float64(time.Second)),
+		requests: s1.EmbedRequests - s0.EmbedRequests, conns: s1.Connections - s0.Connections}, nil
 }
 
 type result struct {

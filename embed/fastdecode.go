@@ -1,0 +1,335 @@
+package embed
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"math"
+	"strconv"
+)
+
+// The answer to a base64 embedding request is a few megabytes of JSON
+// that is almost all base64. go-openai reads it with encoding/json, which
+// scans it twice and copies every string; that was half the client's CPU
+// time in bench/ingest. decodeBase64Embeddings reads the same answer in one
+// pass, decoding each vector straight from the body's bytes. The transport
+// hands its vectors to Embed and go-openai a short stand-in answer, so
+// go-openai still makes the request, the errors and the retry headers. Any
+// answer it does not understand is left for go-openai to decode as before.
+
+var errFastDecode = errors.New("embed: answer not in the expected shape")
+
+// decodeBase64Embeddings parses {"data":[{"index":i,"embedding":"<base64>"},
+// ...], ...} in any key order, skipping other keys, and returns the vectors
+// by index, each of dim components (dim 0: whatever the first has).
+func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err error) {
+	d := decoder{b: body}
+	d.ws()
+	if !d.eat('{') {
+		return nil, nil, errFastDecode
+	}
+	type item struct {
+		index int
+		b64   []byte
+	}
+	var items []item
+	for first := true; ; first = false {
+		d.ws()
+		if d.eat('}') {
+			break
+		}
+		if !first && !(d.eat(',') && d.wsThen()) {
+			return nil, nil, errFastDecode
+		}
+		key, ok := d.key()
+		if !ok {
+			return nil, nil, errFastDecode
+		}
+		switch key {
+		case "data":
+			if !d.eat('[') {
+				return nil, nil, errFastDecode
+			}
+			for n := 0; ; n++ {
+				d.ws()
+				if d.eat(']') {
+					break
+				}
+				if n > 0 && !(d.eat(',') && d.wsThen()) {
+					return nil, nil, errFastDecode
+				}
+				it := item{index: -1}
+				if !d.eat('{') {
+					return nil, nil, errFastDecode
+				}
+				for f := 0; ; f++ {
+					d.ws()
+					if d.eat('}') {
+						break
+					}
+					if f > 0 && !(d.eat(',') && d.wsThen()) {
+						return nil, nil, errFastDecode
+					}
+					k, ok := d.key()
+					if !ok {
+						return nil, nil, errFastDecode
+					}
+					switch k {
+					case "index":
+						if it.index, ok = d.int(); !ok {
+							return nil, nil, errFastDecode
+						}
+					case "embedding":
+						if it.b64, ok = d.plainString(); !ok {
+							return nil, nil, errFastDecode
+						}
+					default:
+						if !d.skip() {
+							return nil, nil, errFastDecode
+						}
+					}
+				}
+				if it.index < 0 || it.b64 == nil {
+					return nil, nil, errFastDecode
+				}
+				items = append(items, it)
+			}
+		case "usage":
+			start := d.i
+			if !d.skip() {
+				return nil, nil, errFastDecode
+			}
+			usage = body[start:d.i]
+		default:
+			if !d.skip() {
+				return nil, nil, errFastDecode
+			}
+		}
+	}
+	d.ws()
+	if d.i != len(d.b) || len(items) == 0 {
+		return nil, nil, errFastDecode
+	}
+	// One allocation for every vector; each is capped so appending to one
+	// never writes into the next.
+	dim := base64.StdEncoding.DecodedLen(len(items[0].b64)) / 4
+	all := make([]float32, dim*len(items))
+	raw := make([]byte, base64.StdEncoding.DecodedLen(len(items[0].b64))+4)
+	vecs = make([][]float32, len(items))
+	for _, it := range items {
+		if it.index >= len(items) || vecs[it.index] != nil {
+			return nil, nil, errFastDecode
+		}
+		if base64.StdEncoding.DecodedLen(len(it.b64)) > len(raw) {
+			return nil, nil, errFastDecode
+		}
+		n, err := base64.StdEncoding.Decode(raw, it.b64)
+		if err != nil || n != 4*dim {
+			return nil, nil, errFastDecode
+		}
+		v := all[it.index*dim : (it.index+1)*dim : (it.index+1)*dim]
+		for j := range v {
+			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+		}
+		vecs[it.index] = v
+	}
+	return vecs, usage, nil
+}
+
+// decoder is a cursor over JSON bytes with just what the answer needs.
+type decoder struct {
+	b []byte
+	i int
+}
+
+func (d *decoder) ws() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) wsThen() bool { d.ws(); return true }
+
+func (d *decoder) eat(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// key reads `"name" :` and returns name; names with escapes are refused.
+func (d *decoder) key() (string, bool) {
+	s, ok := d.plainString()
+	if !ok {
+		return "", false
+	}
+	d.ws()
+	if !d.eat(':') {
+		return "", false
+	}
+	d.ws()
+	return string(s), true
+}
+
+// plainString reads a string without escapes and returns its bytes.
+func (d *decoder) plainString() ([]byte, bool) {
+	if !d.eat('"') {
+		return nil, false
+	}
+	end := bytes.IndexByte(d.b[d.i:], '"')
+	if end < 0 {
+		return nil, false
+	}
+	s := d.b[d.i : d.i+end]
+	for _, c := range s {
+		if c == '\\' || c < 0x20 {
+			return nil, false
+		}
+	}
+	d.i += end + 1
+	return s, true
+}
+
+func (d *decoder) int() (int, bool) {
+	start := d.i
+	if !d.number() {
+		return 0, false
+	}
+	n, err := strconv.Atoi(string(d.b[start:d.i]))
+	return n, err == nil
+}
+
+// number passes over a JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func (d *decoder) number() bool {
+	digits := func() int {
+		n := 0
+		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+			d.i++
+			n++
+		}
+		return n
+	}
+	d.eat('-')
+	if d.eat('0') {
+		// no more integer digits after a leading zero
+	} else if digits() == 0 {
+		return false
+	}
+	if d.eat('.') && digits() == 0 {
+		return false
+	}
+	if d.eat('e') || d.eat('E') {
+		if !d.eat('+') {
+			d.eat('-')
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// skip passes over one JSON value of any kind.
+func (d *decoder) skip() bool {
+	d.ws()
+	if d.i >= len(d.b) {
+		return false
+	}
+	switch c := d.b[d.i]; {
+	case c == '"':
+		d.i++
+		for d.i < len(d.b) {
+			switch c := d.b[d.i]; {
+			case c == '\\':
+				if d.i+1 >= len(d.b) {
+					return false
+				}
+				switch d.b[d.i+1] {
+				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+					d.i += 2
+				case 'u':
+					if d.i+6 > len(d.b) {
+						return false
+					}
+					for _, h := range d.b[d.i+2 : d.i+6] {
+						if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+							return false
+						}
+					}
+					d.i += 6
+				default:
+					return false
+				}
+			case c == '"':
+				d.i++
+				return true
+			case c < 0x20:
+				return false
+			default:
+				d.i++
+			}
+		}
+		return false
+	case c == '{' || c == '[':
+		closer := byte('}')
+		if c == '[' {
+			closer = ']'
+		}
+		d.i++
+		for n := 0; ; n++ {
+			d.ws()
+			if d.eat(closer) {
+				return true
+			}
+			if n > 0 && !(d.eat(',') && d.wsThen()) {
+				return false
+			}
+			if c == '{' {
+				if _, ok := d.key(); !ok {
+					return false
+				}
+			}
+			if !d.skip() {
+				return false
+			}
+		}
+	default: // number, true, false, null
+		for _, lit := range []string{"true", "false", "null"} {
+			if bytes.HasPrefix(d.b[d.i:], []byte(lit)) {
+				d.i += len(lit)
+				return true
+			}
+		}
+		return d.number()
+	}
+}
+
+// standIn is the short answer go-openai decodes in place of the real one
+// once its vectors are taken: n items with empty embeddings (and the
+// original usage).
+func standIn(n int, usage []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"object":"list","data":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"object":"embedding","embedding":"","index":`)
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('}')
+	}
+	b.WriteString(`]`)
+	if len(usage) > 0 {
+		b.WriteString(`,"usage":`)
+		b.Write(usage)
+	}
+	b.WriteString(`}`)
+	return b.Bytes()
+}
