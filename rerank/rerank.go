@@ -11,7 +11,9 @@ import "context"
 // Rerank returns exactly one score per passage, in the order of passages;
 // higher means more relevant. Scores are comparable within one call only
 // (the scale depends on the model). It may split the passages into several
-// provider calls; it does not retry.
+// provider calls, and may retry transient provider failures (the HTTP
+// rerankers of this package do, honouring Retry-After); the pipeline does
+// not retry reranking on top of it.
 //
 // Concurrency: Rerank may be called concurrently from many goroutines.
 //
