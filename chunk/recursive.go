@@ -1,7 +1,9 @@
 package chunk
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -289,8 +291,9 @@ func (p *packer) middleCut(s, e int) int {
 	mid := s + (e-s)/2
 	lo, hi := s+(e-s)/4, e-(e-s)/4
 	best := -1
-	for _, pc := range p.pieceCuts {
-		if c := pc.s; c > s && c < e && (best < 0 || abs(c-mid) < abs(best-mid)) {
+	k, _ := slices.BinarySearchFunc(p.pieceCuts, s+1, func(a span, t int) int { return cmp.Compare(a.s, t) })
+	for ; k < len(p.pieceCuts) && p.pieceCuts[k].s < e; k++ {
+		if c := p.pieceCuts[k].s; best < 0 || abs(c-mid) < abs(best-mid) {
 			best = c
 		}
 	}
