@@ -59,22 +59,53 @@ func spaceRuns(text string, s, e int, fn func(a, b, newlines int)) {
 
 // paragraphs cuts after blank lines: runs of white space holding two or
 // more line feeds (so "\n\n" and "\r\n\r\n" alike).
-func paragraphs(text string, s, e int, cuts []int) []int {
-	spaceRuns(text, s, e, func(a, b, nl int) {
-		if nl >= 2 && b < e && a > s {
-			cuts = append(cuts, b)
-		}
-	})
-	return cuts
-}
+func paragraphs(text string, s, e int, cuts []int) []int { return breakRuns(text, s, e, 2, cuts) }
 
 // lines cuts after line breaks.
-func lines(text string, s, e int, cuts []int) []int {
-	spaceRuns(text, s, e, func(a, b, nl int) {
-		if nl >= 1 && b < e && a > s {
+func lines(text string, s, e int, cuts []int) []int { return breakRuns(text, s, e, 1, cuts) }
+
+// breakRuns cuts after each run of white space holding at least minNL
+// line feeds, finding them from the line feeds (fast: IndexByte).
+func breakRuns(text string, s, e, minNL int, cuts []int) []int {
+	i := s
+	for i < e {
+		k := strings.IndexByte(text[i:e], '\n')
+		if k < 0 {
+			break
+		}
+		k += i
+		a := k // the run's start
+		for a > i {
+			c := text[a-1]
+			if c < utf8.RuneSelf {
+				if !asciiSpace[c] {
+					break
+				}
+				a--
+				continue
+			}
+			r, n := utf8.DecodeLastRuneInString(text[i:a])
+			if !unicode.IsSpace(r) {
+				break
+			}
+			a -= n
+		}
+		b, nl := k, 0 // the run's end
+		for b < e {
+			sp, n := isSpaceAt(text, b)
+			if !sp {
+				break
+			}
+			if text[b] == '\n' {
+				nl++
+			}
+			b += n
+		}
+		if nl >= minNL && a > s && b < e {
 			cuts = append(cuts, b)
 		}
-	})
+		i = b
+	}
 	return cuts
 }
 
