@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -172,7 +173,7 @@ func TestProperties(t *testing.T) {
 		for _, tk := range []struct {
 			name string
 			tok  chunk.Tokenizer
-		}{{"cl100k", chunk.CL100K()}, {"runes", chunk.Runes()}} {
+		}{{"cl100k", chunk.CL100K()}, {"runes", chunk.Runes()}, {"fields", fieldsTokenizer{}}} {
 			for _, size := range []int{8, 33, 128} {
 				for _, ov := range []int{-1, 0, 5} {
 					c, l := mk.make(size, ov, tk.tok)
@@ -209,6 +210,58 @@ func TestEmptyAndInvalid(t *testing.T) {
 		cancel()
 		if _, err := c.Chunk(ctx, "some text"); !errors.Is(err, context.Canceled) {
 			t.Errorf("%s: cancelled: err = %v", mk.name, err)
+		}
+	}
+}
+
+// fieldsTokenizer is a third-party style Tokenizer whose tokens are words:
+// its Decode does not give the text back byte for byte, so chunkers must
+// plan without exact token offsets and rely on Count.
+type fieldsTokenizer struct{}
+
+func (fieldsTokenizer) Encode(text string) []int {
+	f := strings.Fields(text)
+	ids := make([]int, len(f))
+	for i, w := range f {
+		ids[i] = len(w)
+	}
+	return ids
+}
+
+func (fieldsTokenizer) Decode(ids []int) string {
+	parts := make([]string, len(ids))
+	for i, n := range ids {
+		parts[i] = strings.Repeat("x", n)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (fieldsTokenizer) Count(text string) int { return len(strings.Fields(text)) }
+
+// TestConcurrentUse runs every chunker from several goroutines at once
+// (for the race detector) and checks each gets the sequential result.
+func TestConcurrentUse(t *testing.T) {
+	text := corpus["markdown"] + corpus["prose"] + corpus["cjk"]
+	for _, mk := range makers() {
+		c, _ := mk.make(64, 0, chunk.CL100K())
+		want, err := c.Chunk(context.Background(), text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan string, 4)
+		for range 4 {
+			wg.Go(func() {
+				got, err := c.Chunk(context.Background(), text)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					errs <- fmt.Sprintf("%s: concurrent result differs (err %v)", mk.name, err)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Error(e)
 		}
 	}
 }
