@@ -64,8 +64,8 @@ func main() {
 	defer stop()
 
 	fmt.Printf("ingest benchmark: %d chunks, %v latency, %d dimensions, %d cores\n\n", len(texts), *latency, *dims, runtime.NumCPU())
-	fmt.Println("| pipeline | texts | seconds | texts/s | vs limit | CPU µs/text | allocs/text | KB alloc/text | requests | new conns |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| pipeline | texts | seconds | texts/s | vs limit | client CPU µs/text | server CPU µs/text | allocs/text | KB alloc/text | requests | new conns |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 	limit := float64(*concurrency**batchSize) / latency.Seconds()
 	ours := measure(stats, func() int {
@@ -135,6 +135,7 @@ type result struct {
 	texts           int
 	wall            time.Duration
 	cpu             time.Duration
+	serverCPU       time.Duration
 	mallocs, bytes  uint64
 	requests, conns int
 }
@@ -143,9 +144,9 @@ func (r result) rate() float64 { return float64(r.texts) / r.wall.Seconds() }
 
 func (r result) print(name string, limit float64) {
 	n := float64(r.texts)
-	fmt.Printf("| %s | %d | %.2f | %.0f | %.0f%% | %.1f | %.1f | %.1f | %d | %d |\n",
+	fmt.Printf("| %s | %d | %.2f | %.0f | %.0f%% | %.1f | %.1f | %.1f | %.1f | %d | %d |\n",
 		name, r.texts, r.wall.Seconds(), r.rate(), 100*r.rate()/limit,
-		float64(r.cpu.Microseconds())/n, float64(r.mallocs)/n, float64(r.bytes)/n/1024, r.requests, r.conns)
+		float64(r.cpu.Microseconds())/n, float64(r.serverCPU.Microseconds())/n, float64(r.mallocs)/n, float64(r.bytes)/n/1024, r.requests, r.conns)
 }
 
 func measure(stats func() openaitest.Stats, run func() int) result {
@@ -153,14 +154,14 @@ func measure(stats func() openaitest.Stats, run func() int) result {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	s0 := stats()
-	c0 := cpuTime()
+	c0, sc0 := cpuTime(), serverCPU()
 	t0 := time.Now()
 	n := run()
 	wall := time.Since(t0)
-	cpu := cpuTime() - c0
+	cpu, scpu := cpuTime()-c0, serverCPU()-sc0
 	runtime.ReadMemStats(&m1)
 	s1 := stats()
-	return result{texts: n, wall: wall, cpu: cpu, mallocs: m1.Mallocs - m0.Mallocs, bytes: m1.TotalAlloc - m0.TotalAlloc,
+	return result{texts: n, wall: wall, cpu: cpu, serverCPU: scpu, mallocs: m1.Mallocs - m0.Mallocs, bytes: m1.TotalAlloc - m0.TotalAlloc,
 		requests: s1.EmbedRequests - s0.EmbedRequests, conns: s1.Connections - s0.Connections}
 }
 
@@ -288,7 +289,29 @@ func startServer() (string, func() openaitest.Stats, func()) {
 		}
 		return s
 	}
+	serverPID = cmd.Process.Pid
 	return base, stats, func() { cmd.Process.Kill(); cmd.Wait() }
+}
+
+// serverPID is the fake server's process, whose CPU time is read from /proc.
+var serverPID int
+
+// serverCPU returns the CPU time the server process has used so far, or 0
+// where /proc is not available.
+func serverCPU() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", serverPID))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond // USER_HZ = 100
 }
 
 // runServer serves the fake API with a vector generator cheap enough not to
