@@ -127,6 +127,44 @@ func BenchmarkChunkers(b *testing.B) {
 			}
 		})
 	}
+	// Markdown on Markdown: the same abstracts under "## title" headings.
+	if md, ok := markdownProse(10 << 20); ok {
+		c := chunk.NewMarkdown(chunk.MarkdownOptions{Size: 512})
+		b.Run("markdown-headings", func(b *testing.B) {
+			b.SetBytes(int64(len(md)))
+			for b.Loop() {
+				if _, err := c.Chunk(ctx, md); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkEncode compares CL100K's Encode with tiktoken-go's on 1 MB of
+// the same prose (tiktoken-go is slow: a larger text takes long).
+//
+//	go test ./chunk -run '^$' -bench BenchmarkEncode
+func BenchmarkEncode(b *testing.B) {
+	text, ok := prose(1 << 20)
+	if !ok {
+		b.Skip("SciFact corpus not found at ../shared/data/scifact")
+	}
+	ref, err := chunk.ReferenceCL100K()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		tok  chunk.Tokenizer
+	}{{"cl100k", chunk.CL100K()}, {"tiktoken-go", ref}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				_ = tc.tok.Encode(text)
+			}
+		})
+	}
 }
 
 type namedChunker struct {
@@ -140,5 +178,8 @@ func benchChunkers() []namedChunker {
 		{"markdown", chunk.NewMarkdown(chunk.MarkdownOptions{Size: 512})},
 		{"tokens", chunk.NewTokens(chunk.TokensOptions{Size: 512})},
 		{"sentence", chunk.NewSentence(chunk.SentenceOptions{Size: 512})},
+		// Semantic with the tests' bag-of-words embedder: a real model's
+		// time would dominate; this measures the chunker's own work.
+		{"semantic-bagofwords", chunk.NewSemantic(bagOfWords(nil, nil), chunk.SemanticOptions{Size: 512})},
 	}
 }

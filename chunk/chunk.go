@@ -3,7 +3,45 @@
 //
 // Sizes are measured in tokens by default, through a pluggable Tokenizer
 // whose default is OpenAI's cl100k_base (loaded from data compiled into the
-// binary: nothing is downloaded at run time).
+// binary: nothing is downloaded at run time). Runes() measures characters
+// instead; any Tokenizer works.
+//
+// The chunkers:
+//
+//   - Recursive: the default. Cuts at blank lines, then line breaks, then
+//     sentence ends (including the CJK 。！？), then white space, then
+//     between tokens, and packs the pieces up to the size with an overlap.
+//   - Markdown: splits at headings, keeps each chunk's heading path
+//     (Chunk.Headings, and optionally a prefix in Text), never splits a
+//     fenced code block or a table that fits, handles front matter.
+//   - Sentence: packs whole sentences (abbreviations, decimals and quotes
+//     handled), overlapping by whole sentences.
+//   - Semantic: breaks where the embeddings of neighbouring sentence groups
+//     drift apart (percentile, standard deviation or interquartile rule).
+//   - Tokens: fixed windows of tokens with overlap.
+//
+// Every chunker shares one contract (see Chunker): chunks in order, none
+// empty, each at most its Size in Tokens (counted exactly, by encoding the
+// chunk's own text), Text == content[Start:End] trimmed of surrounding
+// white space (Markdown can add a heading prefix before it), every
+// non-space byte of the input in some chunk, neighbours sharing at most
+// Overlap tokens, cuts only at UTF-8 character boundaries, the same chunks
+// for the same input, ErrInvalidUTF8 for invalid text.
+//
+// Defaults: 512 tokens a chunk (one topic, a few fit in a prompt, far
+// below every embedding model's input limit) and 64 tokens of overlap
+// (DefaultOverlap: a sentence or two, so a fact cut in two is whole in one
+// chunk, for about 12% more text to embed); Markdown (by default) and
+// Semantic do not overlap: their cuts follow the document's structure or
+// its topics.
+//
+// Speed: chunkers tokenize the text once. With CL100K they record where
+// each token and each pre-token ends, and count any range of the text
+// exactly from prefix sums, re-tokenizing only the few pre-tokens at its
+// edges; CL100K itself replaces tiktoken's regular expression by a
+// hand-written scanner (checked against tiktoken-go) and is about eight
+// times faster than tiktoken-go. BenchmarkChunkers compares each chunker
+// with the raw Encode.
 package chunk
 
 import (
