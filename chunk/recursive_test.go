@@ -3,6 +3,7 @@ package chunk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -64,5 +65,28 @@ func TestRecursiveCancelled(t *testing.T) {
 	_, err := chunk.NewRecursive(chunk.RecursiveOptions{}).Chunk(ctx, "some text")
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+func TestRecursiveSeparators(t *testing.T) {
+	text := strings.Repeat("alpha beta; gamma delta; epsilon zeta; ", 20)
+	tok := chunk.Runes()
+	r := chunk.NewRecursive(chunk.RecursiveOptions{Size: 40, Overlap: -1, Tokenizer: tok, Separators: []string{";"}})
+	cs := runChecked(t, r, text, limits{tok: tok, size: 40})
+	for _, c := range cs {
+		if !strings.HasSuffix(c.Text, ";") {
+			t.Errorf("chunk %d does not end at a separator: %q", c.Index, c.Text)
+		}
+	}
+}
+
+func TestByExtension(t *testing.T) {
+	for name, want := range map[string]string{
+		"README.md": "*chunk.Markdown", "doc.MARKDOWN": "*chunk.Markdown", ".mdx": "*chunk.Markdown",
+		"notes.txt": "*chunk.Recursive", "Makefile": "*chunk.Recursive", "": "*chunk.Recursive",
+	} {
+		if got := fmt.Sprintf("%T", chunk.ByExtension(name)); got != want {
+			t.Errorf("ByExtension(%q) is %s, want %s", name, got, want)
+		}
 	}
 }
