@@ -76,10 +76,11 @@ func backoff(attempt int, lo, hi time.Duration) time.Duration {
 	return lo/2 + rand.N(ceil-lo/2+1)
 }
 
-// sleepCtx waits for d or until ctx is done.
+// sleepCtx waits for d or until ctx is done; with nothing to wait for, it
+// returns nil at once.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
-		return ctx.Err()
+		return nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
