@@ -687,3 +687,41 @@ func TestProgress(t *testing.T) {
 		}
 	}
 }
+
+// queryAware embeds documents and queries differently, as Voyage and Cohere
+// do, and counts each.
+type queryAware struct {
+	embed.Embedder
+	docs, queries atomic.Int64
+}
+
+func (q *queryAware) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	q.docs.Add(int64(len(texts)))
+	return q.Embedder.Embed(ctx, texts)
+}
+
+func (q *queryAware) EmbedQueries(ctx context.Context, texts []string) ([][]float32, error) {
+	q.queries.Add(int64(len(texts)))
+	return q.Embedder.Embed(ctx, texts)
+}
+
+func TestQueriesUseQueryMode(t *testing.T) {
+	ctx := context.Background()
+	q := &queryAware{Embedder: hashing()}
+	p := newPipeline(t, q)
+	if _, err := p.Ingest(ctx, corpus...); err != nil {
+		t.Fatal(err)
+	}
+	docs := q.docs.Load()
+	if docs != 5 || q.queries.Load() != 0 {
+		t.Fatalf("ingest embedded %d documents and %d queries", docs, q.queries.Load())
+	}
+	for range 3 { // the second and third come from the query cache
+		if _, err := p.Search(ctx, "moon and tides", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if q.queries.Load() != 1 || q.docs.Load() != docs {
+		t.Fatalf("search embedded %d queries and %d documents, want 1 query", q.queries.Load(), q.docs.Load()-docs)
+	}
+}
