@@ -169,8 +169,8 @@ type DocumentResult struct {
 // IngestReport summarises an ingestion.
 type IngestReport struct {
 	// Documents lists every document's outcome in the order they finished
-	// (Ingest), or only the failed ones (IngestSeq, whose input may be
-	// endless).
+	// (Ingest), or only the first MaxFailures failed ones (IngestSeq, whose
+	// input may be endless; the counts below are complete).
 	Documents []DocumentResult
 
 	Stored, Unchanged, Failed int
@@ -210,6 +210,9 @@ type IngestError struct {
 
 // MaxErrors is the number of document errors an IngestError keeps.
 const MaxErrors = 100
+
+// MaxFailures is the number of failed documents an IngestSeq report lists.
+const MaxFailures = 10000
 
 func (e *IngestError) Error() string {
 	var b strings.Builder
@@ -923,7 +926,7 @@ func (rep *IngestReport) add(d DocumentResult, keepAll bool) {
 	case Failed:
 		rep.Failed++
 	}
-	if keepAll || d.Status == Failed {
+	if keepAll || d.Status == Failed && rep.Failed <= MaxFailures {
 		rep.Documents = append(rep.Documents, d)
 	}
 }
