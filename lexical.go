@@ -7,9 +7,9 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/atomicfile"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,42 +119,22 @@ func (l *lexicalSide) persist() error {
 	return err
 }
 
-func (l *lexicalSide) writeFile() (err error) {
-	f, err := os.CreateTemp(filepath.Dir(l.path), "."+filepath.Base(l.path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+func (l *lexicalSide) writeFile() error {
+	return atomicfile.Write(l.path, func(w io.Writer) error {
+		// Index and documents are read under one lock, so they agree.
+		l.mu.RLock()
+		defer l.mu.RUnlock()
+		var ix countingWriter
+		if _, err := l.ix.WriteTo(&ix); err != nil {
+			return err
 		}
-	}()
-	// Index and documents are read under one lock, so they agree.
-	l.mu.RLock()
-	var ix countingWriter
-	_, err = l.ix.WriteTo(&ix)
-	if err == nil {
-		w := bufio.NewWriter(f)
-		w.WriteString(lexMagic)
+		io.WriteString(w, lexMagic)
 		binary.Write(w, binary.LittleEndian, uint64(ix.n))
-		if _, err = l.ix.WriteTo(w); err == nil {
-			if err = gob.NewEncoder(w).Encode(l.docs); err == nil {
-				err = w.Flush()
-			}
+		if _, err := l.ix.WriteTo(w); err != nil {
+			return err
 		}
-	}
-	l.mu.RUnlock()
-	if err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), l.path)
+		return gob.NewEncoder(w).Encode(l.docs)
+	})
 }
 
 type countingWriter struct{ n int64 }

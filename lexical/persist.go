@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/atomicfile"
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
 	"sort"
 )
 
@@ -290,36 +290,12 @@ func decode(body []byte) (name string, docs []decodedDoc, err error) {
 // Save writes the index to the file at path atomically: it writes a
 // temporary file in the same directory, syncs it and renames it over
 // path, so path holds either the old index or the new one, never a part.
-func (ix *Index) Save(path string) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("lexical: save: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = ix.WriteTo(f); err != nil {
+func (ix *Index) Save(path string) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := ix.WriteTo(w)
 		return err
-	}
-	if err = f.Sync(); err != nil {
+	}); err != nil {
 		return fmt.Errorf("lexical: save: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("lexical: save: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("lexical: save: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil { // make the rename durable
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -5,12 +5,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/atomicfile"
 	"hash"
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -114,31 +113,8 @@ func (s *Store) saveLocked(w io.Writer) error {
 func (s *Store) writeFileLocked(path string) (err error) {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("flat: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err = s.saveLocked(f); err != nil {
-		return fmt.Errorf("flat: writing %s: %w", f.Name(), err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("flat: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("flat: %w", err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("flat: %w", err)
-	}
-	if dir, derr := os.Open(filepath.Dir(path)); derr == nil {
-		dir.Sync() // best effort: make the rename itself durable
-		dir.Close()
+	if err := atomicfile.Write(path, s.saveLocked); err != nil {
+		return fmt.Errorf("flat: writing %s: %w", path, err)
 	}
 	s.dirty.Store(false)
 	return nil
