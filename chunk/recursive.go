@@ -56,10 +56,12 @@ type RecursiveOptions struct {
 // white space between chunks is left out. Cuts never fall inside a UTF-8
 // character.
 //
-// The text is tokenized once, and each chunk is counted once more to check
-// its size: planning uses the whole text's token offsets, and a chunk whose
-// own count comes out over Size (token merges can differ at a cut) is split
-// again.
+// The text is tokenized once: pieces are planned with the whole text's
+// token offsets, then each chunk's own token count is taken exactly — from
+// prefix sums for CL100K and Runes, re-tokenizing only the pre-tokens at
+// the chunk's edges, or with Tokenizer.Count for other tokenizers — and a
+// chunk that comes out over Size (tokens can merge differently at a cut)
+// is split again.
 //
 // A Recursive is safe for concurrent use.
 type Recursive struct {
