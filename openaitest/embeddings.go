@@ -205,7 +205,64 @@ func (x *exchange) embeddings(body []byte, inFlight int) {
 	s.stats.Inputs += len(inputs)
 	s.stats.Tokens += total
 	s.mu.Unlock()
-	x.writeJSON(http.StatusOK, resp)
+	x.writeBody(http.StatusOK, resp.appendJSON(make([]byte, 0, 64+len(vecs)*(16+len(vecs[0])*6))))
+}
+
+// appendFloat32 formats x as encoding/json does.
+func appendFloat32(b []byte, x float32) []byte {
+	f := float64(x)
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 32)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// appendJSON appends the answer as encoding/json would write it, but
+// without scanning the megabytes of base64 for characters to escape (there
+// are none), so the fake server costs its host little CPU.
+func (r *embeddingResponse) appendJSON(b []byte) []byte {
+	b = append(b, `{"object":"list","data":[`...)
+	for i, it := range r.Data {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"object":"embedding","index":`...)
+		b = strconv.AppendInt(b, int64(it.Index), 10)
+		b = append(b, `,"embedding":`...)
+		switch e := it.Embedding.(type) {
+		case string:
+			b = append(b, '"')
+			b = append(b, e...)
+			b = append(b, '"')
+		case []float32:
+			b = append(b, '[')
+			for j, x := range e {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = appendFloat32(b, x)
+			}
+			b = append(b, ']')
+		}
+		b = append(b, '}')
+	}
+	model, _ := json.Marshal(r.Model)
+	b = append(b, `],"model":`...)
+	b = append(b, model...)
+	b = append(b, `,"usage":{"prompt_tokens":`...)
+	b = strconv.AppendInt(b, int64(r.Usage.PromptTokens), 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(r.Usage.TotalTokens), 10)
+	return append(b, "}}\n"...)
 }
 
 // vectors embeds inputs at dims dimensions, or at the embedder's own when

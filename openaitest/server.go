@@ -402,7 +402,11 @@ func (x *exchange) writeJSON(status int, v any) {
 		body = []byte(`{"error":{"message":"openaitest: encoding the answer failed","type":"server_error","param":null,"code":null}}`)
 		status = http.StatusInternalServerError
 	}
-	body = append(body, '\n')
+	x.writeBody(status, append(body, '\n'))
+}
+
+// writeBody answers status with a JSON body.
+func (x *exchange) writeBody(status int, body []byte) {
 	x.w.Header().Set("Content-Type", "application/json")
 	x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	x.setStatus(status)
