@@ -21,6 +21,7 @@ import (
 	"github.com/ragkit-go/rag/openaitest"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
+	"github.com/ragkit-go/rag/store/flat"
 )
 
 // byParagraph makes one chunk per paragraph.
@@ -678,9 +679,18 @@ func TestRewriteQuery(t *testing.T) {
 }
 
 func TestExpiry(t *testing.T) {
+	t.Run("chromem", func(t *testing.T) { testExpiry(t, answerPipeline(t, llmtest.New())) })
+	t.Run("flat", func(t *testing.T) {
+		s, err := flat.New(flat.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		testExpiry(t, answerPipeline(t, llmtest.New(), func(o *rag.Options) { o.Store = s }))
+	})
+}
+
+func testExpiry(t *testing.T, p *rag.Pipeline) {
 	ctx := context.Background()
-	m := llmtest.New()
-	p := answerPipeline(t, m)
 	now := time.Now()
 	if _, err := p.Ingest(ctx,
 		rag.Document{ID: "old-news", Title: "Old", Content: "Tides news that expired an hour ago.", ExpiresAt: now.Add(-time.Hour)},
