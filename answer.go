@@ -470,7 +470,7 @@ func formatPassage(p Passage) string {
 	if p.Source != "" {
 		b.WriteString(" (" + p.Source + ")")
 	}
-	if p.Metadata[MetaKind] == KindSummary {
+	if p.IsSummary() {
 		b.WriteString(" — summary of the document")
 	}
 	b.WriteByte('\n')

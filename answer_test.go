@@ -758,7 +758,7 @@ func testExpiry(t *testing.T, p *rag.Pipeline) {
 	// Reserved metadata is checked.
 	rep, err = p.Ingest(ctx,
 		rag.Document{ID: "bad1", Content: "x", Metadata: map[string]any{rag.MetaExpiresAt: "tomorrow"}},
-		rag.Document{ID: "bad2", Content: "x", Metadata: map[string]any{rag.MetaKind: "summary"}},
+		rag.Document{ID: "bad2", Content: "x", Metadata: map[string]any{rag.MetaSummaryChunk: 3}},
 		rag.Document{ID: "bad3", Content: "x", Metadata: map[string]any{rag.MetaTags: "a"}},
 	)
 	if !errors.Is(err, rag.ErrInvalidDocument) || rep.Failed != 3 {
@@ -812,5 +812,44 @@ func TestPurgeMany(t *testing.T) {
 	}
 	if calls.Load() < 1 {
 		t.Fatal("the dimension was not learned")
+	}
+}
+
+// Expired documents are hidden from lexical and hybrid search too, and
+// Purge removes them from the lexical index.
+func TestExpiryLexical(t *testing.T) {
+	ctx := context.Background()
+	p := answerPipeline(t, llmtest.New(), func(o *rag.Options) { o.Lexical = &rag.LexicalOptions{} })
+	if _, err := p.Ingest(ctx,
+		rag.Document{ID: "gone", Content: "The quokka smiles.", ExpiresAt: time.Now().Add(-time.Minute)},
+		rag.Document{ID: "kept", Content: "The wombat digs.", ExpiresAt: time.Now().Add(time.Hour)},
+	); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []rag.SearchMode{rag.LexicalSearch, rag.HybridSearch} {
+		hits, err := p.Search(ctx, "quokka", &rag.SearchOptions{Mode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range hits {
+			if h.DocID == "gone" {
+				t.Fatalf("mode %v: expired document found", mode)
+			}
+		}
+		hits, _ = p.Search(ctx, "wombat", &rag.SearchOptions{Mode: mode})
+		if len(hits) == 0 || hits[0].DocID != "kept" {
+			t.Fatalf("mode %v: live document not found: %+v", mode, hits)
+		}
+	}
+	hits, _ := p.Search(ctx, "quokka", &rag.SearchOptions{Mode: rag.LexicalSearch, IncludeExpired: true})
+	if len(hits) != 1 || hits[0].DocID != "gone" {
+		t.Fatalf("IncludeExpired: %+v", hits)
+	}
+	if n, err := p.Purge(ctx); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v", n, err)
+	}
+	hits, _ = p.Search(ctx, "quokka", &rag.SearchOptions{Mode: rag.LexicalSearch, IncludeExpired: true})
+	if len(hits) != 0 {
+		t.Fatalf("purged document still in the lexical index: %+v", hits)
 	}
 }

@@ -20,10 +20,10 @@ import (
 // document that is stored (unchanged documents are skipped, as for
 // embedding) and writes a short summary and a few topic tags.
 //
-// The summary becomes one more record of the document, after its chunks,
-// with MetaKind set to KindSummary: it is embedded and found by Search like
-// the chunks, and Answer can cite it. The tags go in the metadata of every
-// record of the document, under MetaTags. Enrichment runs in the ingestion
+// The summary becomes one more record of the document, after its chunks
+// (Hit.IsSummary tells it from them, by MetaSummaryChunk): it is embedded
+// and found by Search like the chunks, and Answer can cite it. The tags go
+// in the metadata of every record of the document, under MetaTags. Enrichment runs in the ingestion
 // workers, at most Concurrency documents at a time, while other documents
 // are chunked, embedded and written. Turning enrichment on or changing its
 // model or prompt makes the next ingestion of each document store it again.
@@ -105,37 +105,38 @@ func (r *ingestRun) enrich(j *job) error {
 		return fmt.Errorf("enriching: %w", err)
 	}
 	d := &j.doc
-	md := maps.Clone(d.Metadata)
-	if len(tags) > 0 {
-		if md == nil {
-			md = make(map[string]any, 1)
-		}
-		md[MetaTags] = tags
-		for i := range j.records {
-			j.records[i].Metadata = md
-		}
-	}
 	if summary == "" {
 		r.p.logger.Warn("rag: enrichment wrote no summary", "doc", d.ID)
+	}
+	if summary == "" && len(tags) == 0 {
 		return nil
 	}
-	n := r.o.Tokenizer.Count(summary)
-	if r.o.MaxInputTokens > 0 && n > r.o.MaxInputTokens {
-		summary = cutTokens(r.o.Tokenizer, summary, r.o.MaxInputTokens)
-		n = r.o.Tokenizer.Count(summary)
+	// Metadata is the document's: every record carries the same.
+	md := maps.Clone(d.Metadata)
+	if md == nil {
+		md = make(map[string]any, 2)
 	}
-	smd := maps.Clone(md)
-	if smd == nil {
-		smd = make(map[string]any, 1)
+	if len(tags) > 0 {
+		md[MetaTags] = tags
 	}
-	smd[MetaKind] = KindSummary
-	i := len(j.records)
-	j.records = append(j.records, store.Record{
-		ID: RecordID(d.ID, i), DocID: d.ID, Chunk: i, Text: summary,
-		Title: d.Title, Source: d.Source, Tags: d.Tags, Metadata: smd,
-	})
-	j.tokens = append(j.tokens, n)
-	j.pending.Store(int32(len(j.records)))
+	if summary != "" {
+		n := r.o.Tokenizer.Count(summary)
+		if r.o.MaxInputTokens > 0 && n > r.o.MaxInputTokens {
+			summary = cutTokens(r.o.Tokenizer, summary, r.o.MaxInputTokens)
+			n = r.o.Tokenizer.Count(summary)
+		}
+		i := len(j.records)
+		md[MetaSummaryChunk] = float64(i)
+		j.records = append(j.records, store.Record{
+			ID: RecordID(d.ID, i), DocID: d.ID, Chunk: i, Text: summary,
+			Title: d.Title, Source: d.Source, Tags: d.Tags,
+		})
+		j.tokens = append(j.tokens, n)
+		j.pending.Store(int32(len(j.records)))
+	}
+	for i := range j.records {
+		j.records[i].Metadata = md
+	}
 	return nil
 }
 

@@ -60,7 +60,7 @@ func TestEnrich(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := hits[0]
-	if h.DocID != "tides" || h.Metadata[rag.MetaKind] != rag.KindSummary || h.Text != "A note about Tides, filed under xylophonetides." || h.Chunk != 1 {
+	if h.DocID != "tides" || !h.IsSummary() || h.Text != "A note about Tides, filed under xylophonetides." || h.Chunk != 1 {
 		t.Fatalf("hit %+v", h)
 	}
 	// Tags on every record, normalised; the kind only on the summary.
@@ -73,7 +73,7 @@ func TestEnrich(t *testing.T) {
 		if tags, _ := h.Metadata[rag.MetaTags].([]string); !slices.Equal(tags, []string{"notes", "go"}) {
 			t.Fatalf("tags %v", h.Metadata[rag.MetaTags])
 		}
-		if h.Metadata[rag.MetaKind] == rag.KindSummary {
+		if h.IsSummary() {
 			summaries++
 		}
 	}
@@ -92,7 +92,7 @@ func TestEnrich(t *testing.T) {
 	// Answer can cite a summary.
 	m2 := citing("Tides")
 	a, err := p.Answer(ctx, "xylophonetides", &rag.AnswerOptions{Model: m2, Search: &rag.SearchOptions{TopK: 1}})
-	if err != nil || len(a.Citations) != 1 || a.Citations[0].Metadata[rag.MetaKind] != rag.KindSummary {
+	if err != nil || len(a.Citations) != 1 || !a.Citations[0].IsSummary() {
 		t.Fatalf("%+v %v", a, err)
 	}
 	if !strings.Contains(lastUser(m2.Requests()[0]), "[1] Tides (noaa.gov) — summary of the document\n") {
@@ -237,5 +237,29 @@ func TestEnrichCancel(t *testing.T) {
 	}
 	if m.Active() != 0 || calls.Load() > 10 {
 		t.Fatalf("%d active, %d calls", m.Active(), calls.Load())
+	}
+}
+
+// The summary is in the lexical index too.
+func TestEnrichLexical(t *testing.T) {
+	ctx := context.Background()
+	p, err := rag.New(rag.Options{Embedder: embed.NewHashing(embed.HashingOptions{}), Model: enricherModel(),
+		Enrich: &rag.EnrichOptions{}, Lexical: &rag.LexicalOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Ingest(ctx, answerDocs...); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := p.Search(ctx, "xylophonesourdough", &rag.SearchOptions{Mode: rag.LexicalSearch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].DocID != "bread" || !hits[0].IsSummary() {
+		t.Fatalf("%+v", hits)
+	}
+	tagged, err := p.Search(ctx, "sourdough", &rag.SearchOptions{Mode: rag.LexicalSearch, Filter: store.Eq(rag.MetaTags, "sourdough")})
+	if err != nil || len(tagged) != 2 {
+		t.Fatalf("%d hits, %v", len(tagged), err)
 	}
 }

@@ -19,20 +19,24 @@ const (
 	// MetaTags holds the tags enrichment wrote for a document ([]string),
 	// on every record of the document: filter with store.Eq(MetaTags, tag).
 	MetaTags = "rag_tags"
-	// MetaKind is KindSummary on the record that holds the summary
-	// enrichment wrote for a document, and absent on chunk records.
-	// Documents may not set it.
-	MetaKind = "rag_kind"
+	// MetaSummaryChunk holds, on every record of a document enrichment
+	// summarised, the chunk index of the record that is the summary (a
+	// number): see Hit.IsSummary. Documents may not set it.
+	MetaSummaryChunk = "rag_summary_chunk"
 )
 
-// KindSummary is the MetaKind of a summary record.
-const KindSummary = "summary"
+// IsSummary reports whether the hit is the summary enrichment wrote for
+// its document rather than a chunk of the document's text.
+func (h *Hit) IsSummary() bool {
+	v, ok := h.Metadata[MetaSummaryChunk].(float64)
+	return ok && int(v) == h.Chunk
+}
 
 // setExpiry writes d.ExpiresAt into d's metadata, which validateDocument
 // has already copied, and checks the reserved keys.
 func setExpiry(d *Document) error {
-	if _, ok := d.Metadata[MetaKind]; ok {
-		return fmt.Errorf("%w: metadata key %q is reserved for the pipeline", ErrInvalidDocument, MetaKind)
+	if _, ok := d.Metadata[MetaSummaryChunk]; ok {
+		return fmt.Errorf("%w: metadata key %q is reserved for the pipeline", ErrInvalidDocument, MetaSummaryChunk)
 	}
 	if v, ok := d.Metadata[MetaTags]; ok {
 		if _, ok := v.([]string); !ok {

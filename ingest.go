@@ -541,7 +541,13 @@ func (r *ingestRun) prepare(j *job) error {
 		}
 		return nil
 	}
-	return r.chunk(j)
+	if err := r.chunk(j); err != nil {
+		return err
+	}
+	if r.p.gen.enrich != nil { // enrich.go: summary record and tags
+		return r.enrich(j)
+	}
+	return nil
 }
 
 // chunk splits the document into records without vectors.
@@ -578,9 +584,6 @@ func (r *ingestRun) chunk(j *job) error {
 	j.tokens = make([]int, len(chunks))
 	for i, c := range chunks {
 		j.tokens[i] = c.Tokens
-	}
-	if r.p.gen.enrich != nil { // enrich.go: summary record and tags
-		return r.enrich(j)
 	}
 	return nil
 }

@@ -246,7 +246,7 @@ func ask(ctx context.Context, p *rag.Pipeline, conv *rag.Conversation, q string,
 // location says where a passage comes from: the file, and the line where
 // the passage starts.
 func location(s rag.Passage, contents map[string]string) string {
-	if s.Metadata[rag.MetaKind] == rag.KindSummary {
+	if s.IsSummary() {
 		return s.Source + " (summary)"
 	}
 	text, ok := contents[s.DocID]
