@@ -2,7 +2,11 @@ package llm_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -417,5 +421,30 @@ func TestOpenAIFromEnv(t *testing.T) {
 	r := srv.Requests()[0]
 	if r.Header.Get("Authorization") != "" || r.Header.Get("OpenAI-Organization") != "org-1" {
 		t.Fatalf("headers %v", r.Header)
+	}
+}
+
+// Stop sequences reach the server (openaitest does not record them).
+func TestOpenAIStopSent(t *testing.T) {
+	var body map[string]any
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	}))
+	defer srv.Close()
+	m := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL + "/v1"})
+	req := ask("hi")
+	req.Stop = []string{"\n\n", "END"}
+	resp, err := m.Generate(context.Background(), req)
+	if err != nil || resp.Text != "ok" || resp.Usage != (llm.Usage{PromptTokens: 3, CompletionTokens: 1}) {
+		t.Fatalf("%+v %v", resp, err)
+	}
+	stop, _ := body["stop"].([]any)
+	if len(stop) != 2 || stop[0] != "\n\n" || stop[1] != "END" {
+		t.Fatalf("stop sent as %v", body["stop"])
 	}
 }
