@@ -364,7 +364,7 @@ func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], ke
 		defer close(jobs)
 		r.feed(docs, jobs)
 	})
-	for range runtime.GOMAXPROCS(0) {
+	for range runtime.GOMAXPROCS(0) + p.gen.enrichWorkers() {
 		chunking.Go(func() { r.chunkWorker(jobs) })
 	}
 	go func() {
@@ -517,6 +517,9 @@ func (r *ingestRun) prepare(j *job) error {
 	if err := validateDocument(d); err != nil {
 		return err
 	}
+	if err := setExpiry(d); err != nil { // expiry.go
+		return err
+	}
 	j.hash = r.p.contentHash(d)
 	have, err := r.p.store.Hashes(r.ctx, d.ID)
 	if err != nil {
@@ -538,7 +541,13 @@ func (r *ingestRun) prepare(j *job) error {
 		}
 		return nil
 	}
-	return r.chunk(j)
+	if err := r.chunk(j); err != nil {
+		return err
+	}
+	if r.p.gen.enrich != nil { // enrich.go: summary record and tags
+		return r.enrich(j)
+	}
+	return nil
 }
 
 // chunk splits the document into records without vectors.
@@ -978,6 +987,9 @@ func (p *Pipeline) contentHash(d *Document) string {
 		h.Write([]byte(s))
 	}
 	str(p.model)
+	if p.gen.enrich != nil {
+		str(p.gen.enrich.version) // enrich.go: enriched records differ
+	}
 	str(d.Content)
 	str(d.Title)
 	str(d.Source)

@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
@@ -32,8 +34,13 @@ type Document struct {
 	Content string
 	// Metadata values may be strings, booleans, numbers (any Go integer or
 	// float type, kept as float64), time.Time or []string. Keys must not
-	// start with '_' (reserved for built-in fields).
+	// start with '_' (reserved for built-in fields); keys starting with
+	// "rag_" are written by the pipeline (see MetaExpiresAt).
 	Metadata map[string]any
+	// ExpiresAt, when not zero, is when the document expires: from then
+	// on Search and Answer never return it, and Purge deletes it. It is
+	// stored as the metadata value MetaExpiresAt.
+	ExpiresAt time.Time
 }
 
 // Hit is a chunk found by Search.
@@ -90,6 +97,17 @@ type Options struct {
 
 	// Ingest tunes ingestion; its zero value works.
 	Ingest IngestOptions
+
+	// Model generates answers (Answer, AnswerStream), rewrites follow-up
+	// questions, summarises long conversations and, with Enrich, writes
+	// document summaries. Its calls are retried with the policy of
+	// IngestOptions (MaxRetries, MinBackoff, MaxBackoff), see llm.Retry.
+	// When nil, New uses OpenAI's llm.DefaultOpenAIModel if
+	// OPENAI_API_KEY is set; otherwise those calls fail with ErrNoModel.
+	Model llm.Model
+	// Enrich, if set, has a model write a summary and tags for each
+	// document at ingestion (see EnrichOptions). Off by default.
+	Enrich *EnrichOptions
 }
 
 // Pipeline ingests and searches documents. It is safe for concurrent use:
@@ -106,6 +124,7 @@ type Pipeline struct {
 	queries    *queryEmbedder
 	dims       dimension
 	lexical    *lexicalSide // nil unless Options.Lexical
+	gen        generation   // answer.go: the chat model and enrichment
 }
 
 // New returns a Pipeline on the given options.
@@ -156,6 +175,9 @@ func New(opts Options) (*Pipeline, error) {
 	}
 	p.ingest = p.ingest.withDefaults(p.embedder)
 	p.queries = newQueryEmbedder(p)
+	if err := p.initGeneration(opts); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -78,6 +78,9 @@ type SearchOptions struct {
 	// MinScore drops hits scoring below it (cosine similarity, BM25, the
 	// fused score, or the reranker's score, whichever ordered the hits).
 	MinScore float64
+	// IncludeExpired returns documents whose ExpiresAt has passed too;
+	// by default they are never returned.
+	IncludeExpired bool
 }
 
 // DefaultTopK is the number of hits a search returns by default.
@@ -127,6 +130,9 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	}
 	if err := o.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("rag: search: %w", err)
+	}
+	if !o.IncludeExpired {
+		o.Filter = notExpired(o.Filter, time.Now()) // expiry.go
 	}
 	text := p.textSearcher()
 	if o.Mode != VectorSearch && text == nil {

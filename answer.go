@@ -1,0 +1,487 @@
+package rag
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"os"
+	"strings"
+	"text/template"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/llm"
+)
+
+// ErrNoModel: Answer, AnswerStream or enrichment need a chat model, and
+// the pipeline has none.
+var ErrNoModel = errors.New("rag: no chat model: set Options.Model (e.g. llm.NewOpenAI(llm.OpenAIOptions{APIKey: key}), or any OpenAI-compatible server with BaseURL) or the OPENAI_API_KEY environment variable")
+
+// Defaults of AnswerOptions.
+const (
+	// DefaultAnswerTopK is the number of passages retrieved for an answer.
+	DefaultAnswerTopK = 8
+	// DefaultContextTokens is the budget of the passages in the prompt,
+	// in cl100k_base tokens.
+	DefaultContextTokens = 3000
+	// DefaultHistoryTokens is the budget of the conversation history in
+	// the prompt, in cl100k_base tokens.
+	DefaultHistoryTokens = 1500
+)
+
+// DefaultSystemPrompt is the system prompt of Answer: answers grounded in
+// the numbered passages, inline [n] citations, and a plain statement when
+// the passages do not hold the answer.
+const DefaultSystemPrompt = `You answer questions using only the numbered passages provided with each question.
+- Base every statement on the passages, and cite the passages that support it right after it, by their numbers in square brackets: [1], or [2][3] for several.
+- Cite only passages you actually used. Never cite a number that is not in the list.
+- If the passages do not contain the answer, say so plainly (for example: "The documents do not say.") and do not answer from your own knowledge.
+- Be concise.`
+
+// DefaultPromptTemplate renders the user message of Answer from a
+// PromptData: the passages, then the question.
+const DefaultPromptTemplate = `{{if .Passages}}Passages:
+
+{{.Context}}{{else}}No passages were found for this question.{{end}}
+
+Question: {{.Question}}`
+
+var defaultTemplate = template.Must(template.New("answer").Parse(DefaultPromptTemplate))
+
+// PromptData is what an answer prompt template is executed with.
+type PromptData struct {
+	// Question is the question as asked.
+	Question string
+	// Passages are the passages given to the model, numbered from 1.
+	Passages []Passage
+	// Context is Passages formatted for the model: for each, a line
+	// "[n] Title (source)" and the text, separated by blank lines.
+	Context string
+}
+
+// AnswerOptions are the parameters of one Answer or AnswerStream call. A
+// nil *AnswerOptions means the defaults.
+type AnswerOptions struct {
+	// Search configures retrieval: filters, reranking, TopK (default
+	// DefaultAnswerTopK rather than DefaultTopK).
+	Search *SearchOptions
+	// Conversation, if set, holds the earlier turns of the chat, which the
+	// model sees before the question. Once the answer is complete, Answer
+	// appends the new turn to it; when the history outgrows HistoryTokens,
+	// the oldest turns are replaced by a summary the model writes. The
+	// caller keeps the Conversation between calls, and must not pass the
+	// same one to two calls at once.
+	Conversation *Conversation
+	// RewriteQuery, when the conversation has earlier turns, has the model
+	// turn the question into a standalone one ("and its population?" →
+	// "What is the population of Lyon?") before retrieval. The model
+	// still answers the question as asked, with the conversation.
+	RewriteQuery bool
+	// ContextTokens is the budget of the passages in the prompt, in
+	// cl100k_base tokens. Default: DefaultContextTokens.
+	ContextTokens int
+	// HistoryTokens is the budget of the conversation history in the
+	// prompt. Default: DefaultHistoryTokens.
+	HistoryTokens int
+	// MaxTokens bounds the answer; 0 means the model's default.
+	MaxTokens int
+	// Temperature of the answer; nil means the model's default.
+	Temperature *float64
+	// SystemPrompt replaces DefaultSystemPrompt.
+	SystemPrompt string
+	// Instructions are added to the system prompt: a language, a tone, a
+	// format.
+	Instructions string
+	// Template renders the user message from a PromptData. Default:
+	// DefaultPromptTemplate.
+	Template *template.Template
+	// Model, if set, replaces the pipeline's model for this call (with the
+	// pipeline's retries).
+	Model llm.Model
+}
+
+// Passage is a retrieved chunk as the model saw it, numbered from 1 in the
+// order of the prompt.
+type Passage struct {
+	N int
+	Hit
+}
+
+// Answer is a generated answer with the passages it cites.
+type Answer struct {
+	// Question is the question as asked; Query is what was searched: the
+	// question, or its standalone rewrite (AnswerOptions.RewriteQuery).
+	Question, Query string
+	// Text is the answer, with inline citations [n] of Passages. Citation
+	// numbers that named no passage have been removed from it.
+	Text string
+	// Citations are the passages the answer cites, in the order of their
+	// first citation. Passages given to the model but not cited are not
+	// among them.
+	Citations []Passage
+	// Passages are all the passages given to the model, by number.
+	Passages []Passage
+	// InvalidCitations are the numbers the model cited that name no
+	// passage, in order of first appearance.
+	InvalidCitations []int
+	// FinishReason is the model's: llm.FinishStop, or llm.FinishLength
+	// when the answer reached MaxTokens.
+	FinishReason string
+	// Usage adds up every model call made for the answer: the
+	// conversation summary, the query rewrite and the answer.
+	Usage llm.Usage
+}
+
+// AnswerChunk is one item of AnswerStream: a piece of the answer's text,
+// or, last, the whole answer with its citations.
+type AnswerChunk struct {
+	Text   string
+	Answer *Answer // set on the last chunk only
+}
+
+// generation is the pipeline's chat model and enrichment.
+type generation struct {
+	model  llm.Model // with retries; nil when the pipeline has none
+	enrich *enricher // nil when enrichment is off
+}
+
+// enrichWorkers returns the number of ingestion workers added for
+// enrichment.
+func (g *generation) enrichWorkers() int {
+	if g.enrich == nil {
+		return 0
+	}
+	return g.enrich.o.Concurrency
+}
+
+func (p *Pipeline) initGeneration(opts Options) error {
+	m := opts.Model
+	if m == nil && os.Getenv("OPENAI_API_KEY") != "" {
+		if om, err := llm.OpenAIFromEnv(llm.OpenAIOptions{}); err == nil {
+			m = om
+		}
+	}
+	if m != nil {
+		p.gen.model = p.retrying(m)
+	}
+	if opts.Enrich != nil {
+		e, err := newEnricher(p, *opts.Enrich)
+		if err != nil {
+			return err
+		}
+		p.gen.enrich = e
+	}
+	return nil
+}
+
+// retrying wraps m with the pipeline's retry policy, unless it retries
+// already.
+func (p *Pipeline) retrying(m llm.Model) llm.Model {
+	for x := m; x != nil; {
+		if _, ok := x.(*llm.Retrier); ok {
+			return m
+		}
+		u, ok := x.(interface{ Unwrap() llm.Model })
+		if !ok {
+			break
+		}
+		x = u.Unwrap()
+	}
+	return llm.Retry(m, llm.RetryOptions{
+		MaxRetries: p.ingest.MaxRetries,
+		MinBackoff: p.ingest.MinBackoff,
+		MaxBackoff: p.ingest.MaxBackoff,
+		OnRetry: func(attempt int, err error, wait time.Duration) {
+			p.logger.Warn("rag: model call failed; retrying", "attempt", attempt+1, "wait", wait, "err", err)
+		},
+	})
+}
+
+// answerRun is one answer being prepared and generated.
+type answerRun struct {
+	p               *Pipeline
+	model           llm.Model
+	question, query string
+	passages        []Passage
+	req             llm.Request
+	usage           llm.Usage     // of the calls made before the answer
+	conv            *Conversation // the caller's, updated on success
+	condensed       *Conversation // the history after summarising, if it was
+}
+
+// Answer answers question from the pipeline's documents: it retrieves
+// passages (Search with opts.Search, the pipeline's reranker included),
+// keeps the best that fit the token budget without duplicates, numbers
+// them [1], [2], ..., asks the model for an answer grounded in them with
+// inline citations, and returns the answer with the passages it cited.
+//
+// An empty question fails with ErrEmptyQuery, a pipeline without a model
+// with ErrNoModel, both before any call. Errors of the search or of the
+// model are returned wrapped; the conversation, if any, is then left as
+// it was.
+func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOptions) (*Answer, error) {
+	r, err := p.prepareAnswer(ctx, question, opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := r.model.Generate(ctx, r.req)
+	if err != nil {
+		return nil, fmt.Errorf("rag: generating the answer: %w", err)
+	}
+	f := newCiteFilter(len(r.passages))
+	text := f.write(resp.Text) + f.flush()
+	return r.finish(text, f, resp.FinishReason, resp.Usage), nil
+}
+
+// AnswerStream is Answer with the text streamed: it yields the text in
+// pieces as the model writes it, then one last chunk whose Answer holds
+// the whole answer and its citations.
+//
+// The work starts when the iteration does; each iteration answers anew.
+// An error is yielded once, as the last item: the pieces already yielded
+// stay valid but the answer is incomplete, and a failure after the model
+// started writing is not retried. Stopping the iteration (break) or
+// cancelling ctx ends the model call before the iteration returns, and
+// leaves no goroutine behind. Citation markers are final when yielded: a
+// piece that may begin a marker is held back until the marker is complete.
+func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerChunk, error] {
+	return func(yield func(AnswerChunk, error) bool) {
+		r, err := p.prepareAnswer(ctx, question, opts)
+		if err != nil {
+			yield(AnswerChunk{}, err)
+			return
+		}
+		f := newCiteFilter(len(r.passages))
+		var (
+			text   strings.Builder
+			finish string
+			usage  llm.Usage
+		)
+		for c, err := range r.model.Stream(ctx, r.req) {
+			if err != nil {
+				yield(AnswerChunk{}, fmt.Errorf("rag: generating the answer: %w", err))
+				return
+			}
+			if c.FinishReason != "" {
+				finish = c.FinishReason
+			}
+			if c.Usage != nil {
+				usage = *c.Usage
+			}
+			if out := f.write(c.Text); out != "" {
+				text.WriteString(out)
+				if !yield(AnswerChunk{Text: out}, nil) {
+					return
+				}
+			}
+		}
+		if out := f.flush(); out != "" {
+			text.WriteString(out)
+			if !yield(AnswerChunk{Text: out}, nil) {
+				return
+			}
+		}
+		yield(AnswerChunk{Answer: r.finish(text.String(), f, finish, usage)}, nil)
+	}
+}
+
+// prepareAnswer checks the call, condenses the conversation, rewrites the
+// query, retrieves and packs the passages and builds the request.
+func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *AnswerOptions) (*answerRun, error) {
+	var o AnswerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if strings.TrimSpace(question) == "" {
+		return nil, ErrEmptyQuery
+	}
+	if !utf8.ValidString(question) {
+		return nil, fmt.Errorf("rag: answer: question is not valid UTF-8: %w", ErrInvalidUTF8)
+	}
+	model := p.gen.model
+	if o.Model != nil {
+		model = p.retrying(o.Model)
+	}
+	if model == nil {
+		return nil, ErrNoModel
+	}
+	if o.ContextTokens <= 0 {
+		o.ContextTokens = DefaultContextTokens
+	}
+	if o.HistoryTokens <= 0 {
+		o.HistoryTokens = DefaultHistoryTokens
+	}
+	so := SearchOptions{TopK: DefaultAnswerTopK}
+	if o.Search != nil {
+		so = *o.Search
+		if so.TopK <= 0 {
+			so.TopK = DefaultAnswerTopK
+		}
+	}
+	if err := so.Filter.Validate(); err != nil {
+		return nil, fmt.Errorf("rag: answer: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &answerRun{p: p, model: model, question: question, query: question, conv: o.Conversation}
+
+	var hist Conversation
+	if o.Conversation != nil {
+		var err error
+		if hist, err = r.condense(ctx, *o.Conversation, o.HistoryTokens); err != nil {
+			return nil, err
+		}
+	}
+	if o.RewriteQuery && !hist.empty() {
+		if err := r.rewriteQuery(ctx, hist); err != nil {
+			return nil, err
+		}
+	}
+	hits, err := p.Search(ctx, r.query, &so)
+	if err != nil {
+		return nil, err
+	}
+	r.passages = packPassages(hits, o.ContextTokens, chunk.CL100K())
+
+	tmpl := o.Template
+	if tmpl == nil {
+		tmpl = defaultTemplate
+	}
+	var user strings.Builder
+	if err := tmpl.Execute(&user, PromptData{Question: question, Passages: r.passages, Context: formatPassages(r.passages)}); err != nil {
+		return nil, fmt.Errorf("rag: answer: executing the prompt template: %w", err)
+	}
+	system := o.SystemPrompt
+	if system == "" {
+		system = DefaultSystemPrompt
+	}
+	if o.Instructions != "" {
+		system += "\n\n" + o.Instructions
+	}
+	if hist.Summary != "" {
+		system += "\n\nSummary of the conversation so far:\n" + hist.Summary
+	}
+	msgs := make([]llm.Message, 0, 2+2*len(hist.Turns))
+	msgs = append(msgs, llm.Message{Role: llm.System, Content: system})
+	for _, t := range hist.Turns {
+		msgs = append(msgs,
+			llm.Message{Role: llm.User, Content: t.Question},
+			llm.Message{Role: llm.Assistant, Content: stripCitations(t.Answer)})
+	}
+	msgs = append(msgs, llm.Message{Role: llm.User, Content: user.String()})
+	r.req = llm.Request{Messages: msgs, MaxTokens: o.MaxTokens, Temperature: o.Temperature}
+	return r, nil
+}
+
+// finish builds the answer and records the turn in the conversation.
+func (r *answerRun) finish(text string, f *citeFilter, reason string, u llm.Usage) *Answer {
+	a := &Answer{
+		Question: r.question, Query: r.query, Text: text,
+		Passages: r.passages, InvalidCitations: f.invalid,
+		FinishReason: reason, Usage: r.usage.Add(u),
+	}
+	for _, n := range f.cited {
+		a.Citations = append(a.Citations, r.passages[n-1])
+	}
+	if len(f.invalid) > 0 {
+		r.p.logger.Debug("rag: the answer cited passages that do not exist", "numbers", f.invalid, "passages", len(r.passages))
+	}
+	if r.conv != nil {
+		if r.condensed != nil {
+			*r.conv = *r.condensed
+		}
+		r.conv.Turns = append(r.conv.Turns, Turn{Question: r.question, Answer: text})
+	}
+	return a
+}
+
+// packPassages keeps the best hits that fit budget tokens once formatted,
+// in order, without duplicates (the same record, or the same text up to
+// white space), and numbers them. When not even the best one fits, it is
+// cut to the budget.
+func packPassages(hits []Hit, budget int, tok chunk.Tokenizer) []Passage {
+	var (
+		out     []Passage
+		ids     = map[string]bool{}
+		texts   = map[string]bool{}
+		used    int
+		skipped *Hit
+	)
+	for _, h := range hits {
+		key := strings.Join(strings.Fields(h.Text), " ")
+		if key == "" || ids[h.ID] || texts[key] {
+			continue
+		}
+		ids[h.ID], texts[key] = true, true
+		p := Passage{N: len(out) + 1, Hit: h}
+		cost := tok.Count(formatPassage(p)) + 1 // and the blank line between passages
+		if used+cost > budget {
+			if skipped == nil {
+				skipped = &h
+			}
+			continue
+		}
+		used += cost
+		out = append(out, p)
+	}
+	if len(out) == 0 && skipped != nil {
+		if p, ok := truncatePassage(*skipped, budget, tok); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// minPassageTokens is the least text worth giving the model when the best
+// passage has to be cut.
+const minPassageTokens = 16
+
+// truncatePassage cuts h's text to fit budget tokens once formatted.
+func truncatePassage(h Hit, budget int, tok chunk.Tokenizer) (Passage, bool) {
+	p := Passage{N: 1, Hit: h}
+	p.Text = ""
+	room := budget - tok.Count(formatPassage(p)) - 2
+	if room < minPassageTokens {
+		return Passage{}, false
+	}
+	ids := tok.Encode(h.Text)
+	if len(ids) > room {
+		ids = ids[:room]
+	}
+	// A cut inside a multi-byte character leaves invalid bytes at the end.
+	p.Text = strings.ToValidUTF8(tok.Decode(ids), "")
+	if strings.HasPrefix(h.Text, p.Text) {
+		p.End = p.Start + len(p.Text)
+	}
+	return p, true
+}
+
+// formatPassage formats a passage for the prompt: a header line with its
+// number, title, source and kind, then its text.
+func formatPassage(p Passage) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%d]", p.N)
+	if p.Title != "" {
+		b.WriteString(" " + p.Title)
+	}
+	if p.Source != "" {
+		b.WriteString(" (" + p.Source + ")")
+	}
+	if p.IsSummary() {
+		b.WriteString(" — summary of the document")
+	}
+	b.WriteByte('\n')
+	b.WriteString(strings.TrimSpace(p.Text))
+	return b.String()
+}
+
+func formatPassages(ps []Passage) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = formatPassage(p)
+	}
+	return strings.Join(parts, "\n\n")
+}

@@ -1,0 +1,236 @@
+package rag
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/store"
+)
+
+// EnrichOptions turn on enrichment at ingestion: a chat model reads each
+// document that is stored (unchanged documents are skipped, as for
+// embedding) and writes a short summary and a few topic tags.
+//
+// The summary becomes one more record of the document, after its chunks
+// (Hit.IsSummary tells it from them, by MetaSummaryChunk): it is embedded
+// and found by Search like the chunks, and Answer can cite it. The tags go
+// in the metadata of every record of the document, under MetaTags. Enrichment runs in the ingestion
+// workers, at most Concurrency documents at a time, while other documents
+// are chunked, embedded and written. Turning enrichment on or changing its
+// model or prompt makes the next ingestion of each document store it again.
+//
+// A document whose enrichment fails, after the pipeline's retries, fails
+// like one whose embedding fails: the store keeps its previous version.
+type EnrichOptions struct {
+	// Model writes the summaries and tags. Default: Options.Model.
+	Model llm.Model
+	// Concurrency is the number of documents enriched at once. Default: 4.
+	Concurrency int
+	// MaxInputTokens bounds the document text sent to the model
+	// (cl100k_base tokens); longer documents are cut. Default: 4000.
+	MaxInputTokens int
+	// MaxTags is the most tags kept for a document. Default: 5; negative
+	// for none.
+	MaxTags int
+	// Prompt replaces DefaultEnrichPrompt. It must ask for the same
+	// reply format; "%d" in it is replaced by MaxTags.
+	Prompt string
+}
+
+// DefaultEnrichPrompt is the system prompt of enrichment. The model's
+// reply is read as a "SUMMARY:" line (or paragraph) and a "TAGS:" line of
+// comma-separated tags.
+const DefaultEnrichPrompt = `You write catalogue entries for documents. Reply in exactly this form, with nothing else:
+SUMMARY: <two or three sentences on what the document is about and the main facts it gives>
+TAGS: <at most %d short lowercase topic tags, separated by commas>`
+
+// enricher writes summaries and tags for the pipeline.
+type enricher struct {
+	model   llm.Model
+	o       EnrichOptions
+	prompt  string
+	sem     chan struct{}
+	version string // mixed into content hashes
+}
+
+func newEnricher(p *Pipeline, o EnrichOptions) (*enricher, error) {
+	m := p.gen.model
+	if o.Model != nil {
+		m = p.retrying(o.Model)
+	}
+	if m == nil {
+		return nil, fmt.Errorf("rag: enrichment: %w", ErrNoModel)
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.MaxInputTokens <= 0 {
+		o.MaxInputTokens = 4000
+	}
+	if o.MaxTags == 0 {
+		o.MaxTags = 5
+	}
+	prompt := o.Prompt
+	if prompt == "" {
+		prompt = DefaultEnrichPrompt
+	}
+	prompt = strings.ReplaceAll(prompt, "%d", strconv.Itoa(max(o.MaxTags, 0)))
+	name := fmt.Sprintf("%T", m)
+	if n, ok := m.(llm.Namer); ok && n.Name() != "" {
+		name = n.Name()
+	}
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", prompt, o.MaxTags, o.MaxInputTokens))
+	return &enricher{
+		model: m, o: o, prompt: prompt,
+		sem:     make(chan struct{}, o.Concurrency),
+		version: "enrich/1:" + name + ":" + hex.EncodeToString(sum[:8]),
+	}, nil
+}
+
+// enrich has the model write the summary and tags of a prepared job's
+// document, adds the tags to its records and appends the summary record.
+func (r *ingestRun) enrich(j *job) error {
+	e := r.p.gen.enrich
+	summary, tags, err := e.describe(r.ctx, &j.doc)
+	if err != nil {
+		return fmt.Errorf("enriching: %w", err)
+	}
+	d := &j.doc
+	if summary == "" {
+		r.p.logger.Warn("rag: enrichment wrote no summary", "doc", d.ID)
+	}
+	if summary == "" && len(tags) == 0 {
+		return nil
+	}
+	// Metadata is the document's: every record carries the same.
+	md := maps.Clone(d.Metadata)
+	if md == nil {
+		md = make(map[string]any, 2)
+	}
+	if len(tags) > 0 {
+		md[MetaTags] = tags
+	}
+	if summary != "" {
+		n := r.o.Tokenizer.Count(summary)
+		if r.o.MaxInputTokens > 0 && n > r.o.MaxInputTokens {
+			summary = cutTokens(r.o.Tokenizer, summary, r.o.MaxInputTokens)
+			n = r.o.Tokenizer.Count(summary)
+		}
+		i := len(j.records)
+		md[MetaSummaryChunk] = float64(i)
+		j.records = append(j.records, store.Record{
+			ID: RecordID(d.ID, i), DocID: d.ID, Chunk: i, Text: summary,
+			Title: d.Title, Source: d.Source, Tags: d.Tags,
+		})
+		j.tokens = append(j.tokens, n)
+		j.pending.Store(int32(len(j.records)))
+	}
+	for i := range j.records {
+		j.records[i].Metadata = md
+	}
+	return nil
+}
+
+// describe asks the model for the summary and tags of d.
+func (e *enricher) describe(ctx context.Context, d *Document) (string, []string, error) {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return "", nil, context.Cause(ctx)
+	}
+	defer func() { <-e.sem }()
+
+	var b strings.Builder
+	if d.Title != "" {
+		b.WriteString("Title: " + d.Title + "\n")
+	}
+	if d.Source != "" {
+		b.WriteString("Source: " + d.Source + "\n")
+	}
+	if b.Len() > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString(cutTokens(chunk.CL100K(), d.Content, e.o.MaxInputTokens))
+	resp, err := e.model.Generate(ctx, llm.Request{
+		Messages:    []llm.Message{{Role: llm.System, Content: e.prompt}, {Role: llm.User, Content: b.String()}},
+		MaxTokens:   300,
+		Temperature: llm.Temperature(0),
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	summary, tags := parseEnrichment(resp.Text, e.o.MaxTags)
+	return summary, tags, nil
+}
+
+// cutTokens returns text cut to at most n tokens.
+func cutTokens(tok chunk.Tokenizer, text string, n int) string {
+	ids := tok.Encode(text)
+	if len(ids) <= n {
+		return text
+	}
+	return strings.ToValidUTF8(tok.Decode(ids[:n]), "")
+}
+
+// parseEnrichment reads a reply in the form of DefaultEnrichPrompt: the
+// text after "SUMMARY:" up to the "TAGS:" line, and the tags on that line.
+// A reply without labels is all summary.
+func parseEnrichment(reply string, maxTags int) (string, []string) {
+	var summary []string
+	var tags []string
+	for line := range strings.Lines(reply) {
+		t := strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(line), "*#-• "))
+		t = strings.ReplaceAll(t, "**", "")
+		if rest, ok := cutLabel(t, "tags:"); ok {
+			tags = append(tags, parseTags(rest)...)
+			continue
+		}
+		if rest, ok := cutLabel(t, "summary:"); ok {
+			t = rest
+		}
+		if t != "" {
+			summary = append(summary, t)
+		}
+	}
+	if maxTags < 0 {
+		tags = nil
+	} else if len(tags) > maxTags {
+		tags = tags[:maxTags]
+	}
+	return strings.Join(summary, " "), tags
+}
+
+func cutLabel(s, label string) (string, bool) {
+	if len(s) >= len(label) && strings.EqualFold(s[:len(label)], label) {
+		return strings.TrimSpace(s[len(label):]), true
+	}
+	return "", false
+}
+
+// maxTagLen bounds a tag, in bytes.
+const maxTagLen = 40
+
+// parseTags splits a tag list on commas and semicolons and normalises the
+// tags: lower case, single spaces, no '#' or quotes, no duplicates.
+func parseTags(s string) []string {
+	var out []string
+	for part := range strings.FieldsFuncSeq(s, func(r rune) bool { return r == ',' || r == ';' }) {
+		t := strings.ToLower(strings.Join(strings.Fields(strings.Trim(part, " #\"'`.")), " "))
+		if t == "" || len(t) > maxTagLen || !utf8.ValidString(t) {
+			continue
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}

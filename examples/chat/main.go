@@ -1,0 +1,327 @@
+// Command chat is a terminal chat over a directory of documents: it
+// indexes the Markdown and text files under the directory, then answers
+// your questions from them, streaming each answer and listing the sources
+// it cites. Follow-up questions are understood in the context of the
+// conversation.
+//
+// It talks to OpenAI or to any OpenAI-compatible server:
+//
+//	OPENAI_API_KEY=sk-... go run ./examples/chat -dir ./docs
+//	go run ./examples/chat -dir ./docs -base-url http://localhost:11434/v1 -model llama3.2
+//
+// With OpenAI, documents are embedded with text-embedding-3-small. With
+// another server, they are embedded locally with the Hashing embedder
+// (lexical, no network) unless -embed-model names an embedding model the
+// server has (for Ollama: nomic-embed-text).
+//
+// Type /reset to start a new conversation and /quit (or end of input) to
+// leave. Ctrl-C stops the answer being written.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/ragkit-go/rag"
+	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/llm"
+)
+
+// config is what the flags and the environment say.
+type config struct {
+	dir        string
+	baseURL    string
+	apiKey     string
+	model      string
+	embedModel string
+	topK       int
+	noRewrite  bool
+	enrich     bool
+	exts       []string
+}
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Getenv, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		os.Exit(2)
+	}
+	if err := run(context.Background(), cfg, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errNoServer) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "chat:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	exts := ".md,.markdown,.txt"
+	fs.StringVar(&cfg.dir, "dir", ".", "directory of documents to chat about")
+	fs.StringVar(&cfg.baseURL, "base-url", getenv("OPENAI_BASE_URL"), "base URL of an OpenAI-compatible API, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL)")
+	fs.StringVar(&cfg.model, "model", getenv("CHAT_MODEL"), "chat model (env CHAT_MODEL; default gpt-4o-mini on OpenAI)")
+	fs.StringVar(&cfg.embedModel, "embed-model", getenv("EMBED_MODEL"), "embedding model on the server (env EMBED_MODEL; default text-embedding-3-small on OpenAI, the local Hashing embedder elsewhere)")
+	fs.IntVar(&cfg.topK, "top-k", rag.DefaultAnswerTopK, "passages retrieved per question")
+	fs.BoolVar(&cfg.noRewrite, "no-rewrite", false, "search follow-up questions as asked, without rewriting them into standalone questions")
+	fs.BoolVar(&cfg.enrich, "enrich", false, "have the model summarise and tag each document at indexing (one call per document)")
+	fs.StringVar(&exts, "ext", exts, "comma-separated file extensions to index")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.apiKey = getenv("OPENAI_API_KEY")
+	for e := range strings.SplitSeq(exts, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			if !strings.HasPrefix(e, ".") {
+				e = "." + e
+			}
+			cfg.exts = append(cfg.exts, strings.ToLower(e))
+		}
+	}
+	return cfg, nil
+}
+
+var errNoServer = errors.New("no API key and no server")
+
+const howToConnect = `chat needs a chat model on an OpenAI-compatible API. Either:
+
+  - use OpenAI:   export OPENAI_API_KEY=sk-...
+  - or point it at any compatible server with -base-url (or OPENAI_BASE_URL)
+    and name its model with -model (or CHAT_MODEL). With a local Ollama:
+
+        ollama pull llama3.2
+        go run ./examples/chat -dir ./docs -base-url http://localhost:11434/v1 -model llama3.2
+
+    vLLM, LiteLLM and llama.cpp's server work the same way. Documents are then
+    embedded locally (Hashing), or by the server with -embed-model nomic-embed-text.
+`
+
+// run indexes cfg.dir and chats on in and out until /quit or the end of
+// in.
+func run(ctx context.Context, cfg config, in io.Reader, out, errOut io.Writer) error {
+	if cfg.apiKey == "" && cfg.baseURL == "" {
+		fmt.Fprint(errOut, howToConnect)
+		return errNoServer
+	}
+	openAI := cfg.baseURL == "" || cfg.baseURL == llm.DefaultOpenAIBaseURL
+	if cfg.model == "" {
+		if !openAI {
+			fmt.Fprintln(errOut, "chat: -model is needed with -base-url: the name of a chat model the server has (e.g. llama3.2 on Ollama)")
+			return errNoServer
+		}
+		cfg.model = llm.DefaultOpenAIModel
+	}
+	model := llm.NewOpenAI(llm.OpenAIOptions{APIKey: cfg.apiKey, BaseURL: cfg.baseURL, Model: cfg.model})
+
+	var embedder embed.Embedder
+	embedName := cfg.embedModel
+	switch {
+	case cfg.embedModel != "":
+		embedder = embed.NewOpenAI(embed.OpenAIOptions{APIKey: cfg.apiKey, BaseURL: cfg.baseURL, Model: cfg.embedModel})
+	case openAI:
+		embedder = embed.NewOpenAI(embed.OpenAIOptions{APIKey: cfg.apiKey})
+		embedName = embed.DefaultOpenAIModel
+	default:
+		embedder = embed.NewHashing(embed.HashingOptions{})
+		embedName = "local Hashing (lexical)"
+	}
+	opts := rag.Options{
+		Embedder:   embedder,
+		Model:      model,
+		ChunkerFor: chunkerFor,
+		Logger:     slog.New(slog.NewTextHandler(errOut, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if cfg.enrich {
+		opts.Enrich = &rag.EnrichOptions{}
+	}
+	p, err := rag.New(opts)
+	if err != nil {
+		return err
+	}
+
+	docs, err := load(cfg.dir, cfg.exts)
+	if err != nil {
+		return err
+	}
+	if len(docs) == 0 {
+		return fmt.Errorf("no %s files under %s", strings.Join(cfg.exts, ", "), cfg.dir)
+	}
+	fmt.Fprintf(out, "Indexing %d files from %s (embeddings: %s)...\n", len(docs), cfg.dir, embedName)
+	rep, err := p.Ingest(ctx, docs...)
+	if err != nil {
+		var ie *rag.IngestError
+		if !errors.As(err, &ie) || rep.Stored+rep.Unchanged == 0 {
+			return fmt.Errorf("indexing: %w", err)
+		}
+		fmt.Fprintf(errOut, "chat: %d files could not be indexed: %v\n", ie.Failed, err)
+	}
+	fmt.Fprintf(out, "Indexed %d files as %d passages. Chatting with %s: ask a question, /reset, /quit.\n", rep.Stored+rep.Unchanged, rep.Chunks, cfg.model)
+
+	contents := make(map[string]string, len(docs))
+	for _, d := range docs {
+		contents[d.ID] = d.Content
+	}
+	var conv rag.Conversation
+	lines := bufio.NewScanner(in)
+	lines.Buffer(make([]byte, 64<<10), 1<<20)
+	for {
+		fmt.Fprint(out, "\n> ")
+		if !lines.Scan() {
+			fmt.Fprintln(out)
+			return lines.Err()
+		}
+		q := strings.TrimSpace(lines.Text())
+		switch q {
+		case "":
+			continue
+		case "/quit", "/exit":
+			return nil
+		case "/reset":
+			conv.Reset()
+			fmt.Fprintln(out, "(new conversation)")
+			continue
+		}
+		if err := ask(ctx, p, &conv, q, cfg, contents, out); err != nil {
+			fmt.Fprintf(out, "\n[error: %v]\n", err)
+		}
+	}
+}
+
+// ask answers one question, streaming the answer, then lists its sources.
+// Ctrl-C stops the answer, not the program.
+func ask(ctx context.Context, p *rag.Pipeline, conv *rag.Conversation, q string, cfg config, contents map[string]string, out io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	opts := &rag.AnswerOptions{
+		Conversation: conv,
+		RewriteQuery: !cfg.noRewrite,
+		Search:       &rag.SearchOptions{TopK: cfg.topK},
+	}
+	fmt.Fprintln(out)
+	for c, err := range p.AnswerStream(ctx, q, opts) {
+		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(out, "\n[stopped]")
+				return nil
+			}
+			return err
+		}
+		if c.Answer == nil {
+			fmt.Fprint(out, c.Text)
+			continue
+		}
+		a := c.Answer
+		fmt.Fprintln(out)
+		if a.Query != a.Question {
+			fmt.Fprintf(out, "\n(searched for: %s)\n", a.Query)
+		}
+		if len(a.Citations) > 0 {
+			fmt.Fprintln(out, "\nSources:")
+			for _, s := range a.Citations {
+				fmt.Fprintf(out, "  [%d] %s — %s\n", s.N, s.Title, location(s, contents))
+			}
+		} else if len(a.Passages) > 0 {
+			fmt.Fprintf(out, "\n(no source cited; %d passages were retrieved)\n", len(a.Passages))
+		}
+	}
+	return nil
+}
+
+// location says where a passage comes from: the file, and the line where
+// the passage starts.
+func location(s rag.Passage, contents map[string]string) string {
+	if s.IsSummary() {
+		return s.Source + " (summary)"
+	}
+	text, ok := contents[s.DocID]
+	if !ok || s.Start < 0 || s.Start > len(text) {
+		return s.Source
+	}
+	return fmt.Sprintf("%s:%d", s.Source, 1+strings.Count(text[:s.Start], "\n"))
+}
+
+// chunkerFor splits Markdown files by their structure, and other files
+// with the default chunker.
+func chunkerFor(d rag.Document) chunk.Chunker {
+	switch strings.ToLower(filepath.Ext(d.Source)) {
+	case ".md", ".markdown":
+		return markdown
+	}
+	return nil
+}
+
+var markdown = chunk.NewMarkdown(chunk.MarkdownOptions{})
+
+// maxFileSize skips files larger than this.
+const maxFileSize = 4 << 20
+
+// load reads the files under dir with one of the extensions: one document
+// each, its ID and Source the path relative to dir, its title the first
+// Markdown heading or the file name.
+func load(dir string, exts []string) ([]rag.Document, error) {
+	var docs []rag.Document
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != dir && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "vendor") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !slices.Contains(exts, strings.ToLower(filepath.Ext(name))) || !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || info.Size() > maxFileSize || info.Size() == 0 {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		text := string(b)
+		if strings.TrimSpace(text) == "" {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			rel = path
+		}
+		rel = filepath.ToSlash(rel)
+		docs = append(docs, rag.Document{ID: rel, Title: title(text, name), Source: rel, Content: text})
+		return nil
+	})
+	return docs, err
+}
+
+// title returns the first Markdown heading of text, or the file name
+// without its extension.
+func title(text, name string) string {
+	for line := range strings.Lines(text) {
+		if h, ok := strings.CutPrefix(strings.TrimSpace(line), "#"); ok {
+			if t := strings.TrimSpace(strings.TrimLeft(h, "#")); t != "" {
+				return t
+			}
+		}
+	}
+	return strings.TrimSuffix(name, filepath.Ext(name))
+}

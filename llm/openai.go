@@ -1,0 +1,434 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+)
+
+// Defaults of OpenAIOptions.
+const (
+	DefaultOpenAIModel     = "gpt-4o-mini"
+	DefaultOpenAIBaseURL   = "https://api.openai.com/v1"
+	DefaultOpenAITimeout   = 2 * time.Minute
+	DefaultAzureAPIVersion = "2024-06-01"
+)
+
+// ErrMissingAPIKey is returned by OpenAIFromEnv when no API key is set for
+// OpenAI's own API.
+var ErrMissingAPIKey = errors.New("llm: no OpenAI API key: set OPENAI_API_KEY or OpenAIOptions.APIKey, or OPENAI_BASE_URL / OpenAIOptions.BaseURL to an OpenAI-compatible server (Ollama: http://localhost:11434/v1)")
+
+// OpenAIOptions configure an OpenAI chat model. Only APIKey is needed for
+// OpenAI itself; every other zero value means the default.
+type OpenAIOptions struct {
+	// APIKey is sent as "Authorization: Bearer <APIKey>" (as "api-key" for
+	// Azure). It may be empty for local servers that need none. NewOpenAI
+	// does not read the environment; OpenAIFromEnv does.
+	APIKey string
+
+	// Model is the chat model (the deployment name on Azure). Default:
+	// DefaultOpenAIModel, gpt-4o-mini.
+	Model string
+
+	// BaseURL is the API's base URL, default DefaultOpenAIBaseURL. Any
+	// server speaking OpenAI's /chat/completions protocol works: Ollama
+	// ("http://localhost:11434/v1"), vLLM, LiteLLM, llama.cpp's server,
+	// or openaitest.Server in tests. On Azure, set Azure and give the
+	// resource endpoint, "https://<resource>.openai.azure.com".
+	BaseURL string
+
+	// Azure switches to Azure OpenAI: the key goes in the api-key header,
+	// Model names the deployment and requests carry AzureAPIVersion
+	// (default DefaultAzureAPIVersion).
+	Azure           bool
+	AzureAPIVersion string
+
+	// Organization is sent as the OpenAI-Organization header when set.
+	Organization string
+
+	// HTTPClient sends the requests. It is not modified: the model uses a
+	// copy whose Transport is wrapped to read rate-limit headers. Default:
+	// a client sharing one transport that keeps up to 100 idle
+	// connections per host.
+	HTTPClient *http.Client
+
+	// Timeout bounds a Generate request, and for Stream the wait for the
+	// answer and then for each next chunk (a stream may run longer as
+	// long as it keeps moving). Default DefaultOpenAITimeout; negative for
+	// none. A request that exceeds it fails with a retryable *APIError.
+	Timeout time.Duration
+
+	// MaxTokensParam names the request field that carries
+	// Request.MaxTokens: "max_completion_tokens" (what OpenAI's newer
+	// models require) or "max_tokens" (what most compatible servers
+	// know). Default: max_completion_tokens for OpenAI's own API and
+	// Azure, max_tokens for any other BaseURL.
+	MaxTokensParam string
+
+	// NoStreamUsage stops asking for token usage at the end of streams
+	// (stream_options.include_usage), for servers that refuse the option.
+	// Chunks then carry no Usage.
+	NoStreamUsage bool
+}
+
+// OpenAI is a chat model on OpenAI's chat completions API, or that of any
+// compatible server, through github.com/sashabaranov/go-openai.
+//
+// It makes one request per call and does not retry (see Retry). An OpenAI
+// is safe for concurrent use by many goroutines, which share its HTTP
+// connections.
+//
+// Errors: a refusal of the API is an *APIError with the HTTP status, the
+// provider's error code (or type) and message, and RetryAfter from the
+// retry-after-ms or Retry-After headers, or for a 429 from the
+// x-ratelimit-reset-* headers of the exhausted limit. A request that got
+// no usable answer (network error, Timeout exceeded, malformed body) is an
+// *APIError with StatusCode 0, which is retryable; so is a stream cut short,
+// which also matches ErrIncomplete. When ctx is done, calls return an error
+// matching ctx.Err(). Parameters go-openai refuses to send for a model
+// match ErrInvalidRequest.
+type OpenAI struct {
+	client        *openai.Client
+	model         string
+	timeout       time.Duration
+	maxCompletion bool
+	streamUsage   bool
+}
+
+var (
+	_ Model = (*OpenAI)(nil)
+	_ Namer = (*OpenAI)(nil)
+)
+
+// NewOpenAI returns an OpenAI chat model configured by opts.
+func NewOpenAI(opts OpenAIOptions) *OpenAI {
+	if opts.Model == "" {
+		opts.Model = DefaultOpenAIModel
+	}
+	official := opts.BaseURL == "" || opts.BaseURL == DefaultOpenAIBaseURL || opts.Azure
+	if opts.BaseURL == "" {
+		opts.BaseURL = DefaultOpenAIBaseURL
+	}
+	var cfg openai.ClientConfig
+	if opts.Azure {
+		cfg = openai.DefaultAzureConfig(opts.APIKey, opts.BaseURL)
+		cfg.APIVersion = opts.AzureAPIVersion
+		if cfg.APIVersion == "" {
+			cfg.APIVersion = DefaultAzureAPIVersion
+		}
+	} else {
+		cfg = openai.DefaultConfig(opts.APIKey)
+		cfg.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
+	}
+	cfg.OrgID = opts.Organization
+	var hc http.Client
+	if opts.HTTPClient != nil {
+		hc = *opts.HTTPClient
+	}
+	base := hc.Transport
+	if base == nil {
+		if opts.HTTPClient != nil {
+			base = http.DefaultTransport
+		} else {
+			base = sharedTransport()
+		}
+	}
+	hc.Transport = &captureTransport{base: base}
+	// The client's own Timeout would cut long streams: Timeout is
+	// enforced per call instead.
+	hc.Timeout = 0
+	cfg.HTTPClient = &hc
+
+	o := &OpenAI{
+		client:        openai.NewClientWithConfig(cfg),
+		model:         opts.Model,
+		timeout:       opts.Timeout,
+		maxCompletion: official,
+		streamUsage:   !opts.NoStreamUsage,
+	}
+	switch opts.MaxTokensParam {
+	case "max_tokens":
+		o.maxCompletion = false
+	case "max_completion_tokens":
+		o.maxCompletion = true
+	}
+	if o.timeout == 0 {
+		o.timeout = DefaultOpenAITimeout
+	}
+	return o
+}
+
+// OpenAIFromEnv returns NewOpenAI(opts) with APIKey, BaseURL and
+// Organization, when empty in opts, taken from the environment variables
+// OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_ORG_ID. It returns
+// ErrMissingAPIKey when no key is set and the base URL is OpenAI's.
+func OpenAIFromEnv(opts OpenAIOptions) (*OpenAI, error) {
+	if opts.APIKey == "" {
+		opts.APIKey = os.Getenv("OPENAI_API_KEY")
+	}
+	if opts.BaseURL == "" {
+		opts.BaseURL = os.Getenv("OPENAI_BASE_URL")
+	}
+	if opts.Organization == "" {
+		opts.Organization = os.Getenv("OPENAI_ORG_ID")
+	}
+	if opts.APIKey == "" && (opts.BaseURL == "" || opts.BaseURL == DefaultOpenAIBaseURL) {
+		return nil, ErrMissingAPIKey
+	}
+	return NewOpenAI(opts), nil
+}
+
+// Name returns "openai:<model>".
+func (o *OpenAI) Name() string { return "openai:" + o.model }
+
+// chatRequest translates req into go-openai's request.
+func (o *OpenAI) chatRequest(req *Request) (openai.ChatCompletionRequest, error) {
+	if err := req.Validate(); err != nil {
+		return openai.ChatCompletionRequest{}, err
+	}
+	msgs := make([]openai.ChatCompletionMessage, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = openai.ChatCompletionMessage{Role: string(m.Role), Content: m.Content}
+	}
+	cr := openai.ChatCompletionRequest{Model: o.model, Messages: msgs}
+	if len(req.Stop) > 0 {
+		cr.Stop = append([]string(nil), req.Stop...)
+	}
+	if req.MaxTokens > 0 {
+		if o.maxCompletion {
+			cr.MaxCompletionTokens = req.MaxTokens
+		} else {
+			cr.MaxTokens = req.MaxTokens
+		}
+	}
+	if req.Temperature != nil {
+		t := float32(*req.Temperature)
+		if t == 0 {
+			// go-openai omits a zero temperature, which would leave the
+			// provider's default (1): send the closest value to 0.
+			t = math.SmallestNonzeroFloat32
+		}
+		cr.Temperature = t
+	}
+	return cr, nil
+}
+
+// Generate returns the whole reply to req. See OpenAI for errors.
+func (o *OpenAI) Generate(ctx context.Context, req Request) (*Response, error) {
+	cr, err := o.chatRequest(&req)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rctx, cancel := ctx, context.CancelFunc(func() {})
+	if o.timeout > 0 {
+		rctx, cancel = context.WithTimeout(ctx, o.timeout)
+	}
+	defer cancel()
+	slot := new(responseSlot)
+	rctx = context.WithValue(rctx, slotKey{}, slot)
+	resp, err := o.client.CreateChatCompletion(rctx, cr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("llm: openai %s: %w", o.model, ctx.Err())
+		}
+		return nil, o.apiError(err, slot, rctx.Err() != nil)
+	}
+	if len(resp.Choices) == 0 {
+		return nil, &APIError{Code: "invalid_response", Message: "the answer has no choices"}
+	}
+	ch := resp.Choices[0]
+	return &Response{
+		Text:         ch.Message.Content,
+		Usage:        Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens},
+		FinishReason: string(ch.FinishReason),
+	}, nil
+}
+
+// errStalled is the cancellation cause of a stream that waited longer than
+// the timeout for its next chunk.
+var errStalled = errors.New("llm: stream stalled")
+
+// Stream yields the reply to req as the server streams it. See Model for
+// the contract and OpenAI for errors.
+func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
+	return func(yield func(Chunk, error) bool) {
+		cr, err := o.chatRequest(&req)
+		if err != nil {
+			yield(Chunk{}, err)
+			return
+		}
+		if err := ctx.Err(); err != nil {
+			yield(Chunk{}, err)
+			return
+		}
+		cr.Stream = true
+		if o.streamUsage {
+			cr.StreamOptions = &openai.StreamOptions{IncludeUsage: true}
+		}
+		sctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		// The watchdog runs only while waiting for the server, never
+		// while the caller handles a chunk.
+		var watchdog *time.Timer
+		if o.timeout > 0 {
+			watchdog = time.AfterFunc(o.timeout, func() { cancel(errStalled) })
+			defer watchdog.Stop()
+		}
+		slot := new(responseSlot)
+		stream, err := o.client.CreateChatCompletionStream(context.WithValue(sctx, slotKey{}, slot), cr)
+		if err != nil {
+			yield(Chunk{}, o.streamError(ctx, sctx, err, slot, false))
+			return
+		}
+		defer func() {
+			// Cancel first, so closing does not wait for a server that
+			// keeps writing.
+			cancel(nil)
+			stream.Close()
+		}()
+		var (
+			finish  string
+			usage   *Usage
+			started bool
+		)
+		for {
+			if watchdog != nil {
+				watchdog.Reset(o.timeout)
+			}
+			resp, err := stream.Recv()
+			if watchdog != nil {
+				watchdog.Stop()
+			}
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				yield(Chunk{}, o.streamError(ctx, sctx, err, slot, true))
+				return
+			}
+			if resp.Usage != nil {
+				usage = &Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens}
+			}
+			for _, ch := range resp.Choices {
+				if ch.Index != 0 {
+					continue
+				}
+				if ch.FinishReason != "" {
+					finish = string(ch.FinishReason)
+				}
+				if ch.Delta.Content != "" {
+					started = true
+					if !yield(Chunk{Text: ch.Delta.Content}, nil) {
+						return
+					}
+				}
+			}
+		}
+		if finish == "" {
+			msg := "the stream ended without a finish reason"
+			if !started {
+				msg = "the stream ended before any text"
+			}
+			yield(Chunk{}, &APIError{Code: "incomplete_stream", Message: msg, Err: ErrIncomplete})
+			return
+		}
+		yield(Chunk{FinishReason: finish, Usage: usage}, nil)
+	}
+}
+
+// streamError classifies the error of a stream: the caller's
+// cancellation, a stall, a broken stream or a refusal.
+func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *responseSlot, midStream bool) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("llm: openai %s: %w", o.model, ctx.Err())
+	}
+	if context.Cause(sctx) == errStalled {
+		ae := &APIError{Message: "no data from the server for " + o.timeout.String(), Err: errors.New(err.Error())}
+		if midStream {
+			ae.Err = fmt.Errorf("%w: %s", ErrIncomplete, err)
+		}
+		return ae
+	}
+	if midStream {
+		var oe *openai.APIError
+		if errors.As(err, &oe) {
+			// An error event inside the stream.
+			ae := o.apiError(err, slot, false).(*APIError)
+			ae.Err = fmt.Errorf("%w: %w", ErrIncomplete, err)
+			return ae
+		}
+		return &APIError{Code: "incomplete_stream", Message: "the stream broke: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrIncomplete, err)}
+	}
+	return o.apiError(err, slot, false)
+}
+
+// apiError turns an error of go-openai into an *APIError, or an error
+// matching ErrInvalidRequest when the request was never sent.
+func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
+	ae := &APIError{Err: err}
+	var (
+		oe *openai.APIError
+		re *openai.RequestError
+		ue *url.Error
+	)
+	switch {
+	case errors.As(err, &oe):
+		ae.StatusCode = oe.HTTPStatusCode
+		ae.Message = oe.Message
+		switch c := oe.Code.(type) {
+		case string:
+			ae.Code = c
+		case int:
+			// go-openai decodes a null code as 0.
+			if c != 0 {
+				ae.Code = strconv.Itoa(c)
+			}
+		}
+		if ae.Code == "" {
+			ae.Code = oe.Type
+		}
+	case errors.As(err, &re):
+		ae.StatusCode = re.HTTPStatusCode
+		ae.Message = strings.TrimSpace(string(re.Body))
+		if len(ae.Message) > 200 {
+			ae.Message = ae.Message[:200] + "..."
+		}
+	case timedOut:
+		// Keep the cause readable but not matching context errors: the
+		// caller's context is fine, only this request timed out.
+		ae.Message = "request timed out after " + o.timeout.String()
+		ae.Err = errors.New(err.Error())
+	case slot.status >= 200 && slot.status < 300:
+		ae.Code = "invalid_response"
+		ae.Message = "malformed response body"
+	case slot.status == 0 && !errors.As(err, &ue):
+		// Refused by go-openai before sending (a parameter the model
+		// does not take, say).
+		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
+	default:
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			ae.Err = errors.New(err.Error())
+		}
+	}
+	if ae.StatusCode >= 400 {
+		ae.RetryAfter = retryAfter(slot.header, ae.StatusCode, time.Now())
+	}
+	if ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusUnprocessableEntity {
+		ae.Err = fmt.Errorf("%w: %w", ErrInvalidRequest, ae.Err)
+	}
+	return ae
+}
