@@ -81,6 +81,9 @@ func main() {
 	})
 	ours.print("rag (this library)", limit)
 
+	alone := measure(stats, func() int { return runOursOn(sleepingEmbedder{}, texts) })
+	alone.print("rag, in-process embedder sleeping 100 ms a batch (no HTTP, no server)", limit)
+
 	peer := measure(stats, func() int { return runChromem(base, texts[:min(*peerChunks, len(texts))]) })
 	peer.print("chromem-go AddDocuments (concurrency 8)", 8/latency.Seconds())
 
@@ -171,9 +174,26 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// runOurs ingests every text as a document of one chunk.
+// runOurs ingests every text as a document of one chunk, through the fake
+// server.
 func runOurs(base string, texts []string) int {
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: base, APIKey: "bench", Dimensions: *dims})
+	return runOursOn(embed.NewOpenAI(embed.OpenAIOptions{BaseURL: base, APIKey: "bench", Dimensions: *dims}), texts)
+}
+
+// sleepingEmbedder answers after the latency without using the CPU: what
+// the pipeline reaches when neither a server nor HTTP costs anything.
+type sleepingEmbedder struct{}
+
+func (sleepingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	select {
+	case <-time.After(*latency):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return cheapVectors(ctx, texts)
+}
+
+func runOursOn(e embed.Embedder, texts []string) int {
 	p, err := rag.New(rag.Options{Embedder: e, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}})
 	if err != nil {
 		log.Fatal(err)
