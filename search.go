@@ -150,14 +150,11 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	var vres, lres []store.Result
 	var qvec []float32
 	g, gctx := errgroup.WithContext(ctx)
-	if o.Mode != LexicalSearch || o.MMR {
+	if o.Mode != LexicalSearch {
 		g.Go(func() error {
 			var err error
 			if qvec, err = p.queries.embed(gctx, query); err != nil {
 				return fmt.Errorf("rag: embedding the query: %w", err)
-			}
-			if o.Mode == LexicalSearch {
-				return nil
 			}
 			if vres, err = p.store.Search(gctx, store.Query{Vector: qvec, TopK: k, Filter: o.Filter}); err != nil {
 				return fmt.Errorf("rag: search: %w", err)
@@ -189,7 +186,7 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	}
 	if o.MMR && len(hits) > 1 {
 		var err error
-		if hits, err = p.diversify(ctx, qvec, hits, o.MMRLambda, max(o.TopK, min(o.Depth, len(hits)))); err != nil {
+		if hits, err = p.diversify(ctx, o.Mode, qvec, hits, o.MMRLambda, mmrKeep(rerank, o.TopK, o.Depth, len(hits))); err != nil {
 			return nil, err
 		}
 	}
@@ -209,6 +206,15 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 		hits[i].vector = nil
 	}
 	return hits, nil
+}
+
+// mmrKeep is how many hits MMR picks: TopK, or the whole depth when a
+// reranker will choose among them afterwards.
+func mmrKeep(rerank bool, topK, depth, n int) int {
+	if rerank {
+		return min(depth, n)
+	}
+	return min(topK, n)
 }
 
 func hitsOf(res []store.Result) []Hit {
@@ -264,7 +270,7 @@ func scoredOf(res []store.Result) []rank.Scored {
 
 // diversify reorders hits by MMR and keeps k of them. Candidates without a
 // vector (lexical hits) are embedded, from the cache when it has them.
-func (p *Pipeline) diversify(ctx context.Context, qvec []float32, hits []Hit, lambda float64, k int) ([]Hit, error) {
+func (p *Pipeline) diversify(ctx context.Context, mode SearchMode, qvec []float32, hits []Hit, lambda float64, k int) ([]Hit, error) {
 	var missing []int
 	var texts []string
 	for i, h := range hits {
@@ -286,7 +292,19 @@ func (p *Pipeline) diversify(ctx context.Context, qvec []float32, hits []Hit, la
 	for i, h := range hits {
 		cands[i] = h.vector
 	}
-	order, err := rank.MMR(qvec, cands, lambda, k)
+	// Relevance is the cosine with the query for vector search, and the
+	// score that ranked the candidates (BM25, fused) otherwise.
+	var order []int
+	var err error
+	if mode == VectorSearch {
+		order, err = rank.MMR(qvec, cands, lambda, k)
+	} else {
+		rel := make([]float64, len(hits))
+		for i, h := range hits {
+			rel[i] = h.Score
+		}
+		order, err = rank.MMRWithRelevance(rel, cands, lambda, k)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("rag: MMR: %w", err)
 	}

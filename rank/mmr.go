@@ -57,6 +57,54 @@ func MMR(query []float32, candidates [][]float32, lambda float64, k int) ([]int,
 		units[i] = unit(c)
 		relevance[i] = dot(q, units[i])
 	}
+	return mmr(relevance, units, lambda, k), nil
+}
+
+// MMRWithRelevance is MMR with each candidate's relevance given, such as a
+// BM25 or fused score, instead of its cosine with a query vector: Carbonell
+// and Goldstein's Sim1 may be any relevance measure. The scores are min-max
+// normalised to [0, 1] (all equal: all 1), so lambda weighs them against
+// cosine redundancy on a comparable scale. Vectors are used only to measure
+// redundancy between candidates. Errors and tie-breaking are MMR's; the
+// relevance slice must be as long as candidates.
+func MMRWithRelevance(relevance []float64, candidates [][]float32, lambda float64, k int) ([]int, error) {
+	if math.IsNaN(lambda) || lambda < 0 || lambda > 1 {
+		return nil, fmt.Errorf("%w: got %v", ErrInvalidLambda, lambda)
+	}
+	if len(relevance) != len(candidates) {
+		return nil, fmt.Errorf("rank: %d relevance scores for %d candidates", len(relevance), len(candidates))
+	}
+	n := len(candidates)
+	for i, c := range candidates {
+		if len(c) != len(candidates[0]) {
+			return nil, fmt.Errorf("%w: candidate %d has %d dimensions, candidate 0 %d", ErrDimensionMismatch, i, len(c), len(candidates[0]))
+		}
+	}
+	if k <= 0 || k > n {
+		k = n
+	}
+	if k == 0 {
+		return nil, nil
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range relevance {
+		lo, hi = min(lo, r), max(hi, r)
+	}
+	rel := make([]float64, n)
+	units := make([][]float64, n)
+	for i, c := range candidates {
+		units[i] = unit(c)
+		rel[i] = 1
+		if hi > lo {
+			rel[i] = (relevance[i] - lo) / (hi - lo)
+		}
+	}
+	return mmr(rel, units, lambda, k), nil
+}
+
+// mmr selects k of the unit vectors by maximal marginal relevance.
+func mmr(relevance []float64, units [][]float64, lambda float64, k int) []int {
+	n := len(units)
 	// redundancy[i] is the highest cosine of candidate i with a selected
 	// one, updated after each pick.
 	redundancy := make([]float64, n)
@@ -87,7 +135,7 @@ func MMR(query []float32, candidates [][]float32, lambda float64, k int) ([]int,
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // unit returns v scaled to length 1 in float64, or zeros when v is zero.

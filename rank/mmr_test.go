@@ -2,6 +2,7 @@ package rank
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -140,5 +141,35 @@ func TestMMRErrors(t *testing.T) {
 	}
 	if _, err := MMR(q, [][]float32{{1, 0}, {1, 0, 0}}, 0.5, 1); !errors.Is(err, ErrDimensionMismatch) {
 		t.Errorf("dimension mismatch: err = %v", err)
+	}
+}
+
+func TestMMRWithRelevance(t *testing.T) {
+	// Candidates 0 and 1 point the same way; 2 points elsewhere. By the
+	// given relevance 0 > 1 > 2.
+	cands := [][]float32{{1, 0}, {1, 0.01}, {0, 1}}
+	rel := []float64{10, 9, 1}
+	// lambda = 1: relevance alone.
+	got, err := MMRWithRelevance(rel, cands, 1, 3)
+	if err != nil || fmt.Sprint(got) != "[0 1 2]" {
+		t.Fatalf("lambda 1: %v %v", got, err)
+	}
+	// Balanced: after 0, candidate 1 is nearly a copy (redundancy ~1), and
+	// 2 (relevance 0 after normalisation, redundancy 0) wins:
+	// 1: 0.5*(8/9) - 0.5*~1 < 0;  2: 0.5*0 - 0.5*0 = 0.
+	got, err = MMRWithRelevance(rel, cands, 0.5, 2)
+	if err != nil || fmt.Sprint(got) != "[0 2]" {
+		t.Fatalf("lambda 0.5: %v %v", got, err)
+	}
+	// Scale does not matter: the scores are normalised.
+	scaled := []float64{1000, 900, 100}
+	if g2, _ := MMRWithRelevance(scaled, cands, 0.5, 2); fmt.Sprint(g2) != fmt.Sprint(got) {
+		t.Fatalf("scaled scores change the choice: %v vs %v", g2, got)
+	}
+	if _, err := MMRWithRelevance(rel[:2], cands, 0.5, 2); err == nil {
+		t.Fatal("length mismatch accepted")
+	}
+	if _, err := MMRWithRelevance(rel, cands, 1.5, 2); !errors.Is(err, ErrInvalidLambda) {
+		t.Fatalf("lambda 1.5: %v", err)
 	}
 }
