@@ -1,6 +1,7 @@
 // Package rag runs retrieval-augmented generation pipelines inside a Go
 // process: ingest documents (chunk, embed, store) concurrently and safely,
-// and search them.
+// search them (vector, BM25 or hybrid, with filters, MMR and reranking), and
+// answer questions grounded in them, with citations, streamed.
 //
 // The whole flow:
 //
@@ -14,11 +15,13 @@
 //	for _, h := range hits {
 //		fmt.Println(h.Score, h.Title, h.Text)
 //	}
+//	ans, err := p.Answer(ctx, "which language has goroutines?", nil) // Options.Model: a chat model
+//	fmt.Println(ans.Text, ans.Citations)
 //
 // A Pipeline is a concrete front end over small interfaces, in the manner
 // of database/sql: chunk.Chunker splits text, embed.Embedder turns texts into
 // vectors, store.Store keeps and searches them, rerank.Reranker reorders
-// candidates. Everything hard — batching, concurrency, rate limits,
+// candidates, llm.Model writes answers. Everything hard — batching, concurrency, rate limits,
 // retries, validation, idempotency, atomic per-document writes — lives
 // once, in the Pipeline, so every implementation stays small.
 //

@@ -1,7 +1,8 @@
 // Package embed defines the Embedder contract that turns texts into
 // vectors, and ships implementations: OpenAI (and every OpenAI-compatible
-// server) and Hashing, a deterministic local embedder for tests, demos and
-// offline use.
+// server: Ollama, vLLM, LM Studio, Azure), Voyage and Cohere (which embed
+// queries and documents differently: see QueryEmbedder), and Hashing, a
+// deterministic local embedder for tests, demos and offline use.
 //
 // Batching, concurrency, retries and validation live in the rag pipeline, so
 // an Embedder only has to make one call for one batch.

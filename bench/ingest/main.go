@@ -139,6 +139,7 @@ type result struct {
 	wall            time.Duration
 	cpu             time.Duration
 	serverCPU       time.Duration
+	measuredLocally bool
 	mallocs, bytes  uint64
 	requests, conns int
 }
@@ -147,9 +148,15 @@ func (r result) rate() float64 { return float64(r.texts) / r.wall.Seconds() }
 
 func (r result) print(name string, limit float64) {
 	n := float64(r.texts)
-	fmt.Printf("| %s | %d | %.2f | %.0f | %.0f%% | %.1f | %.1f | %.1f | %.1f | %d | %d |\n",
+	per := func(x float64) string {
+		if r.measuredLocally {
+			return fmt.Sprintf("%.1f", x/n)
+		}
+		return "–" // measured in another process: not seen from here
+	}
+	fmt.Printf("| %s | %d | %.2f | %.0f | %.0f%% | %s | %s | %s | %s | %d | %d |\n",
 		name, r.texts, r.wall.Seconds(), r.rate(), 100*r.rate()/limit,
-		float64(r.cpu.Microseconds())/n, float64(r.serverCPU.Microseconds())/n, float64(r.mallocs)/n, float64(r.bytes)/n/1024, r.requests, r.conns)
+		per(float64(r.cpu.Microseconds())), per(float64(r.serverCPU.Microseconds())), per(float64(r.mallocs)), per(float64(r.bytes)/1024), r.requests, r.conns)
 }
 
 func measure(stats func() openaitest.Stats, run func() int) result {
@@ -164,7 +171,7 @@ func measure(stats func() openaitest.Stats, run func() int) result {
 	cpu, scpu := cpuTime()-c0, serverCPU()-sc0
 	runtime.ReadMemStats(&m1)
 	s1 := stats()
-	return result{texts: n, wall: wall, cpu: cpu, serverCPU: scpu, mallocs: m1.Mallocs - m0.Mallocs, bytes: m1.TotalAlloc - m0.TotalAlloc,
+	return result{measuredLocally: true, texts: n, wall: wall, cpu: cpu, serverCPU: scpu, mallocs: m1.Mallocs - m0.Mallocs, bytes: m1.TotalAlloc - m0.TotalAlloc,
 		requests: s1.EmbedRequests - s0.EmbedRequests, conns: s1.Connections - s0.Connections}
 }
 
