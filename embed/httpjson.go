@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"net/http"
 	"strings"
@@ -38,7 +39,7 @@ func newJSONEndpoint(provider, model, baseURL, defaultBase, path, apiKey string,
 		baseURL = defaultBase
 	}
 	if client == nil {
-		client = &http.Client{Transport: sharedTransport()}
+		client = &http.Client{Transport: httpx.SharedTransport()}
 	}
 	if timeout == 0 {
 		timeout = defaultTimeout
@@ -63,7 +64,7 @@ const maxErrorBody = 64 << 10
 // a request without an answer (connection error, the endpoint's timeout)
 // or with a 2xx answer that is not the JSON expected is an *APIError with
 // StatusCode 0 that does not match context errors. The answer's body is
-// drained (up to drainLimit) and closed in every case, so the connection
+// drained (up to httpx.DrainLimit) and closed in every case, so the connection
 // returns to the pool.
 func (c *jsonEndpoint) post(ctx context.Context, in, out any) error {
 	if err := ctx.Err(); err != nil {
@@ -93,7 +94,7 @@ func (c *jsonEndpoint) post(ctx context.Context, in, out any) error {
 		return c.noAnswer(ctx, reqCtx, err)
 	}
 	defer func() {
-		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		_, _ = io.CopyN(io.Discard, resp.Body, httpx.DrainLimit)
 		resp.Body.Close()
 	}()
 
@@ -104,7 +105,7 @@ func (c *jsonEndpoint) post(ctx context.Context, in, out any) error {
 		}
 		ae := &APIError{
 			StatusCode: resp.StatusCode,
-			RetryAfter: retryAfter(resp.Header, resp.StatusCode, time.Now()),
+			RetryAfter: httpx.RetryAfter(resp.Header, resp.StatusCode, time.Now()),
 		}
 		ae.Code, ae.Message = errorBody(msg)
 		if ae.Message == "" {

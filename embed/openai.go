@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"net/http"
 	"os"
@@ -137,14 +138,6 @@ var openAIModelDimensions = map[string]int{
 	"text-embedding-ada-002": 1536,
 }
 
-// sharedTransport is the transport of the default HTTP client.
-var sharedTransport = sync.OnceValue(func() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 100
-	t.MaxIdleConnsPerHost = 100
-	return t
-})
-
 // NewOpenAI returns an OpenAI embedder configured by opts.
 func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	if opts.Model == "" {
@@ -165,20 +158,7 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 		cfg.BaseURL = opts.BaseURL
 	}
 	cfg.OrgID = opts.Organization
-	var hc http.Client
-	if opts.HTTPClient != nil {
-		hc = *opts.HTTPClient
-	}
-	base := hc.Transport
-	if base == nil {
-		if opts.HTTPClient != nil {
-			base = http.DefaultTransport
-		} else {
-			base = sharedTransport()
-		}
-	}
-	hc.Transport = &captureTransport{base: base}
-	cfg.HTTPClient = &hc
+	cfg.HTTPClient = httpx.Wrap(opts.HTTPClient)
 
 	o := &OpenAI{
 		client:  openai.NewClientWithConfig(cfg),
@@ -285,8 +265,12 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 		reqCtx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
 	defer cancel()
-	slot := &responseSlot{fast: o.format == openai.EmbeddingEncodingFormatBase64}
-	reqCtx = context.WithValue(reqCtx, slotKey{}, slot)
+	slot := new(httpx.Slot)
+	var fast [][]float32 // vectors decoded by fastDecode
+	if o.format == openai.EmbeddingEncodingFormatBase64 {
+		slot.OnSuccess = func(resp *http.Response) (*http.Response, error) { return fastDecode(resp, &fast) }
+	}
+	reqCtx = httpx.WithSlot(reqCtx, slot)
 	resp, err := o.client.CreateEmbeddings(reqCtx, openai.EmbeddingRequestStrings{
 		Input:          texts,
 		Model:          openai.EmbeddingModel(o.model),
@@ -299,14 +283,14 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 		}
 		return nil, o.apiError(err, slot, reqCtx.Err() != nil)
 	}
-	if slot.vectors != nil {
-		if len(slot.vectors) != len(texts) || len(resp.Data) != len(texts) {
-			return nil, fmt.Errorf("%w: openai %s answered %d vectors for %d texts", ErrCountMismatch, o.model, len(slot.vectors), len(texts))
+	if fast != nil {
+		if len(fast) != len(texts) || len(resp.Data) != len(texts) {
+			return nil, fmt.Errorf("%w: openai %s answered %d vectors for %d texts", ErrCountMismatch, o.model, len(fast), len(texts))
 		}
-		if _, err := Check(slot.vectors, len(texts), o.knownDims); err != nil {
+		if _, err := Check(fast, len(texts), o.knownDims); err != nil {
 			return nil, fmt.Errorf("embed: openai %s: %w", o.model, err)
 		}
-		return slot.vectors, nil
+		return fast, nil
 	}
 	vecs := make([][]float32, len(texts))
 	if len(resp.Data) != len(texts) {
@@ -325,7 +309,7 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 }
 
 // apiError turns an error of go-openai into an *APIError.
-func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
+func (o *OpenAI) apiError(err error, slot *httpx.Slot, timedOut bool) error {
 	ae := &APIError{Err: err}
 	var (
 		oe *openai.APIError
@@ -358,7 +342,7 @@ func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
 		// caller's context is fine, only this request timed out.
 		ae.Message = "request timed out after " + o.timeout.String()
 		ae.Err = errors.New(err.Error())
-	case slot.status >= 200 && slot.status < 300:
+	case slot.Status >= 200 && slot.Status < 300:
 		ae.Code = "invalid_response"
 		ae.Message = "malformed response body"
 	default:
@@ -368,7 +352,7 @@ func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
 		}
 	}
 	if ae.StatusCode >= 400 {
-		ae.RetryAfter = retryAfter(slot.header, ae.StatusCode, time.Now())
+		ae.RetryAfter = httpx.RetryAfter(slot.Header, ae.StatusCode, time.Now())
 	}
 	if ae.StatusCode == http.StatusBadRequest &&
 		(ae.Code == "context_length_exceeded" || strings.Contains(ae.Message, "maximum context length")) {
@@ -377,114 +361,12 @@ func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
 	return ae
 }
 
-// retryAfter reads how long to wait from the headers of an error answer:
-// retry-after-ms, else Retry-After (seconds or an HTTP date), else for a
-// 429 the x-ratelimit-reset-requests / -tokens of the exhausted limit (or
-// the sooner when neither says it is exhausted). 0 when absent.
-func retryAfter(h http.Header, status int, now time.Time) time.Duration {
-	if h == nil {
-		return 0
-	}
-	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	if v := h.Get("Retry-After"); v != "" {
-		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-			return time.Duration(s * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return max(t.Sub(now), 0)
-		}
-	}
-	if status != http.StatusTooManyRequests {
-		return 0
-	}
-	req, reqOK := parseReset(h.Get("X-Ratelimit-Reset-Requests"))
-	tok, tokOK := parseReset(h.Get("X-Ratelimit-Reset-Tokens"))
-	reqOut := reqOK && h.Get("X-Ratelimit-Remaining-Requests") == "0"
-	tokOut := tokOK && h.Get("X-Ratelimit-Remaining-Tokens") == "0"
-	switch {
-	case reqOut && tokOut:
-		return max(req, tok)
-	case reqOut:
-		return req
-	case tokOut:
-		return tok
-	case reqOK && tokOK:
-		return min(req, tok)
-	case reqOK:
-		return req
-	case tokOK:
-		return tok
-	}
-	return 0
-}
-
-// parseReset parses an x-ratelimit-reset-* value: a Go-style duration
-// ("20ms", "1s", "6m0s") or a number of seconds.
-func parseReset(v string) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return d, true
-	}
-	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
-		return time.Duration(s * float64(time.Second)), true
-	}
-	return 0, false
-}
-
-// slotKey keys the responseSlot of a request in its context.
-type slotKey struct{}
-
-// responseSlot receives, from captureTransport, the status and the
-// headers of the answer to one request. It is written and read by the
-// goroutine making the request only.
-type responseSlot struct {
-	status int
-	header http.Header // of error answers only
-
-	fast    bool        // the request asked for base64: decode it here
-	vectors [][]float32 // the vectors, when decoded here
-}
-
-// captureTransport records the status and error headers of each answer in
-// the request's responseSlot, and makes closing a body drain it first, so
-// the connection goes back to the pool even when the JSON decoder stopped
-// short of the end.
-type captureTransport struct {
-	base http.RoundTripper
-}
-
-func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.base.RoundTrip(req)
-	if err != nil || resp == nil {
-		return resp, err
-	}
-	if slot, ok := req.Context().Value(slotKey{}).(*responseSlot); ok {
-		slot.status = resp.StatusCode
-		if resp.StatusCode >= 400 {
-			slot.header = resp.Header.Clone()
-		}
-		if slot.fast && resp.StatusCode == http.StatusOK && resp.Body != nil {
-			return fastDecode(resp, slot)
-		}
-	}
-	if resp.Body != nil && resp.Body != http.NoBody {
-		resp.Body = &drainingBody{ReadCloser: resp.Body}
-	}
-	return resp, nil
-}
-
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // fastDecode reads a base64 embedding answer whole and decodes its vectors
-// into slot (see decodeBase64Embeddings), giving go-openai a short
+// into *vecs (see decodeBase64Embeddings), giving go-openai a short
 // stand-in; an answer in another shape is given to go-openai unchanged.
-func fastDecode(resp *http.Response, slot *responseSlot) (*http.Response, error) {
+func fastDecode(resp *http.Response, vecs *[][]float32) (*http.Response, error) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	if resp.ContentLength > 0 {
@@ -498,9 +380,9 @@ func fastDecode(resp *http.Response, slot *responseSlot) (*http.Response, error)
 	}
 	body := buf.Bytes()
 	var replaced []byte
-	if vecs, usage, err := decodeBase64Embeddings(body); err == nil {
-		slot.vectors = vecs
-		replaced = standIn(len(vecs), usage)
+	if v, usage, err := decodeBase64Embeddings(body); err == nil {
+		*vecs = v
+		replaced = standIn(len(v), usage)
 	} else {
 		replaced = bytes.Clone(body)
 	}
@@ -509,15 +391,4 @@ func fastDecode(resp *http.Response, slot *responseSlot) (*http.Response, error)
 	resp.ContentLength = int64(len(replaced))
 	resp.Header.Del("Content-Length")
 	return resp, nil
-}
-
-// drainLimit bounds what closing a body reads: past it, dropping the
-// connection is cheaper than reading on.
-const drainLimit = 256 << 10
-
-type drainingBody struct{ io.ReadCloser }
-
-func (b *drainingBody) Close() error {
-	_, _ = io.CopyN(io.Discard, b.ReadCloser, drainLimit)
-	return b.ReadCloser.Close()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"iter"
 	"math"
@@ -132,23 +133,11 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 		cfg.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
 	}
 	cfg.OrgID = opts.Organization
-	var hc http.Client
-	if opts.HTTPClient != nil {
-		hc = *opts.HTTPClient
-	}
-	base := hc.Transport
-	if base == nil {
-		if opts.HTTPClient != nil {
-			base = http.DefaultTransport
-		} else {
-			base = sharedTransport()
-		}
-	}
-	hc.Transport = &captureTransport{base: base}
+	hc := httpx.Wrap(opts.HTTPClient)
 	// The client's own Timeout would cut long streams: Timeout is
 	// enforced per call instead.
 	hc.Timeout = 0
-	cfg.HTTPClient = &hc
+	cfg.HTTPClient = hc
 
 	o := &OpenAI{
 		client:        openai.NewClientWithConfig(cfg),
@@ -238,8 +227,8 @@ func (o *OpenAI) Generate(ctx context.Context, req Request) (*Response, error) {
 		rctx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
 	defer cancel()
-	slot := new(responseSlot)
-	rctx = context.WithValue(rctx, slotKey{}, slot)
+	slot := new(httpx.Slot)
+	rctx = httpx.WithSlot(rctx, slot)
 	resp, err := o.client.CreateChatCompletion(rctx, cr)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -288,8 +277,8 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 			watchdog = time.AfterFunc(o.timeout, func() { cancel(errStalled) })
 			defer watchdog.Stop()
 		}
-		slot := new(responseSlot)
-		stream, err := o.client.CreateChatCompletionStream(context.WithValue(sctx, slotKey{}, slot), cr)
+		slot := new(httpx.Slot)
+		stream, err := o.client.CreateChatCompletionStream(httpx.WithSlot(sctx, slot), cr)
 		if err != nil {
 			yield(Chunk{}, o.streamError(ctx, sctx, err, slot, false))
 			return
@@ -352,7 +341,7 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 
 // streamError classifies the error of a stream: the caller's
 // cancellation, a stall, a broken stream or a refusal.
-func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *responseSlot, midStream bool) error {
+func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *httpx.Slot, midStream bool) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("llm: openai %s: %w", o.model, ctx.Err())
 	}
@@ -378,7 +367,7 @@ func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *respons
 
 // apiError turns an error of go-openai into an *APIError, or an error
 // matching ErrInvalidRequest when the request was never sent.
-func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
+func (o *OpenAI) apiError(err error, slot *httpx.Slot, timedOut bool) error {
 	ae := &APIError{Err: err}
 	var (
 		oe *openai.APIError
@@ -412,10 +401,10 @@ func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
 		// caller's context is fine, only this request timed out.
 		ae.Message = "request timed out after " + o.timeout.String()
 		ae.Err = errors.New(err.Error())
-	case slot.status >= 200 && slot.status < 300:
+	case slot.Status >= 200 && slot.Status < 300:
 		ae.Code = "invalid_response"
 		ae.Message = "malformed response body"
-	case slot.status == 0 && !errors.As(err, &ue):
+	case slot.Status == 0 && !errors.As(err, &ue):
 		// Refused by go-openai before sending (a parameter the model
 		// does not take, say).
 		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
@@ -425,7 +414,7 @@ func (o *OpenAI) apiError(err error, slot *responseSlot, timedOut bool) error {
 		}
 	}
 	if ae.StatusCode >= 400 {
-		ae.RetryAfter = retryAfter(slot.header, ae.StatusCode, time.Now())
+		ae.RetryAfter = httpx.RetryAfter(slot.Header, ae.StatusCode, time.Now())
 	}
 	if ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusUnprocessableEntity {
 		ae.Err = fmt.Errorf("%w: %w", ErrInvalidRequest, ae.Err)

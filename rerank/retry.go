@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -35,13 +34,10 @@ const (
 	maxRetryAfter = 60 * time.Second
 	// maxErrorBody is how much of an error body is read for its message.
 	maxErrorBody = 64 << 10
-	// maxDrain is how much of an unread body is drained so the connection
-	// can be reused.
-	maxDrain = 256 << 10
 )
 
 // defaultHTTPClient is used when an Options' HTTPClient is nil.
-var defaultHTTPClient = &http.Client{Timeout: 120 * time.Second}
+var defaultHTTPClient = &http.Client{Timeout: 120 * time.Second, Transport: httpx.SharedTransport()}
 
 // retrier is an HTTP client that retries: requests that got no answer
 // (connection errors, timeouts) and answers 408, 429 and 5xx are tried
@@ -144,36 +140,18 @@ func backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// parseRetryAfter reads Retry-After (seconds or an HTTP date) and, failing
-// that, retry-after-ms. It returns 0 when absent or invalid.
+// parseRetryAfter reads how long the provider asks to wait: retry-after-ms
+// or Retry-After (seconds or an HTTP date); 0 when absent or invalid.
 func parseRetryAfter(h http.Header, now time.Time) time.Duration {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs >= 0 && secs < 1e6 {
-			return time.Duration(secs * float64(time.Second))
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			if d := t.Sub(now); d > 0 {
-				return d
-			}
-			return 0
-		}
-	}
-	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e9 {
-			return time.Duration(ms * float64(time.Millisecond))
-		}
-	}
-	return 0
+	return httpx.RetryAfter(h, 0, now)
 }
 
 // drainClose reads what is left of a body (up to a limit) and closes it,
 // so that the connection can be reused.
 func drainClose(body io.ReadCloser) {
-	if body == nil {
-		return
+	if body != nil {
+		httpx.Drain(body)
 	}
-	io.Copy(io.Discard, io.LimitReader(body, maxDrain))
-	body.Close()
 }
 
 // apiErrorFrom builds the error for a final non-2xx response, reading its

@@ -1,0 +1,163 @@
+// Package httpx holds the HTTP plumbing shared by the provider clients of
+// the module (embed, llm, rerank): a transport that keeps connections
+// alive, a wrapper that captures what go-openai does not expose (status and
+// rate-limit headers of error answers), and the parsing of how long a
+// provider asks to wait.
+package httpx
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// SharedTransport is the transport of the module's default HTTP clients:
+// it keeps up to 100 idle connections per host (http.DefaultTransport keeps
+// 2, so concurrent callers would keep opening new ones).
+var SharedTransport = sync.OnceValue(func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 100
+	t.MaxIdleConnsPerHost = 100
+	return t
+})
+
+// DrainLimit bounds what closing a body reads before the connection goes
+// back to the pool: past it, dropping the connection is cheaper.
+const DrainLimit = 256 << 10
+
+// Drain reads what is left of a body, up to DrainLimit, and closes it.
+func Drain(body io.ReadCloser) error {
+	_, _ = io.CopyN(io.Discard, body, DrainLimit)
+	return body.Close()
+}
+
+// A Slot receives, from Transport, the status and the headers of the
+// answer to one request. It is written and read by the goroutine making
+// the request only.
+type Slot struct {
+	Status int
+	Header http.Header // of error answers (status >= 400) only
+	// OnSuccess, if set, is called with a 2xx answer and may replace it
+	// (to decode its body another way, say).
+	OnSuccess func(*http.Response) (*http.Response, error)
+}
+
+type slotKey struct{}
+
+// WithSlot returns a context whose requests report to s.
+func WithSlot(ctx context.Context, s *Slot) context.Context {
+	return context.WithValue(ctx, slotKey{}, s)
+}
+
+// Transport records the status and error headers of each answer in the
+// request's Slot, if it has one, and makes closing a body drain it first,
+// so a connection goes back to the pool even when a JSON decoder stopped
+// short of the body's end.
+type Transport struct {
+	Base http.RoundTripper
+}
+
+// Wrap returns a copy of c (a default client if c is nil) whose transport
+// is wrapped by Transport. c itself is not modified.
+func Wrap(c *http.Client) *http.Client {
+	var hc http.Client
+	base := SharedTransport()
+	if c != nil {
+		hc = *c
+		base = http.DefaultTransport
+		if c.Transport != nil {
+			base = c.Transport
+		}
+	}
+	hc.Transport = &Transport{Base: base}
+	return &hc
+}
+
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.Base.RoundTrip(req)
+	if err != nil || resp == nil {
+		return resp, err
+	}
+	if slot, ok := req.Context().Value(slotKey{}).(*Slot); ok {
+		slot.Status = resp.StatusCode
+		if resp.StatusCode >= 400 {
+			slot.Header = resp.Header.Clone()
+		}
+		if slot.OnSuccess != nil && resp.StatusCode/100 == 2 && resp.Body != nil {
+			return slot.OnSuccess(resp)
+		}
+	}
+	if resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &drainingBody{ReadCloser: resp.Body}
+	}
+	return resp, nil
+}
+
+type drainingBody struct{ io.ReadCloser }
+
+func (b *drainingBody) Close() error { return Drain(b.ReadCloser) }
+
+// RetryAfter reads how long a provider asks to wait from the headers of an
+// error answer: retry-after-ms, else Retry-After (seconds or an HTTP date),
+// else for a 429 the x-ratelimit-reset-requests / -tokens of the exhausted
+// limit (the sooner when neither says it is exhausted). 0 when absent or
+// absurd (a million seconds or more).
+func RetryAfter(h http.Header, status int, now time.Time) time.Duration {
+	if h == nil {
+		return 0
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After-Ms")); v != "" {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms >= 0 && ms < 1e9 {
+			return time.Duration(ms * float64(time.Millisecond))
+		}
+	}
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 && s < 1e6 {
+			return time.Duration(s * float64(time.Second))
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return max(t.Sub(now), 0)
+		}
+	}
+	if status != http.StatusTooManyRequests {
+		return 0
+	}
+	req, reqOK := parseReset(h.Get("X-Ratelimit-Reset-Requests"))
+	tok, tokOK := parseReset(h.Get("X-Ratelimit-Reset-Tokens"))
+	reqOut := reqOK && h.Get("X-Ratelimit-Remaining-Requests") == "0"
+	tokOut := tokOK && h.Get("X-Ratelimit-Remaining-Tokens") == "0"
+	switch {
+	case reqOut && tokOut:
+		return max(req, tok)
+	case reqOut:
+		return req
+	case tokOut:
+		return tok
+	case reqOK && tokOK:
+		return min(req, tok)
+	case reqOK:
+		return req
+	case tokOK:
+		return tok
+	}
+	return 0
+}
+
+// parseReset parses an x-ratelimit-reset-* value: a Go duration ("20ms",
+// "1s", "6m0s") or a number of seconds.
+func parseReset(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return d, true
+	}
+	if s, err := strconv.ParseFloat(v, 64); err == nil && s >= 0 {
+		return time.Duration(s * float64(time.Second)), true
+	}
+	return 0, false
+}
