@@ -50,7 +50,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("ingested %d documents as %d chunks (%d embedding requests) in %v\n\n",
+	fmt.Printf("ingested %d documents as %d chunks with %d embedding request(s) in %v\n\n",
 		report.Stored, report.Chunks, report.Requests, report.Elapsed.Round(1e6))
 
 	for _, q := range []string{
