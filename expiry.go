@@ -23,6 +23,11 @@ const (
 	// summarised, the chunk index of the record that is the summary (a
 	// number): see Hit.IsSummary. Documents may not set it.
 	MetaSummaryChunk = "rag_summary_chunk"
+	// MetaHeadings holds, on each record whose chunker knows the document's
+	// structure (chunk.Markdown), the path of headings the chunk sits under
+	// ([]string, outermost first): store.Eq(MetaHeadings, "Install")
+	// finds the chunks of that section. Hit.Headings returns it.
+	MetaHeadings = "rag_headings"
 )
 
 // IsSummary reports whether the hit is the summary enrichment wrote for

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/ragkit-go/rag"
+	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 )
@@ -182,6 +184,41 @@ func TestMMR(t *testing.T) {
 		}
 		if got := ids(div); len(got) != 2 || got[1] != "b" {
 			t.Fatalf("mode %v: MMR did not bring in the different document: %v", mode, got)
+		}
+	}
+}
+
+// TestHeadings: a Markdown document's chunks carry their heading path, in
+// vector and lexical hits alike, and filters can select a section.
+func TestHeadings(t *testing.T) {
+	ctx := context.Background()
+	s, _ := chromem.New(chromem.Options{})
+	p, err := rag.New(rag.Options{
+		Embedder: hashing(), Store: s, Lexical: &rag.LexicalOptions{},
+		ChunkerFor: func(d rag.Document) chunk.Chunker { return chunk.ByExtension(d.Source) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := rag.Document{ID: "guide", Source: "guide.md", Metadata: map[string]any{"team": "ops"}, Content: "# Install\n\nGet the installer from the downloads page.\n\n## Linux\n\nRun the installer script with sudo on Linux.\n\n## Windows\n\nDouble-click the installer package on Windows.\n"}
+	if _, err := p.Ingest(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []rag.SearchMode{rag.VectorSearch, rag.LexicalSearch} {
+		hits, err := p.Search(ctx, "installer script sudo linux", &rag.SearchOptions{Mode: mode, TopK: 1})
+		if err != nil || len(hits) != 1 {
+			t.Fatalf("mode %v: %v %v", mode, hits, err)
+		}
+		if got := strings.Join(hits[0].Headings, " > "); got != "Install > Linux" {
+			t.Fatalf("mode %v: headings %q, want Install > Linux (hit %+v)", mode, got, hits[0])
+		}
+		if hits[0].Metadata["team"] != "ops" {
+			t.Fatalf("mode %v: document metadata lost: %v", mode, hits[0].Metadata)
+		}
+		// A filter on the section finds only its chunks.
+		hits, err = p.Search(ctx, "installer", &rag.SearchOptions{Mode: mode, TopK: 10, Filter: store.Eq(rag.MetaHeadings, "Windows")})
+		if err != nil || len(hits) != 1 || !strings.Contains(hits[0].Text, "Double-click") {
+			t.Fatalf("mode %v: section filter: %+v %v", mode, hits, err)
 		}
 	}
 }

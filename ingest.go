@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"iter"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -574,9 +575,16 @@ func (r *ingestRun) chunk(j *job) error {
 		if r.o.MaxInputTokens > 0 && chunks[i].Tokens > r.o.MaxInputTokens {
 			return fmt.Errorf("chunk %d has %d tokens, the model takes %d: %w", i, chunks[i].Tokens, r.o.MaxInputTokens, embed.ErrInputTooLong)
 		}
+		meta := d.Metadata
+		if len(c.Headings) > 0 {
+			// The chunk's own section, as metadata it can be filtered on.
+			meta = make(map[string]any, len(d.Metadata)+1)
+			maps.Copy(meta, d.Metadata)
+			meta[MetaHeadings] = c.Headings
+		}
 		j.records[i] = store.Record{
 			ID: RecordID(d.ID, i), DocID: d.ID, Chunk: i, Start: c.Start, End: c.End, Text: c.Text,
-			Title: d.Title, Source: d.Source, Tags: d.Tags, Metadata: d.Metadata,
+			Title: d.Title, Source: d.Source, Tags: d.Tags, Metadata: meta,
 		}
 	}
 	// Token counts ride along with the items, not the records.

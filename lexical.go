@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"github.com/ragkit-go/rag/internal/atomicfile"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +60,7 @@ type lexDoc struct {
 type lexChunk struct {
 	Text       string
 	Start, End int
+	Headings   []string // the chunk's own MetaHeadings, if any
 }
 
 var _ store.TextSearcher = (*lexicalSide)(nil)
@@ -147,12 +150,18 @@ func (l *lexicalSide) upsert(hash string, recs []store.Record) error {
 		return nil
 	}
 	r0 := recs[0]
-	d := &lexDoc{Hash: hash, Fields: store.Record{DocID: r0.DocID, Title: r0.Title, Source: r0.Source, Tags: r0.Tags, Metadata: r0.Metadata}}
+	docMeta := r0.Metadata
+	if _, ok := docMeta[MetaHeadings]; ok { // per chunk: kept with each chunk
+		docMeta = maps.Clone(docMeta)
+		delete(docMeta, MetaHeadings)
+	}
+	d := &lexDoc{Hash: hash, Fields: store.Record{DocID: r0.DocID, Title: r0.Title, Source: r0.Source, Tags: r0.Tags, Metadata: docMeta}}
 	entries := make([]lexical.Entry, len(recs))
 	d.Chunks = make([]lexChunk, len(recs))
 	for i, r := range recs {
 		entries[i] = lexical.Entry{ID: r.ID, Text: r.Text}
 		d.Chunks[i] = lexChunk{Text: r.Text, Start: r.Start, End: r.End}
+		d.Chunks[i].Headings, _ = r.Metadata[MetaHeadings].([]string)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -201,23 +210,53 @@ func (l *lexicalSide) SearchText(ctx context.Context, query string, k int, filte
 	defer l.mu.RUnlock()
 	var keep lexical.Filter
 	if filter != nil {
-		keep = func(_, docID string) bool {
+		keep = func(id, docID string) bool {
 			d, ok := l.docs[docID]
-			return ok && filter.Match(&d.Fields)
+			if !ok {
+				return false
+			}
+			if i, ok := chunkIndex(id, d); ok && d.Chunks[i].Headings != nil {
+				// This chunk's metadata has its headings besides the
+				// document's.
+				r := d.Fields
+				r.Metadata = maps.Clone(r.Metadata)
+				if r.Metadata == nil {
+					r.Metadata = map[string]any{}
+				}
+				r.Metadata[MetaHeadings] = d.Chunks[i].Headings
+				return filter.Match(&r)
+			}
+			return filter.Match(&d.Fields)
 		}
 	}
 	hits := l.ix.Search(query, k, keep)
 	out := make([]store.Result, 0, len(hits))
 	for _, h := range hits {
 		d, ok := l.docs[h.DocID]
-		i, err := strconv.Atoi(h.ID[strings.LastIndexByte(h.ID, '#')+1:])
-		if !ok || err != nil || i < 0 || i >= len(d.Chunks) {
+		if !ok {
+			continue
+		}
+		i, ok := chunkIndex(h.ID, d)
+		if !ok {
 			continue
 		}
 		c := d.Chunks[i]
 		r := store.CloneRecord(d.Fields)
 		r.ID, r.Chunk, r.Text, r.Start, r.End = h.ID, i, c.Text, c.Start, c.End
+		if c.Headings != nil {
+			if r.Metadata == nil {
+				r.Metadata = map[string]any{}
+			}
+			r.Metadata[MetaHeadings] = slices.Clone(c.Headings)
+		}
 		out = append(out, store.Result{Record: r, Score: float32(h.Score)})
 	}
 	return out, nil
+}
+
+// chunkIndex parses the chunk index out of a record ID (RecordID's form)
+// and checks it against the document's chunks.
+func chunkIndex(id string, d *lexDoc) (int, bool) {
+	i, err := strconv.Atoi(id[strings.LastIndexByte(id, '#')+1:])
+	return i, err == nil && i >= 0 && i < len(d.Chunks)
 }

@@ -53,6 +53,9 @@ type Hit struct {
 	Source   string
 	Tags     []string
 	Metadata map[string]any
+	// Headings is the path of headings the chunk sits under, outermost
+	// first, when its chunker knows the document's structure.
+	Headings []string
 	// Chunk is the chunk's index in its document; Start and End are its
 	// byte offsets in the document's content.
 	Chunk      int
