@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -304,4 +305,72 @@ func TestIngestBatchLimits(t *testing.T) {
 	if hits := chunksOf(t, p, "echo"); len(hits) != 3 {
 		t.Fatalf("%d chunks stored", len(hits))
 	}
+}
+
+// TestConcurrentIngestAndSearch: ingests of changing versions and searches
+// run at once on one pipeline; every search sees each document whole, in
+// one version.
+func TestConcurrentIngestAndSearch(t *testing.T) {
+	ctx := context.Background()
+	p := newPipeline(t, hashing(), func(o *rag.Options) { o.Lexical = &rag.LexicalOptions{} })
+	const docs, versions = 8, 15
+	version := func(d, v int) rag.Document {
+		n := 2 + (d+v)%3 // the number of chunks changes between versions
+		var parts []string
+		for k := range n {
+			parts = append(parts, fmt.Sprintf("v%d document %d part %d", v, d, k))
+		}
+		return rag.Document{ID: fmt.Sprint("doc-", d), Content: strings.Join(parts, "\n\n"), Metadata: map[string]any{"v": v}}
+	}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for w := range 3 {
+		wg.Go(func() {
+			for v := range versions {
+				var batch []rag.Document
+				for d := w; d < docs; d += 3 {
+					batch = append(batch, version(d, v))
+				}
+				if _, err := p.Ingest(ctx, batch...); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	var readers sync.WaitGroup
+	for r := range 4 {
+		readers.Go(func() {
+			mode := []rag.SearchMode{rag.VectorSearch, rag.LexicalSearch}[r%2]
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				d := r % docs
+				hits, err := p.Search(ctx, fmt.Sprintf("document %d part", d), &rag.SearchOptions{Mode: mode, TopK: 10, Filter: store.Eq(store.FieldDocID, fmt.Sprint("doc-", d))})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(hits) == 0 {
+					continue // not ingested yet
+				}
+				v := hits[0].Metadata["v"]
+				want := 2 + (d+int(v.(float64)))%3
+				if len(hits) != want {
+					t.Errorf("doc-%d version %v: %d chunks seen, want %d", d, v, len(hits), want)
+				}
+				for _, h := range hits {
+					if h.Metadata["v"] != v || !strings.HasPrefix(h.Text, fmt.Sprintf("v%v ", v)) {
+						t.Errorf("doc-%d: chunks of versions %v and %v seen together", d, v, h.Metadata["v"])
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	readers.Wait()
 }
