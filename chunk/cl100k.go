@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,6 +22,43 @@ import (
 type bpeTokenizer struct {
 	ranks   map[string]int // token bytes -> id (= merge rank)
 	decoder []string       // id -> token bytes ("" for unused ids)
+
+	// merges caches the merge of short pieces that are not tokens
+	// themselves: prose repeats its words, and a cached merge is one
+	// lookup instead of dozens. Bounded by mergeCacheSize entries.
+	merges sync.Map // piece -> []uint8 token starts
+	cached atomic.Int32
+}
+
+const (
+	mergeCachePiece = 48      // longest piece cached, in bytes
+	mergeCacheSize  = 1 << 16 // most pieces cached
+)
+
+// mergeCached is merge, through the cache for short pieces.
+func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
+	if len(p) > mergeCachePiece {
+		return t.merge(p, starts)
+	}
+	if v, ok := t.merges.Load(p); ok {
+		for _, s := range v.([]uint8) {
+			starts = append(starts, int(s))
+		}
+		return starts
+	}
+	n := len(starts)
+	starts = t.merge(p, starts)
+	if t.cached.Load() < mergeCacheSize {
+		b := make([]uint8, len(starts)-n)
+		for i, s := range starts[n:] {
+			b[i] = uint8(s)
+		}
+		// Clone the key: p may be a slice of a large text.
+		if _, loaded := t.merges.LoadOrStore(strings.Clone(p), b); !loaded {
+			t.cached.Add(1)
+		}
+	}
+	return starts
 }
 
 var _ Tokenizer = (*bpeTokenizer)(nil)
@@ -130,7 +169,7 @@ func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
 		return append(out, id)
 	}
 	var buf [64]int
-	starts := t.merge(p, buf[:0])
+	starts := t.mergeCached(p, buf[:0])
 	for k, s := range starts {
 		e := len(p)
 		if k+1 < len(starts) {
@@ -147,7 +186,7 @@ func (t *bpeTokenizer) countPiece(p string) int {
 		return 1
 	}
 	var buf [64]int
-	return len(t.merge(p, buf[:0]))
+	return len(t.mergeCached(p, buf[:0]))
 }
 
 // pieceEnds appends the end offset (plus off) of each token of a pre-token.
@@ -156,7 +195,7 @@ func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
 		return append(out, int32(off+len(p)))
 	}
 	var buf [64]int
-	starts := t.merge(p, buf[:0])
+	starts := t.mergeCached(p, buf[:0])
 	for _, s := range starts[1:] {
 		out = append(out, int32(off+s))
 	}
