@@ -9,9 +9,7 @@ import (
 	"iter"
 	"math"
 	"net/http"
-	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -368,54 +366,11 @@ func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *httpx.S
 // apiError turns an error of go-openai into an *APIError, or an error
 // matching ErrInvalidRequest when the request was never sent.
 func (o *OpenAI) apiError(err error, slot *httpx.Slot, timedOut bool) error {
-	ae := &APIError{Err: err}
-	var (
-		oe *openai.APIError
-		re *openai.RequestError
-		ue *url.Error
-	)
-	switch {
-	case errors.As(err, &oe):
-		ae.StatusCode = oe.HTTPStatusCode
-		ae.Message = oe.Message
-		switch c := oe.Code.(type) {
-		case string:
-			ae.Code = c
-		case int:
-			// go-openai decodes a null code as 0.
-			if c != 0 {
-				ae.Code = strconv.Itoa(c)
-			}
-		}
-		if ae.Code == "" {
-			ae.Code = oe.Type
-		}
-	case errors.As(err, &re):
-		ae.StatusCode = re.HTTPStatusCode
-		ae.Message = strings.TrimSpace(string(re.Body))
-		if len(ae.Message) > 200 {
-			ae.Message = ae.Message[:200] + "..."
-		}
-	case timedOut:
-		// Keep the cause readable but not matching context errors: the
-		// caller's context is fine, only this request timed out.
-		ae.Message = "request timed out after " + o.timeout.String()
-		ae.Err = errors.New(err.Error())
-	case slot.Status >= 200 && slot.Status < 300:
-		ae.Code = "invalid_response"
-		ae.Message = "malformed response body"
-	case slot.Status == 0 && !errors.As(err, &ue):
-		// Refused by go-openai before sending (a parameter the model
-		// does not take, say).
+	f := httpx.OpenAIFailure(err, slot, timedOut, o.timeout)
+	if f.Unsent {
 		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
-	default:
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			ae.Err = errors.New(err.Error())
-		}
 	}
-	if ae.StatusCode >= 400 {
-		ae.RetryAfter = httpx.RetryAfter(slot.Header, ae.StatusCode, time.Now())
-	}
+	ae := &APIError{StatusCode: f.Status, Code: f.Code, Message: f.Message, RetryAfter: f.RetryAfter, Err: f.Err}
 	if ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusUnprocessableEntity {
 		ae.Err = fmt.Errorf("%w: %w", ErrInvalidRequest, ae.Err)
 	}
