@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/ragkit-go/rag/embed"
 )
@@ -139,14 +138,7 @@ func NewSemantic(e embed.Embedder, opts SemanticOptions) *Semantic {
 	if c.batch <= 0 {
 		c.batch = 64
 	}
-	abbr := make(map[string]bool)
-	for _, a := range DefaultAbbreviations {
-		abbr[a] = true
-	}
-	for _, a := range opts.Abbreviations {
-		abbr[strings.ToLower(strings.TrimSuffix(a, "."))] = true
-	}
-	c.sentences = sentenceLevel(abbr)
+	c.sentences = sentenceLevel(abbreviations(opts.Abbreviations))
 	return c
 }
 

@@ -61,14 +61,7 @@ func NewSentence(opts SentenceOptions) *Sentence {
 	if c.tok == nil {
 		c.tok = CL100K()
 	}
-	abbr := make(map[string]bool, len(DefaultAbbreviations)+len(opts.Abbreviations))
-	for _, a := range DefaultAbbreviations {
-		abbr[a] = true
-	}
-	for _, a := range opts.Abbreviations {
-		abbr[strings.ToLower(strings.TrimSuffix(a, "."))] = true
-	}
-	c.sentences = sentenceLevel(abbr)
+	c.sentences = sentenceLevel(abbreviations(opts.Abbreviations))
 	return c
 }
 
@@ -243,4 +236,17 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// abbreviations returns the set of DefaultAbbreviations and extra, lower
+// case and without their final period.
+func abbreviations(extra []string) map[string]bool {
+	abbr := make(map[string]bool, len(DefaultAbbreviations)+len(extra))
+	for _, a := range DefaultAbbreviations {
+		abbr[a] = true
+	}
+	for _, a := range extra {
+		abbr[strings.ToLower(strings.TrimSuffix(a, "."))] = true
+	}
+	return abbr
 }
