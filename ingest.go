@@ -358,7 +358,7 @@ func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], ke
 		r.tpm = newLimiter(o.TokensPerMinute, o.BatchTokens)
 	}
 
-	jobs := make(chan *job, runtime.GOMAXPROCS(0))
+	jobs := make(chan *job, 2*hashBatch)
 	var feeding, chunking, requesting, writing sync.WaitGroup
 
 	feeding.Go(func() {
@@ -483,20 +483,96 @@ func (r *ingestRun) fail(j *job, err error) { r.finish(j, r.failure(j, err)) }
 // chunkWorker validates, hashes and chunks documents, takes what it can
 // from the cache and hands the rest to the batcher.
 func (r *ingestRun) chunkWorker(jobs <-chan *job) {
+	group := make([]*job, 0, hashBatch)
 	for j := range jobs {
+		// Take the jobs that are ready too, so one Hashes call serves
+		// them all (one query instead of many, for a database store).
+		group = append(group[:0], j)
+	more:
+		for len(group) < hashBatch {
+			select {
+			case j, ok := <-jobs:
+				if !ok {
+					break more
+				}
+				group = append(group, j)
+			default:
+				break more
+			}
+		}
+		if !r.prepareGroup(group) {
+			return
+		}
+	}
+}
+
+// hashBatch is the most documents whose stored hashes are read at once.
+const hashBatch = 32
+
+// prepareGroup validates, hashes and checks a group of jobs against the
+// store's hashes, then chunks and dispatches the changed ones. A job that
+// must wait for an earlier one with its ID reads its hash after that wait.
+// It reports false when the run was cancelled.
+func (r *ingestRun) prepareGroup(group []*job) bool {
+	var ids []string
+	ready := make([]bool, len(group))
+	for i, j := range group {
+		if j.wait != nil {
+			continue
+		}
+		if err := r.check(j); err != nil {
+			r.fail(j, err)
+			continue
+		}
+		ready[i] = true
+		ids = append(ids, j.doc.ID)
+	}
+	var have map[string]string
+	if len(ids) > 0 {
+		var err error
+		if have, err = r.p.store.Hashes(r.ctx, ids...); err != nil {
+			if r.ctx.Err() != nil {
+				return false
+			}
+			for i, j := range group {
+				if ready[i] {
+					r.fail(j, fmt.Errorf("reading stored hash: %w", err))
+					ready[i] = false
+				}
+			}
+		}
+	}
+	for i, j := range group {
 		if j.wait != nil {
 			select {
 			case <-j.wait:
 			case <-r.ctx.Done():
-				return
+				return false
 			}
+			if err := r.check(j); err != nil {
+				r.fail(j, err)
+				continue
+			}
+			h, err := r.p.store.Hashes(r.ctx, j.doc.ID)
+			if err != nil {
+				if r.ctx.Err() != nil {
+					return false
+				}
+				r.fail(j, fmt.Errorf("reading stored hash: %w", err))
+				continue
+			}
+			have, ready[i] = h, true
+		}
+		if !ready[i] {
+			continue
 		}
 		if r.ctx.Err() != nil {
-			return
+			return false
 		}
-		if err := r.prepare(j); err != nil {
+		stored, ok := have[j.doc.ID]
+		if err := r.prepare(j, ok && stored == j.hash); err != nil {
 			if r.ctx.Err() != nil {
-				return
+				return false
 			}
 			r.fail(j, err)
 			continue
@@ -506,14 +582,14 @@ func (r *ingestRun) chunkWorker(jobs <-chan *job) {
 			continue
 		}
 		if !r.dispatch(j) {
-			return
+			return false
 		}
 	}
+	return true
 }
 
-// prepare validates the document, checks its hash against the store and
-// chunks it. It leaves j.records nil when the document is unchanged.
-func (r *ingestRun) prepare(j *job) error {
+// check validates the document and computes its content hash.
+func (r *ingestRun) check(j *job) error {
 	d := &j.doc
 	if err := validateDocument(d); err != nil {
 		return err
@@ -522,11 +598,14 @@ func (r *ingestRun) prepare(j *job) error {
 		return err
 	}
 	j.hash = r.p.contentHash(d)
-	have, err := r.p.store.Hashes(r.ctx, d.ID)
-	if err != nil {
-		return fmt.Errorf("reading stored hash: %w", err)
-	}
-	if h, ok := have[d.ID]; ok && h == j.hash {
+	return nil
+}
+
+// prepare chunks a checked document, unless the store already holds this
+// version (unchanged), in which case it leaves j.records nil.
+func (r *ingestRun) prepare(j *job, unchanged bool) error {
+	d := &j.doc
+	if unchanged {
 		if l := r.p.lexical; l != nil {
 			if lh, ok := l.hash(d.ID); !ok || lh != j.hash {
 				// The store has this version but the lexical index does
