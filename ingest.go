@@ -483,13 +483,20 @@ func (r *ingestRun) fail(j *job, err error) { r.finish(j, r.failure(j, err)) }
 // chunkWorker validates, hashes and chunks documents, takes what it can
 // from the cache and hands the rest to the batcher.
 func (r *ingestRun) chunkWorker(jobs <-chan *job) {
-	group := make([]*job, 0, hashBatch)
+	// Enrichment calls a model for each document inside prepare: a group
+	// would run its calls one after another, so then each worker takes
+	// one document at a time and the workers run them concurrently.
+	batch := hashBatch
+	if r.p.gen.enrich != nil {
+		batch = 1
+	}
+	group := make([]*job, 0, batch)
 	for j := range jobs {
 		// Take the jobs that are ready too, so one Hashes call serves
 		// them all (one query instead of many, for a database store).
 		group = append(group[:0], j)
 	more:
-		for len(group) < hashBatch {
+		for len(group) < batch {
 			select {
 			case j, ok := <-jobs:
 				if !ok {
