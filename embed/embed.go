@@ -44,6 +44,8 @@ func (f Func) Embed(ctx context.Context, texts []string) ([][]float32, error) { 
 
 // Dimensioner is implemented by embedders that know the dimension of their
 // vectors before the first call. Dimensions returns 0 when it is unknown.
+// Like Namer and Limiter, it must be cheap, must not block, and may be
+// called concurrently; its answer must not change.
 type Dimensioner interface {
 	Dimensions() int
 }
