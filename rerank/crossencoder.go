@@ -62,8 +62,17 @@ func endpoint(baseURL, def, path string) string {
 
 // rerank scores passages in batches of at most maxDocs, at most
 // concurrency requests at a time, and returns the scores in input order.
-// The first failure cancels the other requests and is returned.
 func (c *crossEncoder) rerank(ctx context.Context, query string, passages []string) ([]float64, error) {
+	return inBatches(ctx, c.provider, query, passages, c.maxDocs, c.concurrency, c.batch)
+}
+
+// inBatches scores passages with batch, size passages a call, at most
+// concurrency calls at a time, and returns the scores in input order. The
+// first failure cancels the other calls and is returned; the caller's
+// cancellation is reported as such rather than as the error of the first
+// call it interrupted.
+func inBatches(ctx context.Context, provider, query string, passages []string, size, concurrency int,
+	batch func(ctx context.Context, query string, docs []string, out []float64) error) ([]float64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -72,18 +81,16 @@ func (c *crossEncoder) rerank(ctx context.Context, query string, passages []stri
 		return scores, nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.concurrency)
-	for start := 0; start < len(passages); start += c.maxDocs {
-		end := min(start+c.maxDocs, len(passages))
+	g.SetLimit(concurrency)
+	for start := 0; start < len(passages); start += size {
+		end := min(start+size, len(passages))
 		g.Go(func() error {
-			return c.batch(gctx, query, passages[start:end], scores[start:end])
+			return batch(gctx, query, passages[start:end], scores[start:end])
 		})
 	}
 	if err := g.Wait(); err != nil {
-		// Report the caller's cancellation as such rather than the
-		// error of the first request it interrupted.
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("rerank: %s: %w", c.provider, ctx.Err())
+			return nil, fmt.Errorf("rerank: %s: %w", provider, ctx.Err())
 		}
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
-	"golang.org/x/sync/errgroup"
 )
 
 // LLMOptions configures an LLM reranker. Either Client is set, or one is
@@ -123,28 +122,7 @@ Answer with JSON only, in exactly this form, one entry per passage:
 
 // Rerank returns one grade in [0, 10] per passage, in order.
 func (l *LLM) Rerank(ctx context.Context, query string, passages []string) ([]float64, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	scores := make([]float64, len(passages))
-	if len(passages) == 0 {
-		return scores, nil
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(l.concurrency)
-	for start := 0; start < len(passages); start += l.batchSize {
-		end := min(start+l.batchSize, len(passages))
-		g.Go(func() error {
-			return l.batch(gctx, query, passages[start:end], scores[start:end])
-		})
-	}
-	if err := g.Wait(); err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("rerank: llm: %w", ctx.Err())
-		}
-		return nil, err
-	}
-	return scores, nil
+	return inBatches(ctx, "llm", query, passages, l.batchSize, l.concurrency, l.batch)
 }
 
 func (l *LLM) prompt(query string, passages []string) string {
