@@ -120,27 +120,17 @@ func sentenceLevel(abbr map[string]bool) level {
 				i = max(k, i+1)
 				continue
 			}
-			var r rune
-			n := 1
-			if c < utf8.RuneSelf {
-				if c != '.' && c != '!' && c != '?' {
-					i++
-					continue
-				}
-				r = rune(c)
-			} else {
-				r, n = utf8.DecodeRuneInString(text[i:])
-				if !isFullStop(r) && r != '…' {
-					i += n
-					continue
-				}
+			r, n, ok := markAt(text, i)
+			if !ok {
+				i += n
+				continue
 			}
 			// The run of marks ("?!", "...") and closers after it.
 			j := i + n
 			single := r == '.'
 			for j < e {
-				r2, n2 := utf8.DecodeRuneInString(text[j:])
-				if r2 != '.' && r2 != '!' && r2 != '?' && r2 != '…' && !isFullStop(r2) {
+				r2, n2, ok := markAt(text, j)
+				if !ok {
 					break
 				}
 				single = false
@@ -149,21 +139,8 @@ func sentenceLevel(abbr map[string]bool) level {
 				}
 				j += n2
 			}
-			for j < e {
-				r2, n2 := utf8.DecodeRuneInString(text[j:])
-				if !isCloser(r2) {
-					break
-				}
-				j += n2
-			}
-			k := j
-			for k < e {
-				sp, n2 := isSpaceAt(text, k)
-				if !sp {
-					break
-				}
-				k += n2
-			}
+			j = skipClosers(text, j, e)
+			k := skipSpace(text, j, e)
 			switch {
 			case isFullStop(r):
 				add(k)

@@ -147,38 +147,13 @@ func isFullStop(r rune) bool {
 func sentenceEnds(text string, s, e int, cuts []int) []int {
 	i := s
 	for i < e {
-		c := text[i]
-		var r rune
-		n := 1
-		if c < utf8.RuneSelf {
-			if c != '.' && c != '!' && c != '?' {
-				i++
-				continue
-			}
-			r = rune(c)
-		} else {
-			r, n = utf8.DecodeRuneInString(text[i:])
-			if !isFullStop(r) && r != '…' {
-				i += n
-				continue
-			}
+		r, n, ok := markAt(text, i)
+		if !ok {
+			i += n
+			continue
 		}
-		j := i + n
-		for j < e {
-			r2, n2 := utf8.DecodeRuneInString(text[j:])
-			if !isCloser(r2) {
-				break
-			}
-			j += n2
-		}
-		k := j
-		for k < e {
-			sp, n2 := isSpaceAt(text, k)
-			if !sp {
-				break
-			}
-			k += n2
-		}
+		j := skipClosers(text, i+n, e)
+		k := skipSpace(text, j, e)
 		if (k > j || isFullStop(r)) && k < e && k > s {
 			if len(cuts) == 0 || cuts[len(cuts)-1] < k {
 				cuts = append(cuts, k)
@@ -187,6 +162,43 @@ func sentenceEnds(text string, s, e int, cuts []int) []int {
 		i = k // k >= j >= i+n: progress
 	}
 	return cuts
+}
+
+// markAt reports whether text[i:] starts with a sentence mark ('.', '!',
+// '?', '…' or a CJK full stop), which rune it is and its length; when it
+// does not, n is the length of the rune to step over.
+func markAt(text string, i int) (r rune, n int, ok bool) {
+	if c := text[i]; c < utf8.RuneSelf {
+		return rune(c), 1, c == '.' || c == '!' || c == '?'
+	}
+	r, n = utf8.DecodeRuneInString(text[i:])
+	return r, n, isFullStop(r) || r == '…'
+}
+
+// skipClosers returns the offset after the closing quotes and brackets
+// that start at text[j:e].
+func skipClosers(text string, j, e int) int {
+	for j < e {
+		r, n := utf8.DecodeRuneInString(text[j:])
+		if !isCloser(r) {
+			break
+		}
+		j += n
+	}
+	return j
+}
+
+// skipSpace returns the offset after the white space that starts at
+// text[k:e].
+func skipSpace(text string, k, e int) int {
+	for k < e {
+		sp, n := isSpaceAt(text, k)
+		if !sp {
+			break
+		}
+		k += n
+	}
+	return k
 }
 
 // literal returns a level that cuts after each occurrence of sep and the
@@ -202,14 +214,7 @@ func literal(sep string) level {
 			if j < 0 {
 				break
 			}
-			k := j + len(sep)
-			for k < e {
-				sp, n := isSpaceAt(text, k)
-				if !sp {
-					break
-				}
-				k += n
-			}
+			k := skipSpace(text, j+len(sep), e)
 			if k < e && k > s && (len(cuts) == 0 || cuts[len(cuts)-1] < k) {
 				cuts = append(cuts, k)
 			}
