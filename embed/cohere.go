@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -81,12 +80,10 @@ type CohereOptions struct {
 // wrong dimensions or empty vectors fails with ErrCountMismatch,
 // ErrDimensionMismatch or ErrInvalidVector.
 type Cohere struct {
-	ep        *jsonEndpoint
-	dims      int // requested output_dimension; 0 for the model's own
-	knownDims int // Dimensions()
-	truncate  string
-	limits    Limits
-	name      string
+	description
+	ep       *jsonEndpoint
+	dims     int // requested output_dimension; 0 for the model's own
+	truncate string
 }
 
 var (
@@ -120,25 +117,12 @@ func NewCohere(opts CohereOptions) *Cohere {
 	c := &Cohere{
 		ep:   newJSONEndpoint("cohere", opts.Model, opts.BaseURL, DefaultCohereBaseURL, "/v2/embed", opts.APIKey, opts.HTTPClient, opts.Timeout, DefaultCohereTimeout),
 		dims: max(opts.Dimensions, 0),
-		limits: Limits{
-			MaxInputs:        opts.MaxInputs,
-			MaxInputTokens:   tokenLimit(opts.MaxInputTokens, m.inputTokens),
-			MaxRequestTokens: tokenLimit(opts.MaxRequestTokens, 0),
-		},
-	}
-	if c.limits.MaxInputs <= 0 {
-		c.limits.MaxInputs = DefaultCohereMaxInputs
+		description: describe("cohere", opts.Model, opts.Dimensions, m.dims,
+			Limits{MaxInputs: opts.MaxInputs, MaxInputTokens: opts.MaxInputTokens, MaxRequestTokens: opts.MaxRequestTokens},
+			Limits{MaxInputs: DefaultCohereMaxInputs, MaxInputTokens: m.inputTokens}),
 	}
 	if opts.NoTruncation {
 		c.truncate = "NONE"
-	}
-	c.knownDims = c.dims
-	if c.knownDims == 0 {
-		c.knownDims = m.dims
-	}
-	c.name = "cohere:" + opts.Model
-	if c.knownDims > 0 {
-		c.name += ":" + strconv.Itoa(c.knownDims)
 	}
 	return c
 }

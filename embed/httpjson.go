@@ -9,6 +9,7 @@ import (
 	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -289,4 +290,36 @@ func tokenLimit(v, def int) int {
 		return 0
 	}
 	return v
+}
+
+// description is what a provider embedder tells of itself through
+// Dimensioner, Namer and Limiter, worked out once by its constructor.
+type description struct {
+	knownDims int    // Dimensions(): asked for, else the model's; 0 unknown
+	name      string // Name()
+	limits    Limits // Limits()
+}
+
+// describe works out a provider embedder's description: the dimension
+// asked for (dims > 0), else the model's documented one; the name
+// "provider:model[:dims]"; asked's limits, where a MaxInputs <= 0 and
+// token limits of 0 take def's and negative token limits mean none.
+func describe(provider, model string, dims, modelDims int, asked, def Limits) description {
+	d := description{knownDims: dims}
+	if d.knownDims <= 0 {
+		d.knownDims = modelDims
+	}
+	d.name = provider + ":" + model
+	if d.knownDims > 0 {
+		d.name += ":" + strconv.Itoa(d.knownDims)
+	}
+	d.limits = Limits{
+		MaxInputs:        asked.MaxInputs,
+		MaxInputTokens:   tokenLimit(asked.MaxInputTokens, def.MaxInputTokens),
+		MaxRequestTokens: tokenLimit(asked.MaxRequestTokens, def.MaxRequestTokens),
+	}
+	if d.limits.MaxInputs <= 0 {
+		d.limits.MaxInputs = def.MaxInputs
+	}
+	return d
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -114,14 +113,12 @@ type OpenAIOptions struct {
 // wrong number of vectors, wrong dimensions or NaN fails with
 // ErrCountMismatch, ErrDimensionMismatch or ErrInvalidVector.
 type OpenAI struct {
-	client    *openai.Client
-	model     string
-	dims      int // requested; 0 for the model's own
-	knownDims int // Dimensions()
-	timeout   time.Duration
-	limits    Limits
-	format    openai.EmbeddingEncodingFormat
-	name      string
+	description
+	client  *openai.Client
+	model   string
+	dims    int // requested; 0 for the model's own
+	timeout time.Duration
+	format  openai.EmbeddingEncodingFormat
 }
 
 var (
@@ -173,31 +170,9 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	if opts.FloatEncoding {
 		o.format = openai.EmbeddingEncodingFormatFloat
 	}
-	o.knownDims = o.dims
-	if o.knownDims == 0 {
-		o.knownDims = openAIModelDimensions[o.model]
-	}
-	limit := func(v, def int) int {
-		switch {
-		case v == 0:
-			return def
-		case v < 0:
-			return 0
-		}
-		return v
-	}
-	o.limits = Limits{
-		MaxInputs:        opts.MaxInputs,
-		MaxInputTokens:   limit(opts.MaxInputTokens, DefaultOpenAIInputTokens),
-		MaxRequestTokens: limit(opts.MaxRequestTokens, DefaultOpenAIReqTokens),
-	}
-	if o.limits.MaxInputs <= 0 {
-		o.limits.MaxInputs = DefaultOpenAIMaxInputs
-	}
-	o.name = "openai:" + o.model
-	if o.knownDims > 0 {
-		o.name += ":" + strconv.Itoa(o.knownDims)
-	}
+	o.description = describe("openai", o.model, o.dims, openAIModelDimensions[o.model],
+		Limits{MaxInputs: opts.MaxInputs, MaxInputTokens: opts.MaxInputTokens, MaxRequestTokens: opts.MaxRequestTokens},
+		Limits{MaxInputs: DefaultOpenAIMaxInputs, MaxInputTokens: DefaultOpenAIInputTokens, MaxRequestTokens: DefaultOpenAIReqTokens})
 	return o
 }
 

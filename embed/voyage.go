@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 )
 
@@ -85,12 +84,10 @@ type VoyageOptions struct {
 // vectors fails with ErrCountMismatch, ErrDimensionMismatch or
 // ErrInvalidVector.
 type Voyage struct {
+	description
 	ep         *jsonEndpoint
 	dims       int // requested output_dimension; 0 for the model's own
-	knownDims  int // Dimensions()
 	truncation *bool
-	limits     Limits
-	name       string
 }
 
 var (
@@ -135,25 +132,12 @@ func NewVoyage(opts VoyageOptions) *Voyage {
 	v := &Voyage{
 		ep:   newJSONEndpoint("voyage", opts.Model, opts.BaseURL, DefaultVoyageBaseURL, "/embeddings", opts.APIKey, opts.HTTPClient, opts.Timeout, DefaultVoyageTimeout),
 		dims: max(opts.Dimensions, 0),
-		limits: Limits{
-			MaxInputs:        opts.MaxInputs,
-			MaxInputTokens:   tokenLimit(opts.MaxInputTokens, m.inputTokens),
-			MaxRequestTokens: tokenLimit(opts.MaxRequestTokens, m.requestTokens),
-		},
-	}
-	if v.limits.MaxInputs <= 0 {
-		v.limits.MaxInputs = DefaultVoyageMaxInputs
+		description: describe("voyage", opts.Model, opts.Dimensions, m.dims,
+			Limits{MaxInputs: opts.MaxInputs, MaxInputTokens: opts.MaxInputTokens, MaxRequestTokens: opts.MaxRequestTokens},
+			Limits{MaxInputs: DefaultVoyageMaxInputs, MaxInputTokens: m.inputTokens, MaxRequestTokens: m.requestTokens}),
 	}
 	if opts.NoTruncation {
 		v.truncation = new(bool)
-	}
-	v.knownDims = v.dims
-	if v.knownDims == 0 {
-		v.knownDims = m.dims
-	}
-	v.name = "voyage:" + opts.Model
-	if v.knownDims > 0 {
-		v.name += ":" + strconv.Itoa(v.knownDims)
 	}
 	return v
 }
