@@ -3,12 +3,14 @@ package rag_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/lexical"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 )
@@ -219,6 +221,34 @@ func TestHeadings(t *testing.T) {
 		hits, err = p.Search(ctx, "installer", &rag.SearchOptions{Mode: mode, TopK: 10, Filter: store.Eq(rag.MetaHeadings, "Windows")})
 		if err != nil || len(hits) != 1 || !strings.Contains(hits[0].Text, "Double-click") {
 			t.Fatalf("mode %v: section filter: %+v %v", mode, hits, err)
+		}
+	}
+}
+
+// TestLexicalFileDamaged: a truncated or foreign index file is an error at
+// New, not a silently empty index.
+func TestLexicalFileDamaged(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bm25.idx")
+	p := lexicalPipeline(t, path, nil)
+	if _, err := p.Ingest(ctx, products...); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, bad := range map[string][]byte{
+		"truncated":  data[:len(data)/2],
+		"no trailer": data[:len(data)-3],
+		"foreign":    []byte("not an index at all, but long enough"),
+	} {
+		if err := os.WriteFile(path, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := rag.New(rag.Options{Embedder: hashing(), Lexical: &rag.LexicalOptions{Path: path}})
+		if !errors.Is(err, lexical.ErrCorrupt) {
+			t.Errorf("%s file: New returned %v, want lexical.ErrCorrupt", name, err)
 		}
 	}
 }

@@ -1,7 +1,7 @@
 package rag
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/gob"
@@ -72,34 +72,38 @@ func newLexicalSide(o *LexicalOptions) (*lexicalSide, error) {
 	if o.Path == "" {
 		return l, nil
 	}
-	f, err := os.Open(o.Path)
+	data, err := os.ReadFile(o.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return l, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rag: lexical index: %w", err)
 	}
-	defer f.Close()
-	if err := l.read(bufio.NewReader(f)); err != nil {
+	if err := l.read(data); err != nil {
 		return nil, fmt.Errorf("rag: lexical index %s: %w", o.Path, err)
 	}
 	return l, nil
 }
 
-const lexMagic = "RAGLEX1\n"
+const lexMagic = "RAGLEX2\n"
 
-// read loads a file written by write: magic, the index's length and bytes,
-// then the documents in gob.
-func (l *lexicalSide) read(r io.Reader) error {
-	var head [len(lexMagic) + 8]byte
-	if _, err := io.ReadFull(r, head[:]); err != nil || string(head[:len(lexMagic)]) != lexMagic {
+// read loads a file written by writeFile: magic, the index, the documents
+// in gob, and last the index's length (so the index is written in one
+// pass, its length known only after).
+func (l *lexicalSide) read(data []byte) error {
+	m := len(lexMagic)
+	if len(data) < m+8 || string(data[:m]) != lexMagic {
 		return fmt.Errorf("%w: not a lexical index file", lexical.ErrCorrupt)
 	}
-	n := int64(binary.LittleEndian.Uint64(head[len(lexMagic):]))
-	if _, err := l.ix.ReadFrom(io.LimitReader(r, n)); err != nil {
+	n := binary.LittleEndian.Uint64(data[len(data)-8:])
+	if n > uint64(len(data)-m-8) {
+		return fmt.Errorf("%w: index length %d past the end of the file", lexical.ErrCorrupt, n)
+	}
+	end := m + int(n)
+	if _, err := l.ix.ReadFrom(bytes.NewReader(data[m:end])); err != nil {
 		return err
 	}
-	if err := gob.NewDecoder(r).Decode(&l.docs); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(data[end : len(data)-8])).Decode(&l.docs); err != nil {
 		return fmt.Errorf("%w: documents: %v", lexical.ErrCorrupt, err)
 	}
 	return nil
@@ -127,22 +131,19 @@ func (l *lexicalSide) writeFile() error {
 		// Index and documents are read under one lock, so they agree.
 		l.mu.RLock()
 		defer l.mu.RUnlock()
-		var ix countingWriter
-		if _, err := l.ix.WriteTo(&ix); err != nil {
+		if _, err := io.WriteString(w, lexMagic); err != nil {
 			return err
 		}
-		io.WriteString(w, lexMagic)
-		binary.Write(w, binary.LittleEndian, uint64(ix.n))
-		if _, err := l.ix.WriteTo(w); err != nil {
+		n, err := l.ix.WriteTo(w)
+		if err != nil {
 			return err
 		}
-		return gob.NewEncoder(w).Encode(l.docs)
+		if err := gob.NewEncoder(w).Encode(l.docs); err != nil {
+			return err
+		}
+		return binary.Write(w, binary.LittleEndian, uint64(n))
 	})
 }
-
-type countingWriter struct{ n int64 }
-
-func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
 // upsert replaces a document's chunks in the index.
 func (l *lexicalSide) upsert(hash string, recs []store.Record) error {
