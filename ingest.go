@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/ragkit-go/rag/internal/backoff"
 	"hash"
 	"iter"
 	"maps"
@@ -926,7 +927,7 @@ func (p *Pipeline) checkVectors(vecs [][]float32, n int) error {
 func (r *ingestRun) waitTurn(tokens int) error {
 	if until := r.pause.Load(); until > 0 {
 		if d := time.Until(time.Unix(0, until)); d > 0 {
-			if err := sleepCtx(r.ctx, d); err != nil {
+			if err := backoff.Sleep(r.ctx, d); err != nil {
 				return err
 			}
 		}

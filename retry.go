@@ -3,8 +3,8 @@ package rag
 import (
 	"context"
 	"errors"
+	"github.com/ragkit-go/rag/internal/backoff"
 	"io"
-	"math/rand/v2"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -52,7 +52,7 @@ func retry(ctx context.Context, o *IngestOptions, call func(ctx context.Context,
 		if !retryable(err) || attempt >= o.MaxRetries {
 			return err
 		}
-		delay := backoff(attempt, o.MinBackoff, o.MaxBackoff)
+		delay := backoff.Delay(attempt, o.MinBackoff, o.MaxBackoff)
 		var ae *embed.APIError
 		if errors.As(err, &ae) {
 			if onAPIError != nil {
@@ -60,35 +60,9 @@ func retry(ctx context.Context, o *IngestOptions, call func(ctx context.Context,
 			}
 			delay = max(delay, ae.RetryAfter)
 		}
-		if err := sleepCtx(ctx, delay); err != nil {
+		if err := backoff.Sleep(ctx, delay); err != nil {
 			return err
 		}
-	}
-}
-
-// backoff returns the delay before retry attempt+1: full jitter over an
-// exponential ceiling, lo·2^attempt, capped at hi, and at least lo/2.
-func backoff(attempt int, lo, hi time.Duration) time.Duration {
-	ceil := lo << min(attempt, 30)
-	if ceil <= 0 || ceil > hi {
-		ceil = hi
-	}
-	return lo/2 + rand.N(ceil-lo/2+1)
-}
-
-// sleepCtx waits for d or until ctx is done; with nothing to wait for, it
-// returns nil at once.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
 	}
 }
 
@@ -120,7 +94,7 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 		d = time.Duration(-l.tokens / l.rate * float64(time.Second))
 	}
 	l.mu.Unlock()
-	return sleepCtx(ctx, d)
+	return backoff.Sleep(ctx, d)
 }
 
 // dimension is the vector dimension a pipeline has seen, learned from the

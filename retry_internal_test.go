@@ -3,6 +3,7 @@ package rag
 import (
 	"context"
 	"errors"
+	"github.com/ragkit-go/rag/internal/backoff"
 	"io"
 	"net"
 	"testing"
@@ -41,7 +42,7 @@ func TestBackoffBounds(t *testing.T) {
 	for attempt := range 12 {
 		ceil := min(hi, lo<<attempt)
 		for range 200 {
-			d := backoff(attempt, lo, hi)
+			d := backoff.Delay(attempt, lo, hi)
 			if d < lo/2 || d > ceil {
 				t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, lo/2, ceil)
 			}

@@ -3,9 +3,9 @@ package llm
 import (
 	"context"
 	"errors"
+	"github.com/ragkit-go/rag/internal/backoff"
 	"io"
 	"iter"
-	"math/rand/v2"
 	"net"
 	"time"
 )
@@ -131,7 +131,7 @@ func (r *Retrier) wait(ctx context.Context, attempt int, err error) error {
 	if !Retryable(err) || attempt >= r.o.MaxRetries {
 		return err
 	}
-	d := backoff(attempt, r.o.MinBackoff, r.o.MaxBackoff)
+	d := backoff.Delay(attempt, r.o.MinBackoff, r.o.MaxBackoff)
 	var ae *APIError
 	if errors.As(err, &ae) {
 		d = max(d, ae.RetryAfter)
@@ -139,14 +139,7 @@ func (r *Retrier) wait(ctx context.Context, attempt int, err error) error {
 	if r.o.OnRetry != nil {
 		r.o.OnRetry(attempt, err, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
+	return backoff.Sleep(ctx, d)
 }
 
 // Retryable reports whether a failed call may succeed if made again: a
@@ -167,14 +160,4 @@ func Retryable(err error) bool {
 		return true
 	}
 	return errors.Is(err, ErrIncomplete) || errors.Is(err, io.ErrUnexpectedEOF)
-}
-
-// backoff returns the delay before retry attempt+1: full jitter over an
-// exponential ceiling, lo·2^attempt, capped at hi, and at least lo/2.
-func backoff(attempt int, lo, hi time.Duration) time.Duration {
-	ceil := lo << min(attempt, 30)
-	if ceil <= 0 || ceil > hi {
-		ceil = hi
-	}
-	return lo/2 + rand.N(ceil-lo/2+1)
 }

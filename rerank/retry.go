@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	wait "github.com/ragkit-go/rag/internal/backoff"
 	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"math/rand/v2"
@@ -64,18 +65,7 @@ func newRetrier(c *http.Client, maxRetries int) *retrier {
 	case maxRetries < 0:
 		maxRetries = 0
 	}
-	return &retrier{client: c, maxRetries: maxRetries, sleep: sleepCtx}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return &retrier{client: c, maxRetries: maxRetries, sleep: wait.Sleep}
 }
 
 // Do sends req, retrying as described on retrier. The final response is
