@@ -131,13 +131,19 @@ func CL100K() Tokenizer {
 // accepts.
 var ErrTooLarge = errors.New("chunk: text longer than 2 GiB")
 
-// check validates text for chunking.
-func check(text string) error {
+// start checks what every chunker checks first: a live context, a text
+// of valid UTF-8 within maxText. It returns the span of text without its
+// surrounding white space; s == e means there is nothing to chunk.
+func start(ctx context.Context, text string) (s, e int, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, err
+	}
 	if len(text) > maxText {
-		return fmt.Errorf("%w: %d bytes", ErrTooLarge, len(text))
+		return 0, 0, fmt.Errorf("%w: %d bytes", ErrTooLarge, len(text))
 	}
 	if !utf8.ValidString(text) {
-		return ErrInvalidUTF8
+		return 0, 0, ErrInvalidUTF8
 	}
-	return nil
+	s, e = trim(text, 0, len(text))
+	return s, e, nil
 }

@@ -99,14 +99,8 @@ var (
 
 // Chunk splits text. See Chunker for the contract.
 func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
-	if err := ctx.Err(); err != nil {
+	if s, e, err := start(ctx, text); err != nil || s == e {
 		return nil, err
-	}
-	if err := check(text); err != nil {
-		return nil, err
-	}
-	if s, e := trim(text, 0, len(text)); s == e {
-		return nil, nil
 	}
 	front, sections := parseMarkdown(text)
 	m := newMeasure(c.tok, text)

@@ -105,15 +105,9 @@ type span struct{ s, e int }
 
 // Chunk splits text. See Chunker for the contract.
 func (r *Recursive) Chunk(ctx context.Context, text string) ([]Chunk, error) {
-	if err := ctx.Err(); err != nil {
+	s, e, err := start(ctx, text)
+	if err != nil || s == e {
 		return nil, err
-	}
-	if err := check(text); err != nil {
-		return nil, err
-	}
-	s, e := trim(text, 0, len(text))
-	if s == e {
-		return nil, nil
 	}
 	m := newMeasure(r.tok, text)
 	p := &packer{m: m, size: r.size, overlap: r.overlap, levels: r.levels, overlapLevels: r.levels, tokenOverlap: true}

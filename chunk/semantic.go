@@ -144,15 +144,9 @@ func NewSemantic(e embed.Embedder, opts SemanticOptions) *Semantic {
 
 // Chunk splits text. See Chunker for the contract.
 func (c *Semantic) Chunk(ctx context.Context, text string) ([]Chunk, error) {
-	if err := ctx.Err(); err != nil {
+	s, e, err := start(ctx, text)
+	if err != nil || s == e {
 		return nil, err
-	}
-	if err := check(text); err != nil {
-		return nil, err
-	}
-	s, e := trim(text, 0, len(text))
-	if s == e {
-		return nil, nil
 	}
 	m := newMeasure(c.tok, text)
 	p := &packer{m: m, size: c.size, levels: []level{words}}

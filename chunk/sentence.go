@@ -67,15 +67,9 @@ func NewSentence(opts SentenceOptions) *Sentence {
 
 // Chunk splits text. See Chunker for the contract.
 func (c *Sentence) Chunk(ctx context.Context, text string) ([]Chunk, error) {
-	if err := ctx.Err(); err != nil {
+	s, e, err := start(ctx, text)
+	if err != nil || s == e {
 		return nil, err
-	}
-	if err := check(text); err != nil {
-		return nil, err
-	}
-	s, e := trim(text, 0, len(text))
-	if s == e {
-		return nil, nil
 	}
 	p := &packer{
 		m: newMeasure(c.tok, text), size: c.size, overlap: c.overlap,

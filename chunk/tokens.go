@@ -62,14 +62,8 @@ func sizes(size, overlap, defOverlap int) (int, int) {
 
 // Chunk splits text. See Chunker for the contract.
 func (t *Tokens) Chunk(ctx context.Context, text string) ([]Chunk, error) {
-	if err := ctx.Err(); err != nil {
+	if s, e, err := start(ctx, text); err != nil || s == e {
 		return nil, err
-	}
-	if err := check(text); err != nil {
-		return nil, err
-	}
-	if s, e := trim(text, 0, len(text)); s == e {
-		return nil, nil
 	}
 	m := newMeasure(t.tok, text)
 	p := &packer{m: m, size: t.size}
