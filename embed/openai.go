@@ -212,25 +212,7 @@ func (o *OpenAI) Limits() Limits { return o.limits }
 
 // Embed returns the vectors of texts, in order. See OpenAI for errors.
 func (o *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if len(texts) == 0 {
-		return [][]float32{}, nil
-	}
-	out := make([][]float32, 0, len(texts))
-	for start := 0; start < len(texts); start += o.limits.MaxInputs {
-		part := texts[start:min(start+o.limits.MaxInputs, len(texts))]
-		vecs, err := o.embed(ctx, part)
-		if err != nil {
-			if start > 0 {
-				return nil, fmt.Errorf("embed: texts %d to %d: %w", start, start+len(part)-1, err)
-			}
-			return nil, err
-		}
-		out = append(out, vecs...)
-	}
-	return out, nil
+	return inBatches(ctx, texts, o.limits.MaxInputs, o.embed)
 }
 
 // embed makes one request for texts.
