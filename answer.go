@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // ErrNoModel: Answer, AnswerStream or enrichment need a chat model, and
@@ -344,7 +344,7 @@ func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *Ans
 	if err != nil {
 		return nil, err
 	}
-	r.passages = packPassages(hits, o.ContextTokens, chunk.CL100K())
+	r.passages = packPassages(hits, o.ContextTokens, tokenizer.CL100K())
 
 	tmpl := o.Template
 	if tmpl == nil {
@@ -402,7 +402,7 @@ func (r *answerRun) finish(text string, f *citeFilter, reason string, u llm.Usag
 // in order, without duplicates (the same record, or the same text up to
 // white space), and numbers them. When not even the best one fits, it is
 // cut to the budget.
-func packPassages(hits []Hit, budget int, tok chunk.Tokenizer) []Passage {
+func packPassages(hits []Hit, budget int, tok tokenizer.Tokenizer) []Passage {
 	var (
 		out     []Passage
 		ids     = map[string]bool{}
@@ -440,7 +440,7 @@ func packPassages(hits []Hit, budget int, tok chunk.Tokenizer) []Passage {
 const minPassageTokens = 16
 
 // truncatePassage cuts h's text to fit budget tokens once formatted.
-func truncatePassage(h Hit, budget int, tok chunk.Tokenizer) (Passage, bool) {
+func truncatePassage(h Hit, budget int, tok tokenizer.Tokenizer) (Passage, bool) {
 	p := Passage{N: 1, Hit: h}
 	p.Text = ""
 	room := budget - tok.Count(formatPassage(p)) - 2

@@ -22,6 +22,7 @@ import (
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 	"github.com/ragkit-go/rag/store/flat"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // byParagraph makes one chunk per paragraph.
@@ -221,7 +222,7 @@ func TestAnswerBudget(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	for _, budget := range []int{60, 120, 3000} {
 		a, err := p.Answer(ctx, "goroutines threads channels", &rag.AnswerOptions{ContextTokens: budget, Search: &rag.SearchOptions{TopK: 10}})
 		if err != nil {
@@ -608,7 +609,7 @@ func TestConversationSummary(t *testing.T) {
 	if !strings.HasSuffix(msgs[0].Content, "Summary of the conversation so far:\nThe user asked about bread and tides.") {
 		t.Fatalf("system %q", msgs[0].Content)
 	}
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	hist := tok.Count(conv.Summary)
 	for _, msg := range msgs[1 : len(msgs)-1] {
 		hist += tok.Count(msg.Content) + 4

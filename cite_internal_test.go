@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 func TestCiteFilter(t *testing.T) {
@@ -86,7 +86,7 @@ func hitN(id, text string) Hit {
 }
 
 func TestPackPassages(t *testing.T) {
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	words := func(n int, w string) string { return strings.TrimSpace(strings.Repeat(w+" ", n)) }
 	hits := []Hit{
 		hitN("a#0", words(50, "alpha")),

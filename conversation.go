@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // Conversation is the history of a chat: what Answer needs to understand a
@@ -52,7 +52,7 @@ const turnOverhead = 8
 // history is kept in r.condensed, for the caller's conversation once the
 // answer is complete.
 func (r *answerRun) condense(ctx context.Context, c Conversation, budget int) (Conversation, error) {
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	cost := func(t Turn) int { return tok.Count(t.Question) + tok.Count(stripCitations(t.Answer)) + turnOverhead }
 	total := tok.Count(c.Summary)
 	for _, t := range c.Turns {

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // EnrichOptions turn on enrichment at ingestion: a chat model reads each
@@ -159,7 +159,7 @@ func (e *enricher) describe(ctx context.Context, d *Document) (string, []string,
 	if b.Len() > 0 {
 		b.WriteString("\n")
 	}
-	b.WriteString(cutTokens(chunk.CL100K(), d.Content, e.o.MaxInputTokens))
+	b.WriteString(cutTokens(tokenizer.CL100K(), d.Content, e.o.MaxInputTokens))
 	resp, err := e.model.Generate(ctx, llm.Request{
 		Messages:    []llm.Message{{Role: llm.System, Content: e.prompt}, {Role: llm.User, Content: b.String()}},
 		MaxTokens:   300,
@@ -173,7 +173,7 @@ func (e *enricher) describe(ctx context.Context, d *Document) (string, []string,
 }
 
 // cutTokens returns text cut to at most n tokens.
-func cutTokens(tok chunk.Tokenizer, text string, n int) string {
+func cutTokens(tok tokenizer.Tokenizer, text string, n int) string {
 	ids := tok.Encode(text)
 	if len(ids) <= n {
 		return text

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/backoff"
 	"hash"
 	"iter"
 	"maps"
@@ -21,9 +20,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/tokenizer"
+
 	"golang.org/x/sync/semaphore"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/store"
 )
@@ -73,8 +74,8 @@ type IngestOptions struct {
 	Cache   embed.Cache
 	NoCache bool
 	// Tokenizer counts the tokens of chunks whose chunker did not.
-	// Default: chunk.CL100K().
-	Tokenizer chunk.Tokenizer
+	// Default: tokenizer.CL100K().
+	Tokenizer tokenizer.Tokenizer
 	// Progress, if set, is called after each document finishes (stored,
 	// unchanged or failed), from one goroutine at a time. It must be quick:
 	// ingestion waits for it.
@@ -129,7 +130,7 @@ func (o IngestOptions) withDefaults(e embed.Embedder) IngestOptions {
 		o.Cache = nil
 	}
 	if o.Tokenizer == nil {
-		o.Tokenizer = chunk.CL100K()
+		o.Tokenizer = tokenizer.CL100K()
 	}
 	return o
 }

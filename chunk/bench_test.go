@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // scifactDir finds ../shared/data/scifact from the repository root (the
@@ -110,7 +111,7 @@ func BenchmarkChunkers(b *testing.B) {
 		b.Skip("SciFact corpus not found at ../shared/data/scifact")
 	}
 	ctx := context.Background()
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	b.Run("encode-cl100k", func(b *testing.B) {
 		b.SetBytes(int64(len(text)))
 		for b.Loop() {
@@ -136,32 +137,6 @@ func BenchmarkChunkers(b *testing.B) {
 				if _, err := c.Chunk(ctx, md); err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
-	}
-}
-
-// BenchmarkEncode compares CL100K's Encode with tiktoken-go's on 1 MB of
-// the same prose (tiktoken-go is slow: a larger text takes long).
-//
-//	go test ./chunk -run '^$' -bench BenchmarkEncode
-func BenchmarkEncode(b *testing.B) {
-	text, ok := prose(1 << 20)
-	if !ok {
-		b.Skip("SciFact corpus not found at ../shared/data/scifact")
-	}
-	ref, err := chunk.ReferenceCL100K()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, tc := range []struct {
-		name string
-		tok  chunk.Tokenizer
-	}{{"cl100k", chunk.CL100K()}, {"tiktoken-go", ref}} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.SetBytes(int64(len(text)))
-			for b.Loop() {
-				_ = tc.tok.Encode(text)
 			}
 		})
 	}

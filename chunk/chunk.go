@@ -1,10 +1,11 @@
 // Package chunk splits documents into chunks sized for an embedding model,
 // with exact byte offsets back into the source text.
 //
-// Sizes are measured in tokens by default, through a pluggable Tokenizer
-// whose default is OpenAI's cl100k_base (loaded from data compiled into the
-// binary: nothing is downloaded at run time). Runes() measures characters
-// instead; any Tokenizer works.
+// Sizes are measured in tokens by default, through a pluggable
+// tokenizer.Tokenizer whose default is OpenAI's cl100k_base
+// (tokenizer.CL100K, from data compiled into the binary: nothing is
+// downloaded at run time). tokenizer.Runes measures characters instead;
+// any Tokenizer works.
 //
 // The chunkers:
 //
@@ -35,7 +36,7 @@
 // Semantic do not overlap: their cuts follow the document's structure or
 // its topics.
 //
-// Speed: chunkers tokenize the text once. With CL100K they record where
+// Speed: chunkers tokenize the text once (tokenizer.Index). With CL100K they record where
 // each token and each pre-token ends, and count any range of the text
 // exactly from prefix sums, re-tokenizing only the few pre-tokens at its
 // edges; CL100K itself replaces tiktoken's regular expression by a
@@ -48,7 +49,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"unicode/utf8"
 )
 
@@ -93,39 +93,6 @@ func (f Func) Chunk(ctx context.Context, text string) ([]Chunk, error) { return 
 
 // ErrInvalidUTF8 is returned for text that is not valid UTF-8.
 var ErrInvalidUTF8 = errors.New("chunk: text is not valid UTF-8")
-
-// Tokenizer counts and splits text into model tokens.
-//
-// Concurrency: every method may be called concurrently.
-//
-// Encode(text) decoded with Decode gives text back exactly.
-type Tokenizer interface {
-	Encode(text string) []int
-	Decode(tokens []int) string
-	Count(text string) int
-}
-
-var cl100k = sync.OnceValues(func() (*bpeTokenizer, error) { return newBPE("cl100k_base.tiktoken", cl100kSpecial) })
-
-// CL100K returns the cl100k_base tokenizer used by OpenAI's embedding
-// models (text-embedding-3-small and -large, ada-002). It is built once per
-// process, from data compiled into the binary, and shared.
-//
-// Its Encode gives exactly the tokens of tiktoken's EncodeOrdinary (special
-// tokens such as "<|endoftext|>" are encoded as ordinary text); the
-// pre-tokenizing regular expression is replaced by a hand-written scanner,
-// checked against tiktoken-go by the package's tests and fuzz targets, which
-// makes it several times faster. Invalid UTF-8 is encoded as if each
-// invalid byte were U+FFFD.
-func CL100K() Tokenizer {
-	t, err := cl100k()
-	if err != nil {
-		// The BPE ranks are embedded in the binary; failing to parse them
-		// is a build defect, not a run-time condition.
-		panic("chunk: loading embedded cl100k_base: " + err.Error())
-	}
-	return t
-}
 
 // ErrTooLarge is returned for a text longer than 2 GiB, the most a chunker
 // accepts.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // TestLongWord chunks a 100 KB word with no white space: every chunker
@@ -17,7 +17,7 @@ func TestLongWord(t *testing.T) {
 	for _, mk := range makers() {
 		for name, w := range words {
 			t.Run(mk.name+"/"+name, func(t *testing.T) {
-				c, l := mk.make(512, 0, chunk.CL100K())
+				c, l := mk.make(512, 0, tokenizer.CL100K())
 				cs := runChecked(t, c, w, l)
 				if len(cs) < 10 {
 					t.Errorf("got %d chunks for a 100 KB word", len(cs))
@@ -36,9 +36,9 @@ func TestLongLine(t *testing.T) {
 	line := strings.Repeat("lorem ipsum dolor sit amet, consectetur adipiscing elit ", 10<<20/56)
 	for _, name := range []string{"recursive", "markdown"} {
 		t.Run(name, func(t *testing.T) {
-			c, l := makerNamed(name).make(512, 0, chunk.CL100K())
+			c, l := makerNamed(name).make(512, 0, tokenizer.CL100K())
 			cs := runChecked(t, c, line, l)
-			if want := chunk.CL100K().Count(line) / 512; len(cs) < want {
+			if want := tokenizer.CL100K().Count(line) / 512; len(cs) < want {
 				t.Errorf("got %d chunks, want at least %d", len(cs), want)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // fuzzChunker checks the shared invariants of the chunker mk makes on
@@ -25,9 +26,9 @@ func fuzzChunker(f *testing.F, mk maker) {
 	f.Add("# A\n\n```\ncode\n```\n\n| x |\n|---|\n| 1 |\n", uint16(5), int8(-1), true)
 	f.Add("Dr. No. 3.14 \"Hi!\" he said. 。！？", uint16(4), int8(2), true)
 	f.Fuzz(func(t *testing.T, text string, size uint16, overlap int8, runes bool) {
-		tok := chunk.CL100K()
+		tok := tokenizer.CL100K()
 		if runes {
-			tok = chunk.Runes()
+			tok = tokenizer.Runes()
 		}
 		// Sizes of 4 and more: a single character can take 4 cl100k tokens.
 		c, l := mk.make(4+int(size%300), int(overlap), tok)

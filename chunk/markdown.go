@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // MarkdownOptions configures a Markdown chunker. The zero value is ready
@@ -18,8 +20,8 @@ type MarkdownOptions struct {
 	// the document's structure, and the heading path gives each chunk the
 	// context an overlap would. It is capped at Size/2.
 	Overlap int
-	// Tokenizer measures sizes. Nil means CL100K().
-	Tokenizer Tokenizer
+	// Tokenizer measures sizes. Nil means tokenizer.CL100K().
+	Tokenizer tokenizer.Tokenizer
 	// HeadingPrefix, when set, starts each chunk's Text with its heading
 	// path joined by " > " and a blank line ("Install > Linux\n\n"), so that
 	// the embedding sees where the chunk sits. Tokens counts the prefix and
@@ -55,7 +57,7 @@ type MarkdownOptions struct {
 // A Markdown is safe for concurrent use.
 type Markdown struct {
 	size, overlap int
-	tok           Tokenizer
+	tok           tokenizer.Tokenizer
 	prefix        bool
 	skipFront     bool
 }
@@ -67,7 +69,7 @@ func NewMarkdown(opts MarkdownOptions) *Markdown {
 	size, overlap := sizes(opts.Size, opts.Overlap, -1)
 	c := &Markdown{size: size, overlap: overlap, tok: opts.Tokenizer, prefix: opts.HeadingPrefix, skipFront: opts.SkipFrontMatter}
 	if c.tok == nil {
-		c.tok = CL100K()
+		c.tok = tokenizer.CL100K()
 	}
 	return c
 }

@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 func mdChunks(t *testing.T, opts chunk.MarkdownOptions, text string) []chunk.Chunk {
 	t.Helper()
 	tok := opts.Tokenizer
 	if tok == nil {
-		tok = chunk.CL100K()
+		tok = tokenizer.CL100K()
 	}
 	size := opts.Size
 	if size == 0 {
@@ -56,7 +57,7 @@ func TestMarkdownKeepsCodeAndTables(t *testing.T) {
 	table := "| name | value |\n|------|-------|\n| a    | 1     |\n| b    | 2     |"
 	para := strings.TrimSpace(strings.Repeat("Some words in a paragraph. ", 6))
 	text := "# Doc\n\n" + para + "\n\n" + code + "\n\n" + para + "\n\n" + table + "\n\n" + para + "\n"
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	// Room for one block and a bit, not two.
 	size := max(tok.Count(code), tok.Count(table), tok.Count(para)) + 8
 	cs := mdChunks(t, chunk.MarkdownOptions{Size: size}, text)
@@ -139,7 +140,7 @@ func TestMarkdownFrontMatter(t *testing.T) {
 
 func TestMarkdownHeadingPrefix(t *testing.T) {
 	text := "# Install\n\n## Linux\n\n" + strings.Repeat("Install the package with apt. ", 30)
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	cs := mdChunks(t, chunk.MarkdownOptions{Size: 40, HeadingPrefix: true}, text)
 	if len(cs) < 2 {
 		t.Fatalf("got %d chunks", len(cs))

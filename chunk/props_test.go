@@ -12,11 +12,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // limits describes what a chunker promised, for checkInvariants.
 type limits struct {
-	tok     chunk.Tokenizer
+	tok     tokenizer.Tokenizer
 	size    int  // Chunk.Tokens <= size (except a chunk of one character)
 	overlap int  // tokens shared by neighbours <= overlap
 	prefix  bool // Text may carry a prefix before content[Start:End]
@@ -96,7 +97,7 @@ func runChecked(t testing.TB, c chunk.Chunker, text string, l limits) []chunk.Ch
 // and says what it promises.
 type maker struct {
 	name string
-	make func(size, overlap int, tok chunk.Tokenizer) (chunk.Chunker, limits)
+	make func(size, overlap int, tok tokenizer.Tokenizer) (chunk.Chunker, limits)
 }
 
 // wantOverlap is the overlap a chunker promises for an Overlap option.
@@ -112,30 +113,30 @@ func wantOverlap(size, ov int) int {
 
 func makers() []maker {
 	return []maker{
-		{"recursive", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+		{"recursive", func(size, ov int, tok tokenizer.Tokenizer) (chunk.Chunker, limits) {
 			return chunk.NewRecursive(chunk.RecursiveOptions{Size: size, Overlap: ov, Tokenizer: tok}),
 				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
 		}},
-		{"tokens", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+		{"tokens", func(size, ov int, tok tokenizer.Tokenizer) (chunk.Chunker, limits) {
 			return chunk.NewTokens(chunk.TokensOptions{Size: size, Overlap: ov, Tokenizer: tok}),
 				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
 		}},
-		{"sentence", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+		{"sentence", func(size, ov int, tok tokenizer.Tokenizer) (chunk.Chunker, limits) {
 			return chunk.NewSentence(chunk.SentenceOptions{Size: size, Overlap: ov, Tokenizer: tok}),
 				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
 		}},
-		{"semantic", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+		{"semantic", func(size, ov int, tok tokenizer.Tokenizer) (chunk.Chunker, limits) {
 			return chunk.NewSemantic(bagOfWords(nil, nil), chunk.SemanticOptions{Size: size, Tokenizer: tok}),
 				limits{tok: tok, size: size, overlap: 0}
 		}},
-		{"markdown", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+		{"markdown", func(size, ov int, tok tokenizer.Tokenizer) (chunk.Chunker, limits) {
 			if ov == 0 {
 				ov = -1 // Markdown's default is no overlap
 			}
 			return chunk.NewMarkdown(chunk.MarkdownOptions{Size: size, Overlap: ov, Tokenizer: tok}),
 				limits{tok: tok, size: size, overlap: wantOverlap(size, ov)}
 		}},
-		{"markdown-prefix", func(size, ov int, tok chunk.Tokenizer) (chunk.Chunker, limits) {
+		{"markdown-prefix", func(size, ov int, tok tokenizer.Tokenizer) (chunk.Chunker, limits) {
 			if ov == 0 {
 				ov = -1
 			}
@@ -172,8 +173,8 @@ func TestProperties(t *testing.T) {
 	for _, mk := range makers() {
 		for _, tk := range []struct {
 			name string
-			tok  chunk.Tokenizer
-		}{{"cl100k", chunk.CL100K()}, {"runes", chunk.Runes()}, {"fields", fieldsTokenizer{}}} {
+			tok  tokenizer.Tokenizer
+		}{{"cl100k", tokenizer.CL100K()}, {"runes", tokenizer.Runes()}, {"fields", fieldsTokenizer{}}} {
 			for _, size := range []int{8, 33, 128} {
 				for _, ov := range []int{-1, 0, 5} {
 					c, l := mk.make(size, ov, tk.tok)
@@ -243,7 +244,7 @@ func (fieldsTokenizer) Count(text string) int { return len(strings.Fields(text))
 func TestConcurrentUse(t *testing.T) {
 	text := corpus["markdown"] + corpus["prose"] + corpus["cjk"]
 	for _, mk := range makers() {
-		c, _ := mk.make(64, 0, chunk.CL100K())
+		c, _ := mk.make(64, 0, tokenizer.CL100K())
 		want, err := c.Chunk(context.Background(), text)
 		if err != nil {
 			t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // Defaults shared by the chunkers.
@@ -34,9 +36,9 @@ type RecursiveOptions struct {
 	// it. Zero means DefaultOverlap; a negative value means no overlap.
 	// It is capped at Size/2.
 	Overlap int
-	// Tokenizer measures sizes. Nil means CL100K(); use Runes() to size
+	// Tokenizer measures sizes. Nil means tokenizer.CL100K(); use tokenizer.Runes() to size
 	// chunks in characters.
-	Tokenizer Tokenizer
+	Tokenizer tokenizer.Tokenizer
 	// Separators, when not nil, replaces the default separator levels
 	// (blank lines, line breaks, sentence ends, white space) with cuts
 	// after each of these strings, coarsest first. Cutting between tokens
@@ -66,7 +68,7 @@ type RecursiveOptions struct {
 // A Recursive is safe for concurrent use.
 type Recursive struct {
 	size, overlap int
-	tok           Tokenizer
+	tok           tokenizer.Tokenizer
 	levels        []level
 }
 
@@ -88,7 +90,7 @@ func NewRecursive(opts RecursiveOptions) *Recursive {
 		r.overlap = r.size / 2
 	}
 	if r.tok == nil {
-		r.tok = CL100K()
+		r.tok = tokenizer.CL100K()
 	}
 	if opts.Separators != nil {
 		for _, s := range opts.Separators {
@@ -129,7 +131,7 @@ type packer struct {
 	// heading path) and counts towards size.
 	budget    int
 	prefix    string
-	tok       Tokenizer
+	tok       tokenizer.Tokenizer
 	pieceCuts []span  // when set, a chunk over size is cut between these first
 	levels    []level // where oversized pieces are cut, coarsest first
 	// overlapLevels are where an overlap may start, preferred first; with

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 func TestRecursiveEmpty(t *testing.T) {
@@ -31,7 +32,7 @@ func TestRecursiveInvalidUTF8(t *testing.T) {
 func TestRecursivePrefersParagraphs(t *testing.T) {
 	para := strings.TrimSpace(strings.Repeat("Alpha beta gamma delta. ", 10))
 	text := para + "\n\n" + para + "\n\n" + para
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	n := tok.Count(para)
 	r := chunk.NewRecursive(chunk.RecursiveOptions{Size: n + 2, Overlap: -1})
 	cs := runChecked(t, r, text, limits{tok: tok, size: n + 2})
@@ -48,7 +49,7 @@ func TestRecursivePrefersParagraphs(t *testing.T) {
 func TestRecursiveCJKSentences(t *testing.T) {
 	s1, s2 := "我们去公园散步吧！", "今天天气很好。"
 	text := strings.Repeat(s1+s2, 20)
-	tok := chunk.Runes()
+	tok := tokenizer.Runes()
 	r := chunk.NewRecursive(chunk.RecursiveOptions{Size: 20, Overlap: -1, Tokenizer: tok})
 	cs := runChecked(t, r, text, limits{tok: tok, size: 20})
 	for _, c := range cs {
@@ -70,7 +71,7 @@ func TestRecursiveCancelled(t *testing.T) {
 
 func TestRecursiveSeparators(t *testing.T) {
 	text := strings.Repeat("alpha beta; gamma delta; epsilon zeta; ", 20)
-	tok := chunk.Runes()
+	tok := tokenizer.Runes()
 	r := chunk.NewRecursive(chunk.RecursiveOptions{Size: 40, Overlap: -1, Tokenizer: tok, Separators: []string{";"}})
 	cs := runChecked(t, r, text, limits{tok: tok, size: 40})
 	for _, c := range cs {

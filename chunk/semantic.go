@@ -2,11 +2,13 @@ package chunk
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 
-	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/internal/vecmath"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // Threshold is how Semantic decides that the distance between two
@@ -50,8 +52,8 @@ type SemanticOptions struct {
 	// fragments (headings, captions), which embed poorly alone, with
 	// their text. Negative means no minimum.
 	MinSize int
-	// Tokenizer measures sizes. Nil means CL100K().
-	Tokenizer Tokenizer
+	// Tokenizer measures sizes. Nil means tokenizer.CL100K().
+	Tokenizer tokenizer.Tokenizer
 	// Threshold is the break rule; the zero value is ThresholdPercentile.
 	Threshold Threshold
 	// Amount parameterizes Threshold (see each rule). Zero means the rule's
@@ -88,9 +90,9 @@ type SemanticOptions struct {
 //
 // A Semantic is safe for concurrent use if its Embedder is.
 type Semantic struct {
-	emb       embed.Embedder
+	emb       Embedder
 	size, min int
-	tok       Tokenizer
+	tok       tokenizer.Tokenizer
 	rule      Threshold
 	amount    float64
 	window    int
@@ -102,7 +104,7 @@ var _ Chunker = (*Semantic)(nil)
 
 // NewSemantic returns a Semantic chunker embedding with e. It panics if e
 // is nil.
-func NewSemantic(e embed.Embedder, opts SemanticOptions) *Semantic {
+func NewSemantic(e Embedder, opts SemanticOptions) *Semantic {
 	if e == nil {
 		panic("chunk: NewSemantic with a nil Embedder")
 	}
@@ -117,7 +119,7 @@ func NewSemantic(e embed.Embedder, opts SemanticOptions) *Semantic {
 	}
 	c.min = min(c.min, size)
 	if c.tok == nil {
-		c.tok = CL100K()
+		c.tok = tokenizer.CL100K()
 	}
 	if c.amount == 0 {
 		switch c.rule {
@@ -255,7 +257,7 @@ func (c *Semantic) distances(ctx context.Context, text string, units []span) ([]
 		batch := groups[k:min(k+c.batch, len(groups))]
 		vs, err := c.emb.Embed(ctx, batch)
 		if err == nil {
-			dim, err = embed.Check(vs, len(batch), dim)
+			dim, err = checkVectors(vs, len(batch), dim)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("chunk: embedding sentences %d-%d of %d: %w", k, k+len(batch)-1, len(groups), err)
@@ -267,6 +269,42 @@ func (c *Semantic) distances(ctx context.Context, text string, units []span) ([]
 		dist[i] = 1 - cosine(vecs[i], vecs[i+1])
 	}
 	return dist, nil
+}
+
+// Embedder is what Semantic needs of an embedding model. Every
+// embed.Embedder has this method, so any embedder of package embed (or an
+// embed.Func) can be passed; chunk declares it so that it does not depend
+// on embed and the HTTP clients of its providers.
+//
+// Embed returns one vector per text, in order, all of one dimension. It
+// may be called concurrently when the Semantic chunker is.
+type Embedder interface {
+	Embed(ctx context.Context, texts []string) ([][]float32, error)
+}
+
+// ErrBadEmbedding is returned when Semantic's embedder answers with the
+// wrong number of vectors, empty vectors, vectors of differing dimensions
+// or vectors holding NaN or infinity.
+var ErrBadEmbedding = errors.New("chunk: embedder returned unusable vectors")
+
+// checkVectors checks an embedder's answer for n texts, of dimension dim
+// when dim > 0, and returns the dimension.
+func checkVectors(vecs [][]float32, n, dim int) (int, error) {
+	if len(vecs) != n {
+		return 0, fmt.Errorf("%w: %d texts, %d vectors", ErrBadEmbedding, n, len(vecs))
+	}
+	for i, v := range vecs {
+		switch {
+		case len(v) == 0:
+			return 0, fmt.Errorf("%w: vector %d is empty", ErrBadEmbedding, i)
+		case dim > 0 && len(v) != dim:
+			return 0, fmt.Errorf("%w: vector %d has %d dimensions, want %d", ErrBadEmbedding, i, len(v), dim)
+		case !vecmath.Finite(v):
+			return 0, fmt.Errorf("%w: vector %d holds NaN or infinity", ErrBadEmbedding, i)
+		}
+		dim = len(v)
+	}
+	return dim, nil
 }
 
 // limit is the distance above which the rule breaks.

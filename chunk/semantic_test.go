@@ -11,6 +11,7 @@ import (
 
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // bagOfWords is a deterministic local embedder for tests: each lower-cased
@@ -77,7 +78,7 @@ func TestSemanticBreaksAtTopicChange(t *testing.T) {
 	}{{chunk.ThresholdPercentile, 0}, {chunk.ThresholdStdDev, 2}, {chunk.ThresholdInterquartile, 0}} {
 		t.Run(tc.rule.String(), func(t *testing.T) {
 			c := chunk.NewSemantic(bagOfWords(nil, nil), chunk.SemanticOptions{Threshold: tc.rule, Amount: tc.amount})
-			cs := runChecked(t, c, text, limits{tok: chunk.CL100K(), size: chunk.DefaultSize})
+			cs := runChecked(t, c, text, limits{tok: tokenizer.CL100K(), size: chunk.DefaultSize})
 			if len(cs) != 2 {
 				t.Fatalf("got %d chunks, want 2: %q", len(cs), texts(cs))
 			}
@@ -126,12 +127,12 @@ func TestSemanticBatchesAndWindow(t *testing.T) {
 func TestSemanticJoinsSmallToCloserSide(t *testing.T) {
 	text, at := topics(20)
 	c := chunk.NewSemantic(bagOfWords(nil, nil), chunk.SemanticOptions{Threshold: chunk.ThresholdInterquartile, MinSize: -1})
-	cs := runChecked(t, c, text, limits{tok: chunk.CL100K(), size: chunk.DefaultSize})
+	cs := runChecked(t, c, text, limits{tok: tokenizer.CL100K(), size: chunk.DefaultSize})
 	if len(cs) <= 2 {
 		t.Fatalf("without MinSize got %d chunks, want the small pieces apart", len(cs))
 	}
 	c = chunk.NewSemantic(bagOfWords(nil, nil), chunk.SemanticOptions{Threshold: chunk.ThresholdInterquartile, MinSize: 40})
-	cs = runChecked(t, c, text, limits{tok: chunk.CL100K(), size: chunk.DefaultSize})
+	cs = runChecked(t, c, text, limits{tok: tokenizer.CL100K(), size: chunk.DefaultSize})
 	if len(cs) != 2 || cs[1].Start != at {
 		t.Fatalf("with MinSize got %q, want two chunks split at %d", texts(cs), at)
 	}
@@ -139,7 +140,7 @@ func TestSemanticJoinsSmallToCloserSide(t *testing.T) {
 
 func TestSemanticMinAndMaxSize(t *testing.T) {
 	text, _ := topics(40)
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	c := chunk.NewSemantic(bagOfWords(nil, nil), chunk.SemanticOptions{Size: 60, MinSize: 30, Threshold: chunk.ThresholdPercentile, Amount: 50})
 	cs := runChecked(t, c, text, limits{tok: tok, size: 60})
 	for i, ch := range cs {
@@ -161,7 +162,7 @@ func TestSemanticErrors(t *testing.T) {
 	}
 	short := embed.Func(func(_ context.Context, ts []string) ([][]float32, error) { return make([][]float32, len(ts)-1), nil })
 	c = chunk.NewSemantic(short, chunk.SemanticOptions{})
-	if _, err := c.Chunk(context.Background(), text); !errors.Is(err, embed.ErrCountMismatch) {
+	if _, err := c.Chunk(context.Background(), text); !errors.Is(err, chunk.ErrBadEmbedding) {
 		t.Errorf("err = %v, want ErrCountMismatch", err)
 	}
 	nan := embed.Func(func(_ context.Context, ts []string) ([][]float32, error) {
@@ -172,7 +173,7 @@ func TestSemanticErrors(t *testing.T) {
 		return out, nil
 	})
 	c = chunk.NewSemantic(nan, chunk.SemanticOptions{})
-	if _, err := c.Chunk(context.Background(), text); !errors.Is(err, embed.ErrInvalidVector) {
+	if _, err := c.Chunk(context.Background(), text); !errors.Is(err, chunk.ErrBadEmbedding) {
 		t.Errorf("err = %v, want ErrInvalidVector", err)
 	}
 	// One sentence needs no embedding.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // SentenceOptions configures a Sentence chunker. The zero value is ready
@@ -16,8 +18,8 @@ type SentenceOptions struct {
 	// before, in whole sentences. Zero means DefaultOverlap (usually one or
 	// two sentences); negative means none. It is capped at Size/2.
 	Overlap int
-	// Tokenizer measures sizes. Nil means CL100K().
-	Tokenizer Tokenizer
+	// Tokenizer measures sizes. Nil means tokenizer.CL100K().
+	Tokenizer tokenizer.Tokenizer
 	// Abbreviations are words, without their final period and in lower
 	// case, after which a period does not end a sentence ("dr", "e.g"),
 	// in addition to DefaultAbbreviations.
@@ -48,7 +50,7 @@ var DefaultAbbreviations = []string{
 // A Sentence is safe for concurrent use.
 type Sentence struct {
 	size, overlap int
-	tok           Tokenizer
+	tok           tokenizer.Tokenizer
 	sentences     level
 }
 
@@ -59,7 +61,7 @@ func NewSentence(opts SentenceOptions) *Sentence {
 	size, overlap := sizes(opts.Size, opts.Overlap, DefaultOverlap)
 	c := &Sentence{size: size, overlap: overlap, tok: opts.Tokenizer}
 	if c.tok == nil {
-		c.tok = CL100K()
+		c.tok = tokenizer.CL100K()
 	}
 	c.sentences = sentenceLevel(abbreviations(opts.Abbreviations))
 	return c

@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // sentencesOf chunks text with a Sentence chunker of size runes, which
 // holds any one test sentence but never two, and returns the texts.
 func sentencesOf(t *testing.T, text string, size int) []string {
 	t.Helper()
-	c := chunk.NewSentence(chunk.SentenceOptions{Size: size, Overlap: -1, Tokenizer: chunk.Runes()})
+	c := chunk.NewSentence(chunk.SentenceOptions{Size: size, Overlap: -1, Tokenizer: tokenizer.Runes()})
 	cs, err := c.Chunk(context.Background(), text)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func TestSentenceBoundaries(t *testing.T) {
 func TestSentencePacksWholeSentences(t *testing.T) {
 	s := "This is one sentence of moderate length. "
 	text := strings.Repeat(s, 50)
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	c := chunk.NewSentence(chunk.SentenceOptions{Size: 30, Overlap: 10})
 	cs := runChecked(t, c, text, limits{tok: tok, size: 30, overlap: 10})
 	if len(cs) < 2 {
@@ -90,7 +91,7 @@ func TestSentencePacksWholeSentences(t *testing.T) {
 
 func TestSentenceAbbreviationOption(t *testing.T) {
 	text := "See Ex. Seven for details now. The end is near here."
-	c := chunk.NewSentence(chunk.SentenceOptions{Size: 32, Overlap: -1, Tokenizer: chunk.Runes(), Abbreviations: []string{"Ex."}})
+	c := chunk.NewSentence(chunk.SentenceOptions{Size: 32, Overlap: -1, Tokenizer: tokenizer.Runes(), Abbreviations: []string{"Ex."}})
 	cs, err := c.Chunk(context.Background(), text)
 	if err != nil {
 		t.Fatal(err)

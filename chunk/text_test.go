@@ -3,6 +3,7 @@ package chunk
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -29,4 +30,16 @@ func TestBreakRunsMatchesSpaceRuns(t *testing.T) {
 			}
 		}
 	}
+}
+
+// spaceAlphabet is what the white-space scanners see: letters, every kind
+// of white space and line break, punctuation and a few multi-byte runes.
+var spaceAlphabet = []string{"a", "Z", "é", "中", "😀", ".", " ", "  ", "\t", "\n", "\n\n", "\r\n", "\v", "\f", "\u00a0", "\u3000", "\u2028", "\u0085"}
+
+func randomText(rng *rand.Rand, n int) string {
+	var b strings.Builder
+	for range n {
+		b.WriteString(spaceAlphabet[rng.IntN(len(spaceAlphabet))])
+	}
+	return b.String()
 }

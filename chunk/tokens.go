@@ -1,6 +1,10 @@
 package chunk
 
-import "context"
+import (
+	"context"
+
+	"github.com/ragkit-go/rag/tokenizer"
+)
 
 // TokensOptions configures a Tokens chunker. The zero value is ready to
 // use.
@@ -11,8 +15,8 @@ type TokensOptions struct {
 	// before. Zero means DefaultOverlap; negative means none. It is capped
 	// at Size/2.
 	Overlap int
-	// Tokenizer measures sizes. Nil means CL100K().
-	Tokenizer Tokenizer
+	// Tokenizer measures sizes. Nil means tokenizer.CL100K().
+	Tokenizer tokenizer.Tokenizer
 }
 
 // Tokens cuts text into fixed windows of Size tokens, each starting
@@ -31,7 +35,7 @@ type TokensOptions struct {
 // A Tokens is safe for concurrent use.
 type Tokens struct {
 	size, overlap int
-	tok           Tokenizer
+	tok           tokenizer.Tokenizer
 }
 
 var _ Chunker = (*Tokens)(nil)
@@ -41,7 +45,7 @@ func NewTokens(opts TokensOptions) *Tokens {
 	size, overlap := sizes(opts.Size, opts.Overlap, DefaultOverlap)
 	t := &Tokens{size: size, overlap: overlap, tok: opts.Tokenizer}
 	if t.tok == nil {
-		t.tok = CL100K()
+		t.tok = tokenizer.CL100K()
 	}
 	return t
 }

@@ -12,8 +12,8 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 func chatReq(msgs ...string) openai.ChatCompletionRequest {
@@ -48,7 +48,7 @@ func TestChatCompletion(t *testing.T) {
 		if resp.Object != "chat.completion" || resp.Model != openai.GPT4oMini || !strings.HasPrefix(resp.ID, "chatcmpl-") {
 			t.Errorf("response %+v", resp)
 		}
-		if got := chunk.CL100K().Count(want); resp.Usage.CompletionTokens != got ||
+		if got := tokenizer.CL100K().Count(want); resp.Usage.CompletionTokens != got ||
 			resp.Usage.TotalTokens != resp.Usage.PromptTokens+got || resp.Usage.PromptTokens <= 0 {
 			t.Errorf("usage %+v, want %d completion tokens", resp.Usage, got)
 		}
@@ -160,7 +160,7 @@ func TestChatStream(t *testing.T) {
 		if includeUsage != (usage != nil) {
 			t.Errorf("include_usage %v, usage chunk %v", includeUsage, usage)
 		}
-		if usage != nil && (usage.CompletionTokens != chunk.CL100K().Count(reply) || usage.TotalTokens != usage.PromptTokens+usage.CompletionTokens) {
+		if usage != nil && (usage.CompletionTokens != tokenizer.CL100K().Count(reply) || usage.TotalTokens != usage.PromptTokens+usage.CompletionTokens) {
 			t.Errorf("usage %+v", usage)
 		}
 	}

@@ -18,9 +18,9 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // client returns a go-openai client for srv with the given key.
@@ -139,7 +139,7 @@ func TestEmbeddingsWithGoOpenAI(t *testing.T) {
 		}
 		tokens := 0
 		for _, text := range texts {
-			tokens += chunk.CL100K().Count(text)
+			tokens += tokenizer.CL100K().Count(text)
 		}
 		if resp.Usage.PromptTokens != tokens || resp.Usage.TotalTokens != tokens {
 			t.Errorf("format %q: usage %+v, want %d prompt and total tokens", format, resp.Usage, tokens)

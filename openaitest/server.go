@@ -34,8 +34,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // DefaultDimensions is the vector size the server answers when a request
@@ -92,7 +92,7 @@ type Options struct {
 	// limit.
 	MaxRequestTokens int
 	// CountTokens counts the tokens of a text, for limits and usage. Nil
-	// means chunk.CL100K().Count, the tokenizer of OpenAI's embedding
+	// means tokenizer.CL100K().Count, the tokenizer of OpenAI's embedding
 	// models, so counts match the real API.
 	CountTokens func(text string) int
 
@@ -273,7 +273,7 @@ func NewServer(opts Options) *Server {
 		stats:   Stats{Status: map[int]int{}},
 	}
 	if s.count == nil {
-		s.count = func(text string) int { return chunk.CL100K().Count(text) }
+		s.count = func(text string) int { return tokenizer.CL100K().Count(text) }
 	}
 	now := time.Now()
 	if opts.RequestsPerMinute > 0 {

@@ -35,9 +35,9 @@ import (
 	chromemgo "github.com/philippgille/chromem-go"
 
 	"github.com/ragkit-go/rag"
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 var (
@@ -262,7 +262,7 @@ func loadTexts(n int) []string {
 			prose = append(prose, fmt.Sprintf("Passage %d describes how goroutines, channels and contexts cooperate to keep an ingestion pipeline busy while the provider answers slowly; it repeats with variation %d.", i, i*7))
 		}
 	}
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	var out []string
 	for pass := 0; len(out) < n; pass++ {
 		for _, p := range prose {

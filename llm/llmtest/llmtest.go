@@ -16,8 +16,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // Model is a scripted llm.Model. Set its exported fields before the first
@@ -142,7 +142,7 @@ func (m *Model) done() {
 // usage counts tokens with cl100k_base, as OpenAI's chat models do
 // (without the per-message overhead).
 func usage(req llm.Request, reply string) llm.Usage {
-	tok := chunk.CL100K()
+	tok := tokenizer.CL100K()
 	u := llm.Usage{CompletionTokens: tok.Count(reply)}
 	for _, msg := range req.Messages {
 		u.PromptTokens += tok.Count(msg.Content)
@@ -171,7 +171,7 @@ func (m *Model) finish(req llm.Request, reply string) (string, string) {
 		reason = llm.FinishStop
 	}
 	if req.MaxTokens > 0 {
-		tok := chunk.CL100K()
+		tok := tokenizer.CL100K()
 		if ids := tok.Encode(reply); len(ids) > req.MaxTokens {
 			reply, reason = tok.Decode(ids[:req.MaxTokens]), llm.FinishLength
 		}

@@ -1,4 +1,4 @@
-package chunk
+package tokenizer
 
 import (
 	"bufio"
@@ -118,7 +118,7 @@ func TestCL100KRangeCount(t *testing.T) {
 		texts = append(texts, randomText(rng, 20+rng.IntN(200)))
 	}
 	for _, text := range texts {
-		ends, count := fast.index(text)
+		ends, count := fast.Index(text)
 		if got := fast.Encode(text); len(got) != len(ends) {
 			t.Fatalf("index: %d token ends, Encode gives %d tokens", len(ends), len(got))
 		}
@@ -166,7 +166,7 @@ func FuzzCL100KRangeCount(f *testing.F) {
 		for e < len(text) && !utf8.RuneStart(text[e]) {
 			e++
 		}
-		_, count := fast.index(text)
+		_, count := fast.Index(text)
 		if got, want := count(s, e), fast.Count(text[s:e]); got != want {
 			t.Fatalf("count(%d,%d) = %d, want %d; range %q", s, e, got, want, text[s:e])
 		}

@@ -1,4 +1,4 @@
-package chunk
+package tokenizer
 
 import (
 	"container/heap"
@@ -112,7 +112,9 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 
 type errBadRanks string
 
-func (e errBadRanks) Error() string { return "chunk: bad BPE ranks line " + strconv.Quote(string(e)) }
+func (e errBadRanks) Error() string {
+	return "tokenizer: bad BPE ranks line " + strconv.Quote(string(e))
+}
 
 // Encode returns the token ids of text. Text that is not valid UTF-8 is
 // encoded as if each invalid byte were U+FFFD, like tiktoken.
@@ -487,7 +489,7 @@ func crlfEnd(s string, i int) int {
 	return i
 }
 
-// index tokenizes text once and returns the end of each token and an exact
+// Index tokenizes text once and returns the end of each token and an exact
 // range counter.
 //
 // The counter relies on two facts about the pre-tokenizer. (1) The
@@ -502,7 +504,7 @@ func crlfEnd(s string, i int) int {
 // text's tokens between the sync point and q (a prefix-sum difference),
 // plus text[q:e] tokenized on its own. Head and tail are a few pre-tokens
 // for chunks cut at white space, and never longer than e-s.
-func (t *bpeTokenizer) index(text string) ([]int32, func(s, e int) int) {
+func (t *bpeTokenizer) Index(text string) ([]int32, func(s, e int) int) {
 	text = validText(text)
 	ends := make([]int32, 0, len(text)/4+16)
 	pre := make([]int32, 0, len(text)/4+16) // end of each pre-token

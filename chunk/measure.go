@@ -1,0 +1,63 @@
+package chunk
+
+import (
+	"math"
+
+	"github.com/ragkit-go/rag/tokenizer"
+)
+
+// maxText is the longest text chunkers accept: offsets are kept as int32.
+const maxText = math.MaxInt32
+
+// measure counts tokens of ranges of one text.
+type measure struct {
+	text  string
+	ends  []int32 // token end offsets, ascending, last == len(text)
+	count func(s, e int) int
+}
+
+func newMeasure(tok tokenizer.Tokenizer, text string) *measure {
+	m := &measure{text: text}
+	m.ends, m.count = tokenizer.Index(tok, text)
+	return m
+}
+
+// search returns the index of the first token ending at or after off.
+func (m *measure) search(off int) int {
+	o := int32(off)
+	lo, hi := 0, len(m.ends)
+	for lo < hi {
+		h := int(uint(lo+hi) >> 1)
+		if m.ends[h] < o {
+			lo = h + 1
+		} else {
+			hi = h
+		}
+	}
+	return lo
+}
+
+// approx is the number of tokens of the whole text's encoding that overlap
+// text[s:e]. It is what the chunkers plan with; exact checks the result.
+func (m *measure) approx(s, e int) int {
+	if s >= e {
+		return 0
+	}
+	lo := m.search(s + 1) // first token ending after s
+	hi := m.search(e)     // first token ending at or after e
+	if hi >= len(m.ends) {
+		hi = len(m.ends) - 1
+	}
+	return hi - lo + 1
+}
+
+// exact is the number of tokens of text[s:e] encoded on its own.
+func (m *measure) exact(s, e int) int {
+	if s >= e {
+		return 0
+	}
+	return m.count(s, e)
+}
+
+// tokenIndex returns the number of tokens that end at or before off.
+func (m *measure) tokenIndex(off int) int { return m.search(off + 1) }
