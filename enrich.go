@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/tokenizer"
@@ -128,7 +129,7 @@ func (r *ingestRun) enrich(j *job) error {
 		i := len(j.records)
 		md[MetaSummaryChunk] = float64(i)
 		j.records = append(j.records, store.Record{
-			ID: RecordID(d.ID, i), DocID: d.ID, Chunk: i, Text: summary,
+			ID: document.RecordID(d.ID, i), DocID: d.ID, Chunk: i, Text: summary,
 			Title: d.Title, Source: d.Source, Tags: d.Tags,
 		})
 		j.tokens = append(j.tokens, n)

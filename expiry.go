@@ -6,28 +6,17 @@ import (
 	"math"
 	"time"
 
+	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/store"
 )
 
-// Metadata keys the pipeline writes into the records it stores. They can
-// be filtered on like any metadata key.
+// Metadata keys the pipeline writes into the records it stores, from
+// package document. They can be filtered on like any metadata key.
 const (
-	// MetaExpiresAt holds Document.ExpiresAt (a time.Time, UTC) on every
-	// record of a document that expires. A document may also set it in
-	// its Metadata directly, as a time.Time.
-	MetaExpiresAt = "rag_expires_at"
-	// MetaTags holds the tags enrichment wrote for a document ([]string),
-	// on every record of the document: filter with store.Eq(MetaTags, tag).
-	MetaTags = "rag_tags"
-	// MetaSummaryChunk holds, on every record of a document enrichment
-	// summarised, the chunk index of the record that is the summary (a
-	// number): see Hit.IsSummary. Documents may not set it.
-	MetaSummaryChunk = "rag_summary_chunk"
-	// MetaHeadings holds, on each record whose chunker knows the document's
-	// structure (chunk.Markdown), the path of headings the chunk sits under
-	// ([]string, outermost first): store.Eq(MetaHeadings, "Install")
-	// finds the chunks of that section. Hit.Headings returns it.
-	MetaHeadings = "rag_headings"
+	MetaExpiresAt    = document.MetaExpiresAt    // Document.ExpiresAt, a time.Time (UTC)
+	MetaTags         = document.MetaTags         // tags enrichment wrote ([]string)
+	MetaSummaryChunk = document.MetaSummaryChunk // chunk index of the summary record; see Hit.IsSummary
+	MetaHeadings     = document.MetaHeadings     // heading path of a chunk ([]string); see Hit.Headings
 )
 
 // IsSummary reports whether the hit is the summary enrichment wrote for
@@ -35,32 +24,6 @@ const (
 func (h *Hit) IsSummary() bool {
 	v, ok := h.Metadata[MetaSummaryChunk].(float64)
 	return ok && int(v) == h.Chunk
-}
-
-// setExpiry writes d.ExpiresAt into d's metadata, which validateDocument
-// has already copied, and checks the reserved keys.
-func setExpiry(d *Document) error {
-	if _, ok := d.Metadata[MetaSummaryChunk]; ok {
-		return fmt.Errorf("%w: metadata key %q is reserved for the pipeline", ErrInvalidDocument, MetaSummaryChunk)
-	}
-	if v, ok := d.Metadata[MetaTags]; ok {
-		if _, ok := v.([]string); !ok {
-			return fmt.Errorf("%w: metadata %q must be a []string, got %T", ErrInvalidDocument, MetaTags, v)
-		}
-	}
-	if !d.ExpiresAt.IsZero() {
-		if d.Metadata == nil {
-			d.Metadata = make(map[string]any, 1)
-		}
-		d.Metadata[MetaExpiresAt] = d.ExpiresAt.UTC()
-		return nil
-	}
-	if v, ok := d.Metadata[MetaExpiresAt]; ok {
-		if _, ok := v.(time.Time); !ok {
-			return fmt.Errorf("%w: metadata %q must be a time.Time, got %T", ErrInvalidDocument, MetaExpiresAt, v)
-		}
-	}
-	return nil
 }
 
 // notExpired restricts f to documents that do not expire or expire after

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/lexical"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
@@ -61,7 +62,7 @@ func TestLexicalAndHybridSearch(t *testing.T) {
 		t.Fatalf("lexical hits %v, want x1 and x3", got)
 	}
 	for _, h := range hits {
-		if h.Text == "" || h.ID != rag.RecordID(h.DocID, h.Chunk) || h.Score <= 0 {
+		if h.Text == "" || h.ID != document.RecordID(h.DocID, h.Chunk) || h.Score <= 0 {
 			t.Fatalf("lexical hit incomplete: %+v", h)
 		}
 	}

@@ -2,24 +2,18 @@ package rag
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"iter"
 	"maps"
-	"math"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
+	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/internal/backoff"
 	"github.com/ragkit-go/rag/tokenizer"
 
@@ -243,6 +237,8 @@ func (e *IngestError) Unwrap() []error { return e.Errs }
 // and a document that fails leaves the store as it was. A document whose ID
 // and content hash the store already holds is not embedded again
 // (Unchanged); a changed document replaces every chunk of its old version.
+// The same ID given twice is not an error: its versions are written in the
+// order given, so the last one wins.
 //
 // The error is nil when every document was stored or unchanged; otherwise
 // it is an *IngestError (documents failed) and/or the context's error. The
@@ -264,7 +260,7 @@ func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport,
 		cause := context.Cause(ctx)
 		for _, d := range docs[pulled:] {
 			if d.ID == "" {
-				d.ID = documentID(d.Content)
+				d.ID = document.ID(d.Content)
 			}
 			rep.add(DocumentResult{ID: d.ID, Status: Failed, Err: &DocumentError{DocID: d.ID, Err: cause}}, true)
 		}
@@ -429,7 +425,7 @@ func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], ke
 func (r *ingestRun) feed(docs iter.Seq[Document], jobs chan<- *job) {
 	for d := range docs {
 		if d.ID == "" {
-			d.ID = documentID(d.Content)
+			d.ID = document.ID(d.Content)
 		}
 		j := &job{doc: d, done: make(chan struct{})}
 		r.mu.Lock()
@@ -600,13 +596,10 @@ func (r *ingestRun) prepareGroup(group []*job) bool {
 // check validates the document and computes its content hash.
 func (r *ingestRun) check(j *job) error {
 	d := &j.doc
-	if err := validateDocument(d); err != nil {
+	if err := document.Validate(d); err != nil {
 		return err
 	}
-	if err := setExpiry(d); err != nil { // expiry.go
-		return err
-	}
-	j.hash = r.p.contentHash(d)
+	j.hash = document.Hash(d, r.p.hashSalts...)
 	return nil
 }
 
@@ -671,7 +664,7 @@ func (r *ingestRun) chunk(j *job) error {
 			meta[MetaHeadings] = c.Headings
 		}
 		j.records[i] = store.Record{
-			ID: RecordID(d.ID, i), DocID: d.ID, Chunk: i, Start: c.Start, End: c.End, Text: c.Text,
+			ID: document.RecordID(d.ID, i), DocID: d.ID, Chunk: i, Start: c.Start, End: c.End, Text: c.Text,
 			Title: d.Title, Source: d.Source, Tags: d.Tags, Metadata: meta,
 		}
 	}
@@ -1033,94 +1026,5 @@ func (rep *IngestReport) add(d DocumentResult, keepAll bool) {
 	}
 	if keepAll || d.Status == Failed && rep.Failed <= MaxFailures {
 		rep.Documents = append(rep.Documents, d)
-	}
-}
-
-// validateDocument checks a document before any work is spent on it and
-// normalises its metadata.
-func validateDocument(d *Document) error {
-	if !utf8.ValidString(d.Content) || !utf8.ValidString(d.Title) || !utf8.ValidString(d.Source) || !utf8.ValidString(d.ID) {
-		return ErrInvalidUTF8
-	}
-	if strings.TrimSpace(d.Content) == "" {
-		return ErrEmptyContent
-	}
-	for _, t := range d.Tags {
-		if !utf8.ValidString(t) {
-			return ErrInvalidUTF8
-		}
-	}
-	d.Metadata = store.NormalizeMetadata(d.Metadata)
-	if err := store.CheckMetadata(d.Metadata); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidDocument, err)
-	}
-	for k, v := range d.Metadata {
-		ok := utf8.ValidString(k)
-		switch x := v.(type) {
-		case string:
-			ok = ok && utf8.ValidString(x)
-		case []string:
-			for _, s := range x {
-				ok = ok && utf8.ValidString(s)
-			}
-		}
-		if !ok {
-			return ErrInvalidUTF8
-		}
-	}
-	return nil
-}
-
-// contentHash hashes everything a document's records are made from: its
-// fields and the embedder's name. Two ingests of a document with the same
-// hash would store the same records.
-func (p *Pipeline) contentHash(d *Document) string {
-	h := sha256.New()
-	str := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	str(p.model)
-	if p.gen.enrich != nil {
-		str(p.gen.enrich.version) // enrich.go: enriched records differ
-	}
-	str(d.Content)
-	str(d.Title)
-	str(d.Source)
-	str(fmt.Sprint(len(d.Tags)))
-	for _, t := range d.Tags {
-		str(t)
-	}
-	keys := make([]string, 0, len(d.Metadata))
-	for k := range d.Metadata {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		str(k)
-		hashValue(h, str, d.Metadata[k])
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-func hashValue(h hash.Hash, str func(string), v any) {
-	switch x := v.(type) {
-	case string:
-		str("s" + x)
-	case bool:
-		str(fmt.Sprint("b", x))
-	case float64:
-		str(fmt.Sprint("f", math.Float64bits(x)))
-	case time.Time:
-		str("t" + x.UTC().Format(time.RFC3339Nano))
-	case []string:
-		str(fmt.Sprint("l", len(x)))
-		for _, s := range x {
-			str(s)
-		}
-	default:
-		str(fmt.Sprintf("?%T%v", v, v))
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ragkit-go/rag"
+	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
 	"github.com/ragkit-go/rag/store"
@@ -209,7 +210,7 @@ func primeCache(p *rag.Pipeline, docs []rag.Document) error {
 		recs[i].ID = d.ID
 		off := 0
 		for k, part := range parts {
-			recs[i].Records = append(recs[i].Records, store.Record{ID: rag.RecordID(d.ID, k), DocID: d.ID, Chunk: k, Start: off, End: off + len(part), Text: part, Vector: vecs[k]})
+			recs[i].Records = append(recs[i].Records, store.Record{ID: document.RecordID(d.ID, k), DocID: d.ID, Chunk: k, Start: off, End: off + len(part), Text: part, Vector: vecs[k]})
 			off += len(part) + 2
 		}
 	}

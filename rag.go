@@ -2,16 +2,13 @@ package rag
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/rerank"
@@ -20,28 +17,9 @@ import (
 )
 
 // Document is a unit of ingestion: a text with its identity and metadata.
-type Document struct {
-	// ID identifies the document. When empty, Ingest derives it from the
-	// content (the hex SHA-256 of Content, first 32 characters), so the same
-	// text always gets the same ID.
-	ID string
-	// Title, Source and Tags are stored with every chunk and can be
-	// filtered on (store.FieldTitle, store.FieldSource, store.FieldTags).
-	Title  string
-	Source string
-	Tags   []string
-	// Content is the text to chunk and embed: valid UTF-8, not empty.
-	Content string
-	// Metadata values may be strings, booleans, numbers (any Go integer or
-	// float type, kept as float64), time.Time or []string. Keys must not
-	// start with '_' (reserved for built-in fields); keys starting with
-	// "rag_" are written by the pipeline (see MetaExpiresAt).
-	Metadata map[string]any
-	// ExpiresAt, when not zero, is when the document expires: from then
-	// on Search and Answer never return it, and Purge deletes it. It is
-	// stored as the metadata value MetaExpiresAt.
-	ExpiresAt time.Time
-}
+// It is document.Document, the model loaders, queues and the pipeline
+// share; see there.
+type Document = document.Document
 
 // Hit is a chunk found by Search.
 type Hit struct {
@@ -69,10 +47,6 @@ type Hit struct {
 	// ordered the hits.
 	Score float64
 }
-
-// RecordID returns the ID of chunk index of document docID, as Ingest
-// assigns it: docID, '#', and the index in decimal.
-func RecordID(docID string, index int) string { return docID + "#" + strconv.Itoa(index) }
 
 // Options configure a Pipeline. The zero value works except for the
 // embedder: see Embedder.
@@ -123,7 +97,8 @@ type Pipeline struct {
 	reranker   rerank.Reranker
 	logger     *slog.Logger
 	ingest     IngestOptions
-	model      string // embedder name, for cache keys and hashes
+	model      string   // embedder name, for cache keys and hashes
+	hashSalts  []string // what document hashes depend on beyond the document: the embedder's name, enrichment
 	queries    *queryEmbedder
 	dims       dimension
 	lexical    *lexicalSide // nil unless Options.Lexical
@@ -181,6 +156,10 @@ func New(opts Options) (*Pipeline, error) {
 	if err := p.initGeneration(opts); err != nil {
 		return nil, err
 	}
+	p.hashSalts = []string{p.model}
+	if p.gen.enrich != nil {
+		p.hashSalts = append(p.hashSalts, p.gen.enrich.version) // enriched records differ
+	}
 	return p, nil
 }
 
@@ -229,29 +208,19 @@ var (
 	ErrNoEmbedder = errors.New("rag: no embedder: set Options.Embedder (e.g. embed.NewOpenAI(embed.OpenAIOptions{APIKey: key}), or embed.NewHashing(embed.HashingOptions{}) for an offline lexical baseline) or the OPENAI_API_KEY environment variable")
 	// ErrEmptyQuery: a search query is empty or only white space.
 	ErrEmptyQuery = errors.New("rag: empty query")
-	// ErrEmptyContent: a document's content is empty or only white space.
-	ErrEmptyContent = errors.New("rag: document content is empty")
-	// ErrInvalidUTF8: a document's content, title or metadata is not valid UTF-8.
-	ErrInvalidUTF8 = errors.New("rag: document is not valid UTF-8")
-	// ErrInvalidDocument: a document's metadata is invalid.
-	ErrInvalidDocument = errors.New("rag: invalid document")
-	// ErrDuplicateDocument: the same document ID appears twice in one Ingest call.
-	ErrDuplicateDocument = errors.New("rag: document ID appears twice in one ingest")
 )
 
-// DocumentError is the failure of one document in Ingest.
-type DocumentError struct {
-	DocID string
-	Err   error
-}
+// Errors of document validation, from package document (like os.ErrNotExist
+// is fs.ErrNotExist).
+var (
+	// ErrEmptyContent: a document's content is empty or only white space.
+	ErrEmptyContent = document.ErrEmptyContent
+	// ErrInvalidUTF8: a document's content, title or metadata, or a query,
+	// is not valid UTF-8.
+	ErrInvalidUTF8 = document.ErrInvalidUTF8
+	// ErrInvalidDocument: a document's metadata is invalid.
+	ErrInvalidDocument = document.ErrInvalidDocument
+)
 
-func (e *DocumentError) Error() string {
-	return "rag: document " + strconv.Quote(e.DocID) + ": " + e.Err.Error()
-}
-func (e *DocumentError) Unwrap() error { return e.Err }
-
-// documentID derives a document ID from its content.
-func documentID(content string) string {
-	sum := sha256.Sum256([]byte(content))
-	return hex.EncodeToString(sum[:16])
-}
+// DocumentError is the failure of one document in Ingest: document.Error.
+type DocumentError = document.Error

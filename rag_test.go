@@ -14,6 +14,7 @@ import (
 
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
@@ -155,7 +156,7 @@ func TestIngestAndSearch(t *testing.T) {
 		t.Fatalf("TopK larger than the collection: got %d hits, want all 5", len(hits))
 	}
 	h := hits[0]
-	if h.DocID != "tides" || h.Chunk != 0 || h.ID != rag.RecordID("tides", 0) || h.Title != "Tides" || h.Source != "tides.md" {
+	if h.DocID != "tides" || h.Chunk != 0 || h.ID != document.RecordID("tides", 0) || h.Title != "Tides" || h.Source != "tides.md" {
 		t.Fatalf("best hit: %+v", h)
 	}
 	if h.Metadata["year"] != float64(1687) {
@@ -321,8 +322,8 @@ func TestDerivedIDs(t *testing.T) {
 		t.Fatalf("same content got ID %q (first %q), report %+v", rep2.Documents[0].ID, id, rep2)
 	}
 	for i, h := range chunksOf(t, p, id) {
-		if h.ID != rag.RecordID(id, i) {
-			t.Errorf("chunk %d has ID %q, want %q", i, h.ID, rag.RecordID(id, i))
+		if h.ID != document.RecordID(id, i) {
+			t.Errorf("chunk %d has ID %q, want %q", i, h.ID, document.RecordID(id, i))
 		}
 	}
 }
