@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -56,11 +57,14 @@ TAGS: <at most %d short lowercase topic tags, separated by commas>`
 
 // enricher writes summaries and tags for the pipeline.
 type enricher struct {
-	model   llm.Model
-	o       EnrichOptions
-	prompt  string
-	sem     chan struct{}
-	version string // mixed into content hashes
+	logger         *slog.Logger
+	tok            tokenizer.Tokenizer // counts the summary's tokens
+	maxChunkTokens int                 // the embedder's input limit, 0 for none
+	model          llm.Model
+	o              EnrichOptions
+	prompt         string
+	sem            chan struct{}
+	version        string // mixed into content hashes
 }
 
 func newEnricher(p *Pipeline, o EnrichOptions) (*enricher, error) {
@@ -91,26 +95,26 @@ func newEnricher(p *Pipeline, o EnrichOptions) (*enricher, error) {
 	}
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d", prompt, o.MaxTags, o.MaxInputTokens))
 	return &enricher{
+		logger: p.logger, tok: p.ingest.Tokenizer, maxChunkTokens: p.ingest.MaxInputTokens,
 		model: m, o: o, prompt: prompt,
 		sem:     make(chan struct{}, o.Concurrency),
 		version: "enrich/1:" + name + ":" + hex.EncodeToString(sum[:8]),
 	}, nil
 }
 
-// enrich has the model write the summary and tags of a prepared job's
-// document, adds the tags to its records and appends the summary record.
-func (r *ingestRun) enrich(j *job) error {
-	e := r.p.gen.enrich
-	summary, tags, err := e.describe(r.ctx, &j.doc)
+// enrich has the model write the summary and tags of a chunked document
+// (an ingest.Config.Enrich): it adds the tags to the records' metadata and
+// appends the summary record, with its token count.
+func (e *enricher) enrich(ctx context.Context, d *Document, recs []store.Record, tokens []int) ([]store.Record, []int, error) {
+	summary, tags, err := e.describe(ctx, d)
 	if err != nil {
-		return fmt.Errorf("enriching: %w", err)
+		return nil, nil, err
 	}
-	d := &j.doc
 	if summary == "" {
-		r.p.logger.Warn("rag: enrichment wrote no summary", "doc", d.ID)
+		e.logger.Warn("rag: enrichment wrote no summary", "doc", d.ID)
 	}
 	if summary == "" && len(tags) == 0 {
-		return nil
+		return recs, tokens, nil
 	}
 	// Metadata is the document's: every record carries the same.
 	md := maps.Clone(d.Metadata)
@@ -121,24 +125,23 @@ func (r *ingestRun) enrich(j *job) error {
 		md[MetaTags] = tags
 	}
 	if summary != "" {
-		n := r.o.Tokenizer.Count(summary)
-		if r.o.MaxInputTokens > 0 && n > r.o.MaxInputTokens {
-			summary = cutTokens(r.o.Tokenizer, summary, r.o.MaxInputTokens)
-			n = r.o.Tokenizer.Count(summary)
+		n := e.tok.Count(summary)
+		if e.maxChunkTokens > 0 && n > e.maxChunkTokens {
+			summary = cutTokens(e.tok, summary, e.maxChunkTokens)
+			n = e.tok.Count(summary)
 		}
-		i := len(j.records)
+		i := len(recs)
 		md[MetaSummaryChunk] = float64(i)
-		j.records = append(j.records, store.Record{
+		recs = append(recs, store.Record{
 			ID: document.RecordID(d.ID, i), DocID: d.ID, Chunk: i, Text: summary,
 			Title: d.Title, Source: d.Source, Tags: d.Tags,
 		})
-		j.tokens = append(j.tokens, n)
-		j.pending.Store(int32(len(j.records)))
+		tokens = append(tokens, n)
 	}
-	for i := range j.records {
-		j.records[i].Metadata = md
+	for i := range recs {
+		recs[i].Metadata = md
 	}
-	return nil
+	return recs, tokens, nil
 }
 
 // describe asks the model for the summary and tags of d.

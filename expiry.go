@@ -52,7 +52,7 @@ func (p *Pipeline) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	dim := p.dims.get()
+	dim := p.dims.Get()
 	if dim == 0 {
 		// Nothing embedded yet in this process: ask the embedder once.
 		v, err := p.queries.embed(ctx, "expired documents")

@@ -5,19 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
-	"runtime"
-	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/document"
-	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/internal/ingest"
 	"github.com/ragkit-go/rag/tokenizer"
-
-	"golang.org/x/sync/semaphore"
 
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/store"
@@ -166,7 +161,7 @@ type DocumentResult struct {
 // IngestReport summarises an ingestion.
 type IngestReport struct {
 	// Documents lists every document's outcome in the order they finished
-	// (Ingest), or only the first MaxFailures failed ones (IngestSeq, whose
+	// (Ingest), or only the first maxFailures failed ones (IngestSeq, whose
 	// input may be endless; the counts below are complete).
 	Documents []DocumentResult
 
@@ -198,18 +193,18 @@ func (p Progress) ChunksPerSecond() float64 {
 }
 
 // IngestError is returned by Ingest and IngestSeq when documents failed.
-// It unwraps to the documents' errors (at most MaxErrors of them are
+// It unwraps to the documents' errors (at most maxErrors of them are
 // kept), so errors.Is and errors.As find their causes.
 type IngestError struct {
 	Failed int     // documents that failed
-	Errs   []error // *DocumentError values, the first MaxErrors of them
+	Errs   []error // *DocumentError values, the first maxErrors of them
 }
 
-// MaxErrors is the number of document errors an IngestError keeps.
-const MaxErrors = 100
+// maxErrors is the number of document errors an IngestError keeps.
+const maxErrors = 100
 
-// MaxFailures is the number of failed documents an IngestSeq report lists.
-const MaxFailures = 10000
+// maxFailures is the number of failed documents an IngestSeq report lists.
+const maxFailures = 10000
 
 func (e *IngestError) Error() string {
 	var b strings.Builder
@@ -254,7 +249,7 @@ func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport,
 			}
 		}
 	}
-	rep, err := p.ingestSeq(ctx, seq, true)
+	rep, err := p.run(ctx, seq, true)
 	if pulled < len(docs) && ctx.Err() != nil {
 		// Cancelled before these were read: they failed too.
 		cause := context.Cause(ctx)
@@ -276,130 +271,59 @@ func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport,
 
 // IngestSeq is Ingest for a stream of documents of any length: documents
 // are pulled from docs as the pipeline has room for them, so memory stays
-// bounded. The report lists only failed documents; set
-// IngestOptions.Progress to follow the others.
+// bounded. The report lists only failed documents (the first
+// maxFailures); set IngestOptions.Progress to follow the others.
 func (p *Pipeline) IngestSeq(ctx context.Context, docs iter.Seq[Document]) (*IngestReport, error) {
-	return p.ingestSeq(ctx, docs, false)
+	return p.run(ctx, docs, false)
 }
 
-// job is one document moving through the ingestion stages.
-type job struct {
-	doc     Document
-	hash    string
-	wait    <-chan struct{} // closed when an earlier job with the same ID finishes
-	done    chan struct{}   // closed when this job finishes
-	records []store.Record
-	tokens  []int        // tokens of each chunk
-	pending atomic.Int32 // chunks still waiting for a vector
-	weight  int64        // semaphore weight held
-	settled atomic.Bool  // set once, by whoever finishes the job
-}
-
-// item is one text to embed, for one chunk of one job.
-type item struct {
-	j      *job
-	i      int // index into j.records
-	tokens int
-	key    string // cache key
-}
-
-// batch is one embedding request.
-type batch struct {
-	items  []item
-	texts  []string // distinct texts
-	of     []int    // of[k]: index in texts of items[k]
-	tokens int
-}
-
-type ingestRun struct {
-	p       *Pipeline
-	o       *IngestOptions
-	ctx     context.Context
-	keepAll bool
-	start   time.Time
-
-	pending *semaphore.Weighted
-	rpm     *limiter
-	tpm     *limiter
-	pause   atomic.Int64 // unix nanos before which no request is sent (after a 429)
-
-	mu       sync.Mutex
-	rep      IngestReport
-	unsealed map[*job]struct{} // jobs pulled from the input and not finished
-	lastByID map[string]*job   // the latest job of each ID in flight
-
-	items   chan item
-	batches chan *batch
-	writes  chan *job
-
-	// counters updated by several goroutines
-	tokens, requests, retries, cached atomic.Int64
-}
-
-func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], keepAll bool) (*IngestReport, error) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	o := &p.ingest
-	r := &ingestRun{
-		p: p, o: o, ctx: ctx, keepAll: keepAll, start: time.Now(),
-		pending:  semaphore.NewWeighted(int64(o.MaxPendingChunks)),
-		unsealed: make(map[*job]struct{}),
-		lastByID: make(map[string]*job),
-		items:    make(chan item, o.BatchSize),
-		batches:  make(chan *batch),
-		writes:   make(chan *job, 16),
-	}
-	if o.RequestsPerMinute > 0 {
-		r.rpm = newLimiter(o.RequestsPerMinute, 1)
-	}
-	if o.TokensPerMinute > 0 {
-		r.tpm = newLimiter(o.TokensPerMinute, o.BatchTokens)
-	}
-
-	jobs := make(chan *job, 2*hashBatch)
-	var feeding, chunking, requesting, writing sync.WaitGroup
-
-	feeding.Go(func() {
-		defer close(jobs)
-		r.feed(docs, jobs)
-	})
-	for range runtime.GOMAXPROCS(0) + p.gen.enrichWorkers() {
-		chunking.Go(func() { r.chunkWorker(jobs) })
-	}
-	go func() {
-		feeding.Wait()
-		chunking.Wait()
-		close(r.items)
-	}()
-	requesting.Go(r.batcher)
-	for range o.Concurrency {
-		requesting.Go(r.requestWorker)
-	}
-	go func() {
-		requesting.Wait()
-		close(r.writes)
-	}()
-	writing.Go(r.writer)
-	feeding.Wait()
-	chunking.Wait()
-	requesting.Wait()
-	writing.Wait()
-
-	// Every stage has stopped. Jobs still unfinished were cut short by
-	// cancellation: report them.
-	rep := &r.rep
-	for j := range r.unsealed {
-		if j.settled.CompareAndSwap(false, true) {
-			rep.add(r.failure(j, context.Cause(ctx)), r.keepAll)
+// run ingests docs on the engine and builds the report.
+func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll bool) (*IngestReport, error) {
+	start := time.Now()
+	rep := &IngestReport{}
+	var (
+		mu     sync.Mutex
+		stream *ingest.Stream
+	)
+	// stream is set before the first document can settle: Run starts the
+	// stream, then pulls from docs. Progress reads its counters.
+	done := func(r ingest.Result) {
+		res := DocumentResult{ID: r.ID, Status: Status(r.Status), Chunks: r.Chunks}
+		if r.Err != nil {
+			res.Err = &DocumentError{DocID: r.ID, Err: r.Err}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		rep.add(res, keepAll)
+		if p.ingest.Progress != nil {
+			st := stream.Stats()
+			p.ingest.Progress(Progress{
+				Documents: rep.Stored + rep.Unchanged + rep.Failed,
+				Stored:    rep.Stored, Unchanged: rep.Unchanged, Failed: rep.Failed,
+				Chunks: rep.Chunks, Tokens: st.Tokens, Requests: st.Requests, Retries: st.Retries,
+				Elapsed: time.Since(start),
+			})
 		}
 	}
-	rep.Tokens = int(r.tokens.Load())
-	rep.Requests = int(r.requests.Load())
-	rep.Retries = int(r.retries.Load())
-	rep.CachedChunks = int(r.cached.Load())
-	rep.Elapsed = time.Since(r.start)
+	stream = ingest.Start(ctx, p.engine)
+	for d := range docs {
+		if err := stream.Submit(ctx, d, done); err != nil {
+			// Pulled but not queued: cancelled.
+			if d.ID == "" {
+				d.ID = document.ID(d.Content)
+			}
+			done(ingest.Result{ID: d.ID, Status: ingest.Failed, Err: err})
+			break
+		}
+	}
+	st, runErr := stream.Close()
+	rep.Tokens, rep.Requests, rep.Retries, rep.CachedChunks = st.Tokens, st.Requests, st.Retries, st.CachedChunks
+	rep.Elapsed = time.Since(start)
 
 	var errs []error
+	if runErr != nil {
+		errs = append(errs, fmt.Errorf("rag: ingest: %w", runErr))
+	}
 	if p.lexical != nil {
 		if err := p.lexical.persist(); err != nil {
 			errs = append(errs, fmt.Errorf("rag: saving the lexical index: %w", err))
@@ -408,610 +332,55 @@ func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], ke
 	if rep.Failed > 0 {
 		ie := &IngestError{Failed: rep.Failed}
 		for _, d := range rep.Documents {
-			if d.Status == Failed && len(ie.Errs) < MaxErrors {
+			if d.Status == Failed && len(ie.Errs) < maxErrors {
 				ie.Errs = append(ie.Errs, d.Err)
 			}
 		}
 		errs = append(errs, ie)
 	}
-	if err := parent.Err(); err != nil {
+	if err := ctx.Err(); err != nil {
 		errs = append(errs, fmt.Errorf("rag: ingest: %w", err))
 	}
 	return rep, errors.Join(errs...)
 }
 
-// feed pulls documents from the sequence, derives IDs and chains jobs that
-// share an ID, so the later version is written after the earlier one.
-func (r *ingestRun) feed(docs iter.Seq[Document], jobs chan<- *job) {
-	for d := range docs {
-		if d.ID == "" {
-			d.ID = document.ID(d.Content)
-		}
-		j := &job{doc: d, done: make(chan struct{})}
-		r.mu.Lock()
-		if prev, ok := r.lastByID[d.ID]; ok {
-			j.wait = prev.done
-		}
-		r.lastByID[d.ID] = j
-		r.unsealed[j] = struct{}{}
-		r.mu.Unlock()
-		select {
-		case jobs <- j:
-		case <-r.ctx.Done():
-			return
-		}
-	}
-}
-
-// finish records a job's outcome exactly once, releases what it holds and
-// reports progress.
-func (r *ingestRun) finish(j *job, res DocumentResult) {
-	if !j.settled.CompareAndSwap(false, true) {
-		return
-	}
-	if j.weight > 0 {
-		r.pending.Release(j.weight)
-	}
-	close(j.done)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.unsealed, j)
-	if r.lastByID[j.doc.ID] == j {
-		delete(r.lastByID, j.doc.ID)
-	}
-	r.rep.add(res, r.keepAll)
-	if r.o.Progress != nil {
-		rep := &r.rep
-		r.o.Progress(Progress{
-			Documents: rep.Stored + rep.Unchanged + rep.Failed,
-			Stored:    rep.Stored, Unchanged: rep.Unchanged, Failed: rep.Failed,
-			Chunks: rep.Chunks, Tokens: int(r.tokens.Load()),
-			Requests: int(r.requests.Load()), Retries: int(r.retries.Load()),
-			Elapsed: time.Since(r.start),
-		})
-	}
-}
-
-func (r *ingestRun) failure(j *job, err error) DocumentResult {
-	return DocumentResult{ID: j.doc.ID, Status: Failed, Chunks: len(j.records), Err: &DocumentError{DocID: j.doc.ID, Err: err}}
-}
-
-func (r *ingestRun) fail(j *job, err error) { r.finish(j, r.failure(j, err)) }
-
-// chunkWorker validates, hashes and chunks documents, takes what it can
-// from the cache and hands the rest to the batcher.
-func (r *ingestRun) chunkWorker(jobs <-chan *job) {
-	// Enrichment calls a model for each document inside prepare: a group
-	// would run its calls one after another, so then each worker takes
-	// one document at a time and the workers run them concurrently.
-	batch := hashBatch
-	if r.p.gen.enrich != nil {
-		batch = 1
-	}
-	group := make([]*job, 0, batch)
-	for j := range jobs {
-		// Take the jobs that are ready too, so one Hashes call serves
-		// them all (one query instead of many, for a database store).
-		group = append(group[:0], j)
-	more:
-		for len(group) < batch {
-			select {
-			case j, ok := <-jobs:
-				if !ok {
-					break more
-				}
-				group = append(group, j)
-			default:
-				break more
-			}
-		}
-		if !r.prepareGroup(group) {
-			return
-		}
-	}
-}
-
-// hashBatch is the most documents whose stored hashes are read at once.
-const hashBatch = 32
-
-// prepareGroup validates, hashes and checks a group of jobs against the
-// store's hashes, then chunks and dispatches the changed ones. A job that
-// must wait for an earlier one with its ID reads its hash after that wait.
-// It reports false when the run was cancelled.
-func (r *ingestRun) prepareGroup(group []*job) bool {
-	var ids []string
-	ready := make([]bool, len(group))
-	for i, j := range group {
-		if j.wait != nil {
-			continue
-		}
-		if err := r.check(j); err != nil {
-			r.fail(j, err)
-			continue
-		}
-		ready[i] = true
-		ids = append(ids, j.doc.ID)
-	}
-	var have map[string]string
-	if len(ids) > 0 {
-		var err error
-		if have, err = r.p.store.Hashes(r.ctx, ids...); err != nil {
-			if r.ctx.Err() != nil {
-				return false
-			}
-			for i, j := range group {
-				if ready[i] {
-					r.fail(j, fmt.Errorf("reading stored hash: %w", err))
-					ready[i] = false
+// engineConfig is the configuration of the ingestion engine for p.
+func (p *Pipeline) engineConfig() *ingest.Config {
+	o := &p.ingest
+	cfg := &ingest.Config{
+		Store: p.store,
+		Embed: func(ctx context.Context, texts []string, tokens int) ([][]float32, int, error) {
+			return p.embedCall(ctx, texts, tokens, false)
+		},
+		Permanent: func(err error) bool { return !retryable(err) },
+		Chunker: func(d Document) chunk.Chunker {
+			if p.chunkerFor != nil {
+				if c := p.chunkerFor(d); c != nil {
+					return c
 				}
 			}
-		}
+			return p.chunker
+		},
+		Tokenizer:        o.Tokenizer,
+		HashSalts:        p.hashSalts,
+		Model:            p.model,
+		Cache:            o.Cache,
+		Dimension:        &p.dims,
+		BatchSize:        o.BatchSize,
+		BatchTokens:      o.BatchTokens,
+		MaxInputTokens:   o.MaxInputTokens,
+		Concurrency:      o.Concurrency,
+		Linger:           o.Linger,
+		MaxPendingChunks: o.MaxPendingChunks,
 	}
-	for i, j := range group {
-		if j.wait != nil {
-			select {
-			case <-j.wait:
-			case <-r.ctx.Done():
-				return false
-			}
-			if err := r.check(j); err != nil {
-				r.fail(j, err)
-				continue
-			}
-			h, err := r.p.store.Hashes(r.ctx, j.doc.ID)
-			if err != nil {
-				if r.ctx.Err() != nil {
-					return false
-				}
-				r.fail(j, fmt.Errorf("reading stored hash: %w", err))
-				continue
-			}
-			have, ready[i] = h, true
-		}
-		if !ready[i] {
-			continue
-		}
-		if r.ctx.Err() != nil {
-			return false
-		}
-		stored, ok := have[j.doc.ID]
-		if err := r.prepare(j, ok && stored == j.hash); err != nil {
-			if r.ctx.Err() != nil {
-				return false
-			}
-			r.fail(j, err)
-			continue
-		}
-		if j.records == nil { // unchanged
-			r.finish(j, DocumentResult{ID: j.doc.ID, Status: Unchanged})
-			continue
-		}
-		if !r.dispatch(j) {
-			return false
-		}
+	if p.lexical != nil {
+		cfg.Lexical = lexicalEngine{p.lexical}
 	}
-	return true
-}
-
-// check validates the document and computes its content hash.
-func (r *ingestRun) check(j *job) error {
-	d := &j.doc
-	if err := document.Validate(d); err != nil {
-		return err
+	if e := p.gen.enrich; e != nil {
+		cfg.Enrich = e.enrich
+		cfg.EnrichWorkers = e.o.Concurrency
 	}
-	j.hash = document.Hash(d, r.p.hashSalts...)
-	return nil
-}
-
-// prepare chunks a checked document, unless the store already holds this
-// version (unchanged), in which case it leaves j.records nil.
-func (r *ingestRun) prepare(j *job, unchanged bool) error {
-	d := &j.doc
-	if unchanged {
-		if l := r.p.lexical; l != nil {
-			if lh, ok := l.hash(d.ID); !ok || lh != j.hash {
-				// The store has this version but the lexical index does
-				// not: chunk it again (no embedding) to repair the index.
-				if err := r.chunk(j); err != nil {
-					return err
-				}
-				if err := l.upsert(j.hash, j.records); err != nil {
-					return fmt.Errorf("lexical index: %w", err)
-				}
-				j.records = nil
-			}
-		}
-		return nil
-	}
-	if err := r.chunk(j); err != nil {
-		return err
-	}
-	if r.p.gen.enrich != nil { // enrich.go: summary record and tags
-		return r.enrich(j)
-	}
-	return nil
-}
-
-// chunk splits the document into records without vectors.
-func (r *ingestRun) chunk(j *job) error {
-	d := &j.doc
-	ch := r.p.chunker
-	if r.p.chunkerFor != nil {
-		if c := r.p.chunkerFor(*d); c != nil {
-			ch = c
-		}
-	}
-	chunks, err := ch.Chunk(r.ctx, d.Content)
-	if err != nil {
-		return fmt.Errorf("chunking: %w", err)
-	}
-	if len(chunks) == 0 {
-		return fmt.Errorf("%w: the chunker made no chunk", ErrEmptyContent)
-	}
-	j.records = make([]store.Record, len(chunks))
-	for i, c := range chunks {
-		if c.Tokens <= 0 {
-			chunks[i].Tokens = r.o.Tokenizer.Count(c.Text)
-		}
-		if r.o.MaxInputTokens > 0 && chunks[i].Tokens > r.o.MaxInputTokens {
-			return fmt.Errorf("chunk %d has %d tokens, the model takes %d: %w", i, chunks[i].Tokens, r.o.MaxInputTokens, embed.ErrInputTooLong)
-		}
-		meta := d.Metadata
-		if len(c.Headings) > 0 {
-			// The chunk's own section, as metadata it can be filtered on.
-			meta = make(map[string]any, len(d.Metadata)+1)
-			maps.Copy(meta, d.Metadata)
-			meta[MetaHeadings] = c.Headings
-		}
-		j.records[i] = store.Record{
-			ID: document.RecordID(d.ID, i), DocID: d.ID, Chunk: i, Start: c.Start, End: c.End, Text: c.Text,
-			Title: d.Title, Source: d.Source, Tags: d.Tags, Metadata: meta,
-		}
-	}
-	// Token counts ride along with the items, not the records.
-	j.pending.Store(int32(len(chunks)))
-	j.tokens = make([]int, len(chunks))
-	for i, c := range chunks {
-		j.tokens[i] = c.Tokens
-	}
-	return nil
-}
-
-// dispatch fills vectors from the cache and sends the remaining chunks to
-// the batcher, holding pending-chunk budget for them. It reports false when
-// the run was cancelled.
-func (r *ingestRun) dispatch(j *job) bool {
-	var missing []item
-	for i := range j.records {
-		it := item{j: j, i: i, tokens: j.tokens[i]}
-		if r.o.Cache != nil {
-			it.key = embed.CacheKey(r.p.model, j.records[i].Text)
-			if v, ok := r.o.Cache.Get(r.ctx, it.key); ok && r.p.dims.ok(len(v)) {
-				j.records[i].Vector = v
-				r.cached.Add(1)
-				continue
-			}
-		}
-		missing = append(missing, it)
-	}
-	j.pending.Store(int32(len(missing)))
-	if len(missing) == 0 {
-		return r.toWriter(j)
-	}
-	j.weight = min(int64(len(missing)), int64(r.o.MaxPendingChunks))
-	if err := r.pending.Acquire(r.ctx, j.weight); err != nil {
-		j.weight = 0
-		return false
-	}
-	for _, it := range missing {
-		select {
-		case r.items <- it:
-		case <-r.ctx.Done():
-			return false
-		}
-	}
-	return true
-}
-
-func (r *ingestRun) toWriter(j *job) bool {
-	select {
-	case r.writes <- j:
-		return true
-	case <-r.ctx.Done():
-		return false
-	}
-}
-
-// batcher packs items into requests within the batch limits. A batch is
-// sent when full, when no more items will come, or when it has waited
-// Linger for more.
-func (r *ingestRun) batcher() {
-	defer close(r.batches)
-	var (
-		cur     = r.newBatch()
-		carry   *item // an item that did not fit in cur
-		seen    = map[string]int{}
-		in      = r.items
-		linger  = time.NewTimer(time.Hour)
-		expired bool
-	)
-	linger.Stop()
-	defer linger.Stop()
-	add := func(it item) bool {
-		text := it.j.records[it.i].Text
-		k, dup := seen[text]
-		if !dup {
-			if len(cur.texts) >= r.o.BatchSize || (r.o.BatchTokens > 0 && len(cur.texts) > 0 && cur.tokens+it.tokens > r.o.BatchTokens) {
-				return false
-			}
-			k = len(cur.texts)
-			seen[text] = k
-			cur.texts = append(cur.texts, text)
-			cur.tokens += it.tokens
-		}
-		cur.items = append(cur.items, it)
-		cur.of = append(cur.of, k)
-		if len(cur.items) == 1 {
-			linger.Reset(r.o.Linger)
-			expired = false
-		}
-		return true
-	}
-	for {
-		full := carry != nil || len(cur.texts) >= r.o.BatchSize
-		var send chan<- *batch
-		if len(cur.items) > 0 && (full || expired || in == nil) {
-			send = r.batches
-		}
-		recv := in
-		if full {
-			recv = nil
-		}
-		if recv == nil && send == nil {
-			return // input closed and nothing left
-		}
-		select {
-		case it, ok := <-recv:
-			if !ok {
-				in = nil
-				continue
-			}
-			if !add(it) {
-				carry = &it
-			}
-		case send <- cur:
-			cur = r.newBatch()
-			clear(seen)
-			linger.Stop()
-			expired = false
-			if carry != nil {
-				add(*carry)
-				carry = nil
-			}
-		case <-linger.C:
-			expired = true
-		case <-r.ctx.Done():
-			return
-		}
-	}
-}
-
-func (r *ingestRun) newBatch() *batch {
-	return &batch{items: make([]item, 0, r.o.BatchSize), texts: make([]string, 0, r.o.BatchSize)}
-}
-
-// requestWorker embeds batches and hands complete documents to the writer.
-func (r *ingestRun) requestWorker() {
-	for b := range r.batches {
-		r.embedBatch(b)
-		if r.ctx.Err() != nil {
-			return
-		}
-	}
-}
-
-// embedBatch embeds one batch with retries. A batch that fails for good
-// with a permanent error is split in two and each half tried again, so one
-// bad input fails only its own document.
-func (r *ingestRun) embedBatch(b *batch) {
-	vecs, err := r.embedWithRetry(b.texts, b.tokens)
-	if r.ctx.Err() != nil {
-		return
-	}
-	if err != nil {
-		if len(b.texts) > 1 && !retryable(err) {
-			left, right := b.split()
-			r.embedBatch(left)
-			r.embedBatch(right)
-			return
-		}
-		for _, it := range b.items {
-			r.fail(it.j, fmt.Errorf("embedding: %w", err))
-		}
-		return
-	}
-	used := make([]bool, len(vecs))
-	for k, it := range b.items {
-		v := vecs[b.of[k]]
-		if used[b.of[k]] {
-			v = slices.Clone(v) // a text shared by several chunks: each record owns its vector
-		}
-		used[b.of[k]] = true
-		if it.key != "" && r.o.Cache != nil {
-			r.o.Cache.Put(r.ctx, it.key, v)
-		}
-		if it.j.settled.Load() {
-			continue // the document already failed
-		}
-		it.j.records[it.i].Vector = v
-		if it.j.pending.Add(-1) == 0 {
-			if !r.toWriter(it.j) {
-				return
-			}
-		}
-	}
-}
-
-// split halves a batch by distinct texts.
-func (b *batch) split() (*batch, *batch) {
-	mid := len(b.texts) / 2
-	left, right := &batch{}, &batch{}
-	left.texts, right.texts = b.texts[:mid], b.texts[mid:]
-	for k, it := range b.items {
-		t := b.of[k]
-		if t < mid {
-			left.items, left.of, left.tokens = append(left.items, it), append(left.of, t), left.tokens+it.tokens
-		} else {
-			right.items, right.of, right.tokens = append(right.items, it), append(right.of, t-mid), right.tokens+it.tokens
-		}
-	}
-	return left, right
-}
-
-// embedWithRetry makes one embedding request, retrying retryable failures
-// (see retry), within the rate limits; a 429 pauses every request of the
-// run for its Retry-After.
-func (r *ingestRun) embedWithRetry(texts []string, tokens int) ([][]float32, error) {
-	p := r.p
-	r.tokens.Add(int64(tokens))
-	var vecs [][]float32
-	err := retry(r.ctx, r.o, func(ctx context.Context, attempt int) error {
-		if err := r.waitTurn(tokens); err != nil {
-			return err
-		}
-		r.requests.Add(1)
-		if attempt > 0 {
-			r.retries.Add(1)
-		}
-		var err error
-		vecs, err = p.embedder.Embed(ctx, texts)
-		if err != nil {
-			return err
-		}
-		return p.checkVectors(vecs, len(texts))
-	}, func(ae *embed.APIError) {
-		if ae.StatusCode != 429 || ae.RetryAfter <= 0 {
-			return
-		}
-		// A rate limit holds for every request, not only this one.
-		until := time.Now().Add(ae.RetryAfter).UnixNano()
-		for {
-			cur := r.pause.Load()
-			if cur >= until || r.pause.CompareAndSwap(cur, until) {
-				break
-			}
-		}
-	})
-	return vecs, err
-}
-
-// checkVectors validates an embedder's answer for n texts and the
-// dimension against the one the pipeline knows.
-func (p *Pipeline) checkVectors(vecs [][]float32, n int) error {
-	if _, err := embed.Check(vecs, n, p.dims.get()); err != nil {
-		return err
-	}
-	if n > 0 && !p.dims.set(len(vecs[0])) {
-		return fmt.Errorf("%w: got %d dimensions, the pipeline has %d", embed.ErrDimensionMismatch, len(vecs[0]), p.dims.get())
-	}
-	return nil
-}
-
-// waitTurn waits for a 429 pause to pass and for the rate limiters.
-func (r *ingestRun) waitTurn(tokens int) error {
-	if until := r.pause.Load(); until > 0 {
-		if d := time.Until(time.Unix(0, until)); d > 0 {
-			if err := backoff.Sleep(r.ctx, d); err != nil {
-				return err
-			}
-		}
-	}
-	if r.rpm != nil {
-		if err := r.rpm.wait(r.ctx, 1); err != nil {
-			return err
-		}
-	}
-	if r.tpm != nil {
-		if err := r.tpm.wait(r.ctx, tokens); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// writer writes complete documents to the store, several per Upsert.
-func (r *ingestRun) writer() {
-	const maxDocs, maxRecords = 64, 4096
-	var group []*job
-	for {
-		group = group[:0]
-		j, ok := <-r.writes
-		if !ok {
-			return
-		}
-		group = append(group, j)
-		n := len(j.records)
-	drain:
-		for len(group) < maxDocs && n < maxRecords {
-			select {
-			case j, ok := <-r.writes:
-				if !ok {
-					break drain
-				}
-				group = append(group, j)
-				n += len(j.records)
-			default:
-				break drain
-			}
-		}
-		r.write(group)
-		if r.ctx.Err() != nil {
-			// Drain so no sender is stuck; the jobs are reported as
-			// cancelled.
-			for range r.writes {
-			}
-			return
-		}
-	}
-}
-
-func (r *ingestRun) write(group []*job) {
-	docs := make([]store.Document, 0, len(group))
-	live := group[:0:0]
-	for _, j := range group {
-		if !j.settled.Load() {
-			docs = append(docs, store.Document{ID: j.doc.ID, Hash: j.hash, Records: j.records})
-			live = append(live, j)
-		}
-	}
-	if len(docs) == 0 {
-		return
-	}
-	err := r.p.store.Upsert(r.ctx, docs)
-	if err == nil {
-		for _, j := range live {
-			if l := r.p.lexical; l != nil {
-				if err := l.upsert(j.hash, j.records); err != nil {
-					r.fail(j, fmt.Errorf("stored, but not in the lexical index: %w", err))
-					continue
-				}
-			}
-			r.finish(j, DocumentResult{ID: j.doc.ID, Status: Stored, Chunks: len(j.records)})
-		}
-		return
-	}
-	if r.ctx.Err() != nil {
-		return // reported as cancelled; the store holds whole documents only
-	}
-	if len(live) == 1 {
-		r.fail(live[0], fmt.Errorf("writing to the store: %w", err))
-		return
-	}
-	// Find which documents the store refused by writing them one by one
-	// (Upsert replaces whole documents, so writing one again is harmless).
-	for _, j := range live {
-		r.write([]*job{j})
-	}
+	return cfg
 }
 
 func (rep *IngestReport) add(d DocumentResult, keepAll bool) {
@@ -1024,7 +393,13 @@ func (rep *IngestReport) add(d DocumentResult, keepAll bool) {
 	case Failed:
 		rep.Failed++
 	}
-	if keepAll || d.Status == Failed && rep.Failed <= MaxFailures {
+	if keepAll || d.Status == Failed && rep.Failed <= maxFailures {
 		rep.Documents = append(rep.Documents, d)
 	}
 }
+
+// lexicalEngine is the pipeline's BM25 index as the engine sees it.
+type lexicalEngine struct{ l *lexicalSide }
+
+func (e lexicalEngine) Hash(docID string) (string, bool)              { return e.l.hash(docID) }
+func (e lexicalEngine) Upsert(hash string, recs []store.Record) error { return e.l.upsert(hash, recs) }

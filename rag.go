@@ -10,6 +10,7 @@ import (
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/internal/ingest"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
@@ -100,9 +101,11 @@ type Pipeline struct {
 	model      string   // embedder name, for cache keys and hashes
 	hashSalts  []string // what document hashes depend on beyond the document: the embedder's name, enrichment
 	queries    *queryEmbedder
-	dims       dimension
-	lexical    *lexicalSide // nil unless Options.Lexical
-	gen        generation   // answer.go: the chat model and enrichment
+	dims       ingest.Dimension
+	budget     *budget        // rate budget of every embedding request
+	engine     *ingest.Config // the ingestion engine's configuration
+	lexical    *lexicalSide   // nil unless Options.Lexical
+	gen        generation     // answer.go: the chat model and enrichment
 }
 
 // New returns a Pipeline on the given options.
@@ -142,7 +145,7 @@ func New(opts Options) (*Pipeline, error) {
 		p.model = fmt.Sprintf("%T", p.embedder)
 	}
 	if d, ok := p.embedder.(embed.Dimensioner); ok {
-		p.dims.set(d.Dimensions())
+		p.dims.Set(d.Dimensions())
 	}
 	if opts.Lexical != nil {
 		l, err := newLexicalSide(opts.Lexical)
@@ -160,6 +163,8 @@ func New(opts Options) (*Pipeline, error) {
 	if p.gen.enrich != nil {
 		p.hashSalts = append(p.hashSalts, p.gen.enrich.version) // enriched records differ
 	}
+	p.budget = newBudget(&p.ingest)
+	p.engine = p.engineConfig()
 	return p, nil
 }
 

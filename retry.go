@@ -3,12 +3,13 @@ package rag
 import (
 	"context"
 	"errors"
-	"github.com/ragkit-go/rag/internal/backoff"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/backoff"
 
 	"github.com/ragkit-go/rag/embed"
 )
@@ -97,24 +98,83 @@ func (l *limiter) wait(ctx context.Context, n int) error {
 	return backoff.Sleep(ctx, d)
 }
 
-// dimension is the vector dimension a pipeline has seen, learned from the
-// embedder or its first answer.
-type dimension struct{ n atomic.Int64 }
-
-func (d *dimension) get() int { return int(d.n.Load()) }
-
-// set records n if no dimension is known yet, and reports whether n is the
-// dimension now known.
-func (d *dimension) set(n int) bool {
-	if n <= 0 {
-		return true
-	}
-	d.n.CompareAndSwap(0, int64(n))
-	return d.n.Load() == int64(n)
+// budget is the pipeline's rate budget, shared by every Ingest and by
+// query embeddings: requests and tokens per minute, and a pause after a
+// 429 that holds for every request.
+type budget struct {
+	rpm, tpm *limiter     // nil when unlimited
+	pause    atomic.Int64 // unix nanos before which no request is sent
 }
 
-// ok reports whether a vector of n dimensions fits.
-func (d *dimension) ok(n int) bool {
-	k := d.n.Load()
-	return k == 0 || k == int64(n)
+func newBudget(o *IngestOptions) *budget {
+	b := &budget{}
+	if o.RequestsPerMinute > 0 {
+		b.rpm = newLimiter(o.RequestsPerMinute, 1)
+	}
+	if o.TokensPerMinute > 0 {
+		b.tpm = newLimiter(o.TokensPerMinute, o.BatchTokens)
+	}
+	return b
+}
+
+// wait waits for a 429 pause to pass and for the limiters.
+func (b *budget) wait(ctx context.Context, tokens int) error {
+	if until := b.pause.Load(); until > 0 {
+		if d := time.Until(time.Unix(0, until)); d > 0 {
+			if err := backoff.Sleep(ctx, d); err != nil {
+				return err
+			}
+		}
+	}
+	if b.rpm != nil {
+		if err := b.rpm.wait(ctx, 1); err != nil {
+			return err
+		}
+	}
+	if b.tpm != nil {
+		if err := b.tpm.wait(ctx, tokens); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// onAPIError pauses every request after a 429 for its Retry-After: a rate
+// limit holds for every request, not only the one that met it.
+func (b *budget) onAPIError(ae *embed.APIError) {
+	if ae.StatusCode != 429 || ae.RetryAfter <= 0 {
+		return
+	}
+	until := time.Now().Add(ae.RetryAfter).UnixNano()
+	for {
+		cur := b.pause.Load()
+		if cur >= until || b.pause.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+// embedCall makes one embedding request (of queries when query is set)
+// within the pipeline's budget, retried by its policy, and checks the
+// vectors. It returns the number of requests made, retries included.
+func (p *Pipeline) embedCall(ctx context.Context, texts []string, tokens int, query bool) ([][]float32, int, error) {
+	var vecs [][]float32
+	requests := 0
+	err := retry(ctx, &p.ingest, func(ctx context.Context, attempt int) error {
+		if err := p.budget.wait(ctx, tokens); err != nil {
+			return err
+		}
+		requests++
+		var err error
+		if qe, ok := p.embedder.(embed.QueryEmbedder); ok && query {
+			vecs, err = qe.EmbedQueries(ctx, texts)
+		} else {
+			vecs, err = p.embedder.Embed(ctx, texts)
+		}
+		if err != nil {
+			return err
+		}
+		return p.dims.Check(vecs, len(texts))
+	}, p.budget.onAPIError)
+	return vecs, requests, err
 }

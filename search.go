@@ -335,14 +335,11 @@ func (p *Pipeline) embedTexts(ctx context.Context, texts []string) ([][]float32,
 	if len(todo) == 0 {
 		return out, nil
 	}
-	var vecs [][]float32
-	err := retry(ctx, &p.ingest, func(ctx context.Context, _ int) error {
-		var err error
-		if vecs, err = p.embedder.Embed(ctx, todo); err != nil {
-			return err
-		}
-		return p.checkVectors(vecs, len(todo))
-	}, nil)
+	tokens := 0
+	for _, t := range todo {
+		tokens += p.ingest.Tokenizer.Count(t)
+	}
+	vecs, _, err := p.embedCall(ctx, todo, tokens, false)
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +385,6 @@ func (p *Pipeline) rerank(ctx context.Context, query string, hits []Hit) ([]Hit,
 // the pipeline's retry policy.
 type queryEmbedder struct {
 	p     *Pipeline
-	e     embed.Embedder
 	model string
 	group singleflight.Group
 	cache *embed.MemoryCache
@@ -399,7 +395,7 @@ type queryEmbedder struct {
 const queryTimeout = time.Minute
 
 func newQueryEmbedder(p *Pipeline) *queryEmbedder {
-	return &queryEmbedder{p: p, e: p.embedder, model: "query:" + p.model, cache: embed.NewMemoryCache(8 << 20)}
+	return &queryEmbedder{p: p, model: "query:" + p.model, cache: embed.NewMemoryCache(8 << 20)}
 }
 
 func (q *queryEmbedder) embed(ctx context.Context, query string) ([]float32, error) {
@@ -412,19 +408,7 @@ func (q *queryEmbedder) embed(ctx context.Context, query string) ([]float32, err
 		// gave up, so it runs without that caller's cancellation.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryTimeout)
 		defer cancel()
-		var vecs [][]float32
-		err := retry(ctx, &q.p.ingest, func(ctx context.Context, _ int) error {
-			var err error
-			if qe, ok := q.e.(embed.QueryEmbedder); ok {
-				vecs, err = qe.EmbedQueries(ctx, []string{query})
-			} else {
-				vecs, err = q.e.Embed(ctx, []string{query})
-			}
-			if err != nil {
-				return err
-			}
-			return q.p.checkVectors(vecs, 1)
-		}, nil)
+		vecs, _, err := q.p.embedCall(ctx, []string{query}, q.p.ingest.Tokenizer.Count(query), true)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,175 @@
+package ingest
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// item is one text to embed, for one chunk of one job.
+type item struct {
+	j      *job
+	i      int // index into j.records
+	tokens int
+	key    string // cache key
+}
+
+// batch is one embedding request.
+type batch struct {
+	items  []item
+	texts  []string // distinct texts
+	of     []int    // of[k]: index in texts of items[k]
+	tokens int
+}
+
+// batcher packs items into requests within the batch limits. A batch is
+// sent when full, when no more items will come, or when it has waited
+// Linger for more.
+func (s *Stream) batcher() {
+	defer close(s.batches)
+	var (
+		cfg     = s.cfg
+		cur     = s.newBatch()
+		carry   *item // an item that did not fit in cur
+		seen    = map[string]int{}
+		in      = s.items
+		linger  = time.NewTimer(time.Hour)
+		expired bool
+	)
+	linger.Stop()
+	defer linger.Stop()
+	add := func(it item) bool {
+		text := it.j.records[it.i].Text
+		k, dup := seen[text]
+		if !dup {
+			if len(cur.texts) >= cfg.BatchSize || (cfg.BatchTokens > 0 && len(cur.texts) > 0 && cur.tokens+it.tokens > cfg.BatchTokens) {
+				return false
+			}
+			k = len(cur.texts)
+			seen[text] = k
+			cur.texts = append(cur.texts, text)
+			cur.tokens += it.tokens
+		}
+		cur.items = append(cur.items, it)
+		cur.of = append(cur.of, k)
+		if len(cur.items) == 1 {
+			linger.Reset(cfg.Linger)
+			expired = false
+		}
+		return true
+	}
+	for {
+		full := carry != nil || len(cur.texts) >= cfg.BatchSize
+		var send chan<- *batch
+		if len(cur.items) > 0 && (full || expired || in == nil) {
+			send = s.batches
+		}
+		recv := in
+		if full {
+			recv = nil
+		}
+		if recv == nil && send == nil {
+			return // input closed and nothing left
+		}
+		select {
+		case it, ok := <-recv:
+			if !ok {
+				in = nil
+				continue
+			}
+			if !add(it) {
+				carry = &it
+			}
+		case send <- cur:
+			cur = s.newBatch()
+			clear(seen)
+			linger.Stop()
+			expired = false
+			if carry != nil {
+				add(*carry)
+				carry = nil
+			}
+		case <-linger.C:
+			expired = true
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}
+
+func (s *Stream) newBatch() *batch {
+	return &batch{items: make([]item, 0, s.cfg.BatchSize), texts: make([]string, 0, s.cfg.BatchSize)}
+}
+
+// requestWorker embeds batches and hands complete documents to the writer.
+func (s *Stream) requestWorker() {
+	for b := range s.batches {
+		s.embedBatch(b)
+		if s.ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// embedBatch embeds one batch. A batch that fails with a permanent error
+// is split in two and each half tried again, so one bad input fails only
+// its own document.
+func (s *Stream) embedBatch(b *batch) {
+	s.tokens.Add(int64(b.tokens))
+	vecs, requests, err := s.cfg.Embed(s.ctx, b.texts, b.tokens)
+	s.requests.Add(int64(requests))
+	if requests > 1 {
+		s.retries.Add(int64(requests - 1))
+	}
+	if s.ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		if len(b.texts) > 1 && s.cfg.Permanent(err) {
+			left, right := b.split()
+			s.embedBatch(left)
+			s.embedBatch(right)
+			return
+		}
+		for _, it := range b.items {
+			s.fail(it.j, fmt.Errorf("embedding: %w", err))
+		}
+		return
+	}
+	used := make([]bool, len(vecs))
+	for k, it := range b.items {
+		v := vecs[b.of[k]]
+		if used[b.of[k]] {
+			v = slices.Clone(v) // a text shared by several chunks: each record owns its vector
+		}
+		used[b.of[k]] = true
+		if it.key != "" && s.cfg.Cache != nil {
+			s.cfg.Cache.Put(s.ctx, it.key, v)
+		}
+		if it.j.settled.Load() {
+			continue // the document already failed
+		}
+		it.j.records[it.i].Vector = v
+		if it.j.pending.Add(-1) == 0 {
+			if !s.toWriter(it.j) {
+				return
+			}
+		}
+	}
+}
+
+// split halves a batch by distinct texts.
+func (b *batch) split() (*batch, *batch) {
+	mid := len(b.texts) / 2
+	left, right := &batch{}, &batch{}
+	left.texts, right.texts = b.texts[:mid], b.texts[mid:]
+	for k, it := range b.items {
+		t := b.of[k]
+		if t < mid {
+			left.items, left.of, left.tokens = append(left.items, it), append(left.of, t), left.tokens+it.tokens
+		} else {
+			right.items, right.of, right.tokens = append(right.items, it), append(right.of, t-mid), right.tokens+it.tokens
+		}
+	}
+	return left, right
+}

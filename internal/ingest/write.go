@@ -1,0 +1,127 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ragkit-go/rag/store"
+)
+
+// Limits of one Upsert of the writer.
+const (
+	writeDocs    = 64
+	writeRecords = 4096
+)
+
+// verifyTimeout bounds the look-up, after a write cut short by
+// cancellation, of which documents the store holds.
+const verifyTimeout = 10 * time.Second
+
+// writer writes complete documents to the store, several per Upsert.
+func (s *Stream) writer() {
+	var group []*job
+	for {
+		group = group[:0]
+		j, ok := <-s.writes
+		if !ok {
+			return
+		}
+		group = append(group, j)
+		n := len(j.records)
+	drain:
+		for len(group) < writeDocs && n < writeRecords {
+			select {
+			case j, ok := <-s.writes:
+				if !ok {
+					break drain
+				}
+				group = append(group, j)
+				n += len(j.records)
+			default:
+				break drain
+			}
+		}
+		s.write(group)
+		if s.ctx.Err() != nil {
+			// Drain so no sender is stuck; Close reports the jobs as
+			// cancelled.
+			for range s.writes {
+			}
+			return
+		}
+	}
+}
+
+func (s *Stream) write(group []*job) {
+	docs := make([]store.Document, 0, len(group))
+	live := group[:0:0]
+	for _, j := range group {
+		if !j.settled.Load() {
+			docs = append(docs, store.Document{ID: j.doc.ID, Hash: j.hash, Records: j.records})
+			live = append(live, j)
+		}
+	}
+	if len(docs) == 0 {
+		return
+	}
+	err := s.cfg.Store.Upsert(s.ctx, docs)
+	if err == nil {
+		for _, j := range live {
+			s.stored(j)
+		}
+		return
+	}
+	if s.ctx.Err() != nil {
+		// Cut short by cancellation: the store holds whole documents only,
+		// but perhaps some of these. Ask it which, so the report says
+		// Stored exactly for the documents it holds.
+		s.settleWritten(live)
+		return
+	}
+	if len(live) == 1 {
+		s.fail(live[0], fmt.Errorf("writing to the store: %w", err))
+		return
+	}
+	// Find which documents the store refused by writing them one by one
+	// (Upsert replaces whole documents, so writing one again is harmless).
+	for _, j := range live {
+		s.write([]*job{j})
+	}
+}
+
+// stored settles a job whose document the store holds, and keeps the
+// lexical index in step. A lexical failure does not fail the document
+// (the store holds it, and the next ingestion repairs the index): it is
+// an error of the run.
+func (s *Stream) stored(j *job) {
+	if l := s.cfg.Lexical; l != nil {
+		if err := l.Upsert(j.hash, j.records); err != nil {
+			s.runError(fmt.Errorf("document %q stored, but not in the lexical index: %w", j.doc.ID, err))
+		}
+	}
+	s.settle(j, Result{ID: j.doc.ID, Status: Stored, Chunks: len(j.records)})
+}
+
+// settleWritten settles, after a cancelled Upsert, the jobs whose version
+// the store holds. The others are left to Close, which reports them as
+// cancelled. If the store cannot say, they are reported as cancelled and
+// the uncertainty is an error of the run.
+func (s *Stream) settleWritten(jobs []*job) {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.doc.ID
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), verifyTimeout)
+	defer cancel()
+	have, err := s.cfg.Store.Hashes(ctx, ids...)
+	if err != nil {
+		s.runError(fmt.Errorf("after a cancelled write, reading which documents the store holds: %w", err))
+		return
+	}
+	for _, j := range jobs {
+		if h, ok := have[j.doc.ID]; ok && h == j.hash {
+			s.stored(j)
+		}
+	}
+}
