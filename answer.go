@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ragkit-go/rag/internal/cite"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/tokenizer"
 )
@@ -230,8 +231,8 @@ func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOpti
 	if err != nil {
 		return nil, fmt.Errorf("rag: generating the answer: %w", err)
 	}
-	f := newCiteFilter(len(r.passages))
-	text := f.write(resp.Text) + f.flush()
+	f := cite.New(len(r.passages))
+	text := f.Write(resp.Text) + f.Flush()
 	return r.finish(text, f, resp.FinishReason, resp.Usage), nil
 }
 
@@ -253,7 +254,7 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 			yield(AnswerChunk{}, err)
 			return
 		}
-		f := newCiteFilter(len(r.passages))
+		f := cite.New(len(r.passages))
 		var (
 			text   strings.Builder
 			finish string
@@ -270,14 +271,14 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 			if c.Usage != nil {
 				usage = *c.Usage
 			}
-			if out := f.write(c.Text); out != "" {
+			if out := f.Write(c.Text); out != "" {
 				text.WriteString(out)
 				if !yield(AnswerChunk{Text: out}, nil) {
 					return
 				}
 			}
 		}
-		if out := f.flush(); out != "" {
+		if out := f.Flush(); out != "" {
 			text.WriteString(out)
 			if !yield(AnswerChunk{Text: out}, nil) {
 				return
@@ -369,7 +370,7 @@ func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *Ans
 	for _, t := range hist.Turns {
 		msgs = append(msgs,
 			llm.Message{Role: llm.User, Content: t.Question},
-			llm.Message{Role: llm.Assistant, Content: stripCitations(t.Answer)})
+			llm.Message{Role: llm.Assistant, Content: cite.Strip(t.Answer)})
 	}
 	msgs = append(msgs, llm.Message{Role: llm.User, Content: user.String()})
 	r.req = llm.Request{Messages: msgs, MaxTokens: o.MaxTokens, Temperature: o.Temperature}
@@ -377,17 +378,17 @@ func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *Ans
 }
 
 // finish builds the answer and records the turn in the conversation.
-func (r *answerRun) finish(text string, f *citeFilter, reason string, u llm.Usage) *Answer {
+func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usage) *Answer {
 	a := &Answer{
 		Question: r.question, Query: r.query, Text: text,
-		Passages: r.passages, InvalidCitations: f.invalid,
+		Passages: r.passages, InvalidCitations: f.Invalid(),
 		FinishReason: reason, Usage: r.usage.Add(u),
 	}
-	for _, n := range f.cited {
+	for _, n := range f.Cited() {
 		a.Citations = append(a.Citations, r.passages[n-1])
 	}
-	if len(f.invalid) > 0 {
-		r.p.logger.Debug("rag: the answer cited passages that do not exist", "numbers", f.invalid, "passages", len(r.passages))
+	if len(f.Invalid()) > 0 {
+		r.p.logger.Debug("rag: the answer cited passages that do not exist", "numbers", f.Invalid(), "passages", len(r.passages))
 	}
 	if r.conv != nil {
 		if r.condensed != nil {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ragkit-go/rag/internal/cite"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/tokenizer"
 )
@@ -53,7 +54,7 @@ const turnOverhead = 8
 // answer is complete.
 func (r *answerRun) condense(ctx context.Context, c Conversation, budget int) (Conversation, error) {
 	tok := tokenizer.CL100K()
-	cost := func(t Turn) int { return tok.Count(t.Question) + tok.Count(stripCitations(t.Answer)) + turnOverhead }
+	cost := func(t Turn) int { return tok.Count(t.Question) + tok.Count(cite.Strip(t.Answer)) + turnOverhead }
 	total := tok.Count(c.Summary)
 	for _, t := range c.Turns {
 		total += cost(t)
@@ -115,7 +116,7 @@ func (r *answerRun) summarise(ctx context.Context, earlier string, turns []Turn,
 func writeTurns(b *strings.Builder, turns []Turn) {
 	for _, t := range turns {
 		b.WriteString("User: " + strings.TrimSpace(t.Question) + "\n")
-		b.WriteString("Assistant: " + strings.TrimSpace(stripCitations(t.Answer)) + "\n")
+		b.WriteString("Assistant: " + strings.TrimSpace(cite.Strip(t.Answer)) + "\n")
 	}
 }
 

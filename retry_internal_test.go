@@ -3,11 +3,12 @@ package rag
 import (
 	"context"
 	"errors"
-	"github.com/ragkit-go/rag/internal/backoff"
 	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/backoff"
 
 	"github.com/ragkit-go/rag/embed"
 )

@@ -1,4 +1,7 @@
-package rag
+// Package cite finds and rewrites the citation markers of a model's answer
+// ([1], [2, 3], [1-3]) as it streams, keeping the numbers that name a
+// passage and removing those that do not.
+package cite
 
 import (
 	"slices"
@@ -6,7 +9,7 @@ import (
 	"strings"
 )
 
-// citeFilter rewrites the citation markers of a text that arrives in
+// Filter rewrites the citation markers of a text that arrives in
 // pieces. A marker is a group in square brackets of passage numbers, ranges
 // and separators: [1], [2, 3], [1-3], [4; 5]. Numbers that name a passage
 // (1 to n) are kept and recorded; numbers that name none are removed from
@@ -17,7 +20,7 @@ import (
 //
 // Bracketed text that is not a group of small numbers ("[sic]", "[2023]")
 // is left as it is.
-type citeFilter struct {
+type Filter struct {
 	n       int // passages, numbered 1..n
 	held    string
 	cited   []int // valid numbers, in order of first citation
@@ -32,10 +35,18 @@ const (
 	maxCitingRange = 50  // [1-50] at most
 )
 
-func newCiteFilter(n int) *citeFilter { return &citeFilter{n: n, seen: map[int]bool{}} }
+// New returns a filter for an answer over n passages, numbered 1 to n.
+func New(n int) *Filter { return &Filter{n: n, seen: map[int]bool{}} }
 
-// write takes the next piece of text and returns the text that is final.
-func (f *citeFilter) write(s string) string {
+// Cited returns the valid passage numbers, in order of first citation.
+func (f *Filter) Cited() []int { return f.cited }
+
+// Invalid returns the numbers cited that name no passage, in order of
+// first citation.
+func (f *Filter) Invalid() []int { return f.invalid }
+
+// Write takes the next piece of text and returns the text that is final.
+func (f *Filter) Write(s string) string {
 	f.held += s
 	var out strings.Builder
 	for {
@@ -67,8 +78,8 @@ func (f *citeFilter) write(s string) string {
 	}
 }
 
-// flush returns the text still held; the filter is then empty.
-func (f *citeFilter) flush() string {
+// Flush returns the text still held; the filter is then empty.
+func (f *Filter) Flush() string {
 	s := f.held
 	f.held = ""
 	return s
@@ -151,7 +162,7 @@ func citeNumber(s string) (int, bool) {
 // rewrite records the numbers of a group and returns the group as it
 // stays in the text: unchanged when every number is valid, reduced to the
 // valid ones otherwise, or "" when none is.
-func (f *citeFilter) rewrite(group string) string {
+func (f *Filter) rewrite(group string) string {
 	nums, _ := parseGroup(group[1 : len(group)-1])
 	var valid []int
 	for _, k := range nums {
@@ -182,9 +193,9 @@ func (f *citeFilter) rewrite(group string) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// stripCitations removes every citation group from text, for answers kept
+// Strip removes every citation group from text, for answers kept
 // in a conversation whose passage numbers mean nothing any more.
-func stripCitations(text string) string {
-	f := newCiteFilter(0)
-	return f.write(text) + f.flush()
+func Strip(text string) string {
+	f := New(0)
+	return f.Write(text) + f.Flush()
 }
