@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ragkit-go/rag/internal/cite"
+	"github.com/ragkit-go/rag/internal/enrich"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/tokenizer"
 )
@@ -144,8 +145,8 @@ type AnswerChunk struct {
 
 // generation is the pipeline's chat model and enrichment.
 type generation struct {
-	model  llm.Model // with retries; nil when the pipeline has none
-	enrich *enricher // nil when enrichment is off
+	model  llm.Model        // with retries; nil when the pipeline has none
+	enrich *enrich.Enricher // nil when enrichment is off
 }
 
 // enrichWorkers returns the number of ingestion workers added for
@@ -154,7 +155,7 @@ func (g *generation) enrichWorkers() int {
 	if g.enrich == nil {
 		return 0
 	}
-	return g.enrich.o.Concurrency
+	return g.enrich.Concurrency()
 }
 
 func (p *Pipeline) initGeneration(opts Options) error {

@@ -377,8 +377,8 @@ func (p *Pipeline) engineConfig() *ingest.Config {
 		cfg.Lexical = lexicalEngine{p.lexical}
 	}
 	if e := p.gen.enrich; e != nil {
-		cfg.Enrich = e.enrich
-		cfg.EnrichWorkers = e.o.Concurrency
+		cfg.Enrich = e.Enrich
+		cfg.EnrichWorkers = e.Concurrency()
 	}
 	return cfg
 }

@@ -161,7 +161,7 @@ func New(opts Options) (*Pipeline, error) {
 	}
 	p.hashSalts = []string{p.model}
 	if p.gen.enrich != nil {
-		p.hashSalts = append(p.hashSalts, p.gen.enrich.version) // enriched records differ
+		p.hashSalts = append(p.hashSalts, p.gen.enrich.Version()) // enriched records differ
 	}
 	p.budget = newBudget(&p.ingest)
 	p.engine = p.engineConfig()
