@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -45,7 +46,8 @@ const (
 // of another type does not match (it is not an error: metadata may differ
 // between documents), but an operator applied to a value type it does not
 // support (OpGt on a string, say) makes the filter invalid, and every store
-// rejects it with ErrInvalidFilter before searching.
+// rejects it with ErrInvalidFilter before searching. NaN is never a valid
+// value; infinities are (see Validate).
 //
 // A Filter is a plain value: it is safe to share between goroutines as long
 // as nobody modifies it.
@@ -136,8 +138,16 @@ func (f *Filter) String() string {
 
 // Validate reports an error matching ErrInvalidFilter if f is malformed:
 // an unknown operator, a comparison without a field, a value of a type the
-// operator does not support, or a logical operator with the wrong number of
-// sub-filters. A nil filter is valid.
+// operator does not support, NaN as a value (of any operator: NaN equals
+// nothing and has no place in the order of numbers, so no answer would be
+// right), or a logical operator with the wrong number of sub-filters. A nil
+// filter is valid.
+//
+// Infinities are valid values: stored numbers are finite (CheckMetadata
+// rejects infinite metadata), so Gt(field, math.Inf(-1)) and
+// Lt(field, math.Inf(1)) match every record whose field is a number, their
+// opposites none, and Eq or In with an infinity matches no record (Ne and
+// NotIn every record), as a comparison with a value of another type does.
 func (f *Filter) Validate() error {
 	if f == nil {
 		return nil
@@ -184,8 +194,12 @@ func (f *Filter) Validate() error {
 			}
 		}
 	case OpGt, OpGte, OpLt, OpLte:
-		switch normalizeValue(f.Value).(type) {
-		case float64, time.Time:
+		switch x := normalizeValue(f.Value).(type) {
+		case float64:
+			if math.IsNaN(x) {
+				return bad("NaN is not ordered: it is neither less nor greater than any number")
+			}
+		case time.Time:
 		default:
 			return bad("ordering needs a number or a time, got %T", f.Value)
 		}
@@ -338,7 +352,8 @@ func contains(fv, v any) bool {
 }
 
 // compare orders two scalar values of the same type; ok is false when
-// their types differ or are not ordered (bools compare equal or not).
+// their types differ or are not ordered (bools compare equal or not; NaN
+// is not ordered at all, so an invalid filter holding it matches nothing).
 func compare(a, b any) (c int, ok bool) {
 	switch x := a.(type) {
 	case string:
@@ -347,7 +362,7 @@ func compare(a, b any) (c int, ok bool) {
 	case float64:
 		y, ok := b.(float64)
 		switch {
-		case !ok:
+		case !ok || x != x || y != y: // NaN is not ordered
 			return 0, false
 		case x < y:
 			return -1, true

@@ -241,8 +241,8 @@ func (q *builder) ordering(f *store.Filter) {
 	op := orderingOps[f.Op]
 	switch v := normalize(f.Value).(type) {
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			q.nonFinite(f.Op, v, f.Field)
+		if math.IsInf(v, 0) { // Validate rejects NaN
+			q.infinite(f.Op, v, f.Field)
 			return
 		}
 		key := q.arg(f.Field)
@@ -260,25 +260,18 @@ func (q *builder) ordering(f *store.Filter) {
 	}
 }
 
-// nonFinite compiles an ordering against NaN or an infinity the way
+// infinite compiles an ordering against an infinity the way
 // store.Filter.Match evaluates it on the finite numbers a store holds:
-// every number is below +Inf and above -Inf, and compares "equal" to NaN
-// (neither less nor greater), so gte and lte NaN match every number.
-func (q *builder) nonFinite(op store.Op, v float64, field string) {
-	isNumber := func() {
-		q.w("(jsonb_typeof(t.metadata -> ", q.arg(field), "::text) IS NOT DISTINCT FROM 'number')")
-	}
+// every number is below +Inf and above -Inf.
+func (q *builder) infinite(op store.Op, v float64, field string) {
 	var match bool
-	switch {
-	case math.IsNaN(v):
-		match = op == store.OpGte || op == store.OpLte
-	case v > 0:
+	if v > 0 {
 		match = op == store.OpLt || op == store.OpLte
-	default:
+	} else {
 		match = op == store.OpGt || op == store.OpGte
 	}
 	if match {
-		isNumber()
+		q.w("(jsonb_typeof(t.metadata -> ", q.arg(field), "::text) IS NOT DISTINCT FROM 'number')")
 	} else {
 		q.w("FALSE")
 	}

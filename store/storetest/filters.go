@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -396,5 +397,90 @@ func (s *suite) invalidRecord(t *testing.T) {
 			t.Errorf("%s: Upsert = %v, want ErrInvalidRecord", name, err)
 		}
 		checkContents(t, st, m, s.dim)
+	}
+}
+
+// An ordering against NaN (Gt, Gte, Lt, Lte of math.NaN(), as a float64
+// or a float32, at the top of a filter or inside And, Or and Not) is
+// rejected with store.ErrInvalidFilter: NaN has no place in the order of
+// numbers, so no answer would be right. (Equality with NaN is rejected
+// too; see InvalidFilter.)
+func (s *suite) nanFilter(t *testing.T) {
+	st := s.newStore(t)
+	g := newGen(t, s.dim)
+	nan := math.NaN()
+	var bad []*store.Filter
+	for _, op := range []func(string, any) *store.Filter{store.Gt, store.Gte, store.Lt, store.Lte} {
+		bad = append(bad, op("year", nan), op("year", float32(nan)), op("absent", nan),
+			store.And(store.Exists("year"), op("year", nan)),
+			store.Or(store.Eq("lang", "en"), op("year", nan)),
+			store.Not(op("year", nan)))
+	}
+	bad = append(bad, store.Eq("year", nan), store.In("year", 2021.0, nan), store.NotIn("year", nan))
+	check := func(when string) {
+		for _, f := range bad {
+			rs, err := st.Search(context.Background(), store.Query{Vector: g.vector(), TopK: all, Filter: f})
+			if !errors.Is(err, store.ErrInvalidFilter) {
+				t.Errorf("%s: Search with filter %s = %d results, %v; want ErrInvalidFilter", when, f, len(rs), err)
+			}
+		}
+	}
+	check("empty store")
+	s.loadModel(t, st, g.filterData(10, 3))
+	check("non-empty store")
+}
+
+// Infinities are valid filter values with the meaning they have among the
+// finite numbers a store holds: every number is below +Inf and above
+// -Inf, and none equals either. So Lt(+Inf) and Gt(-Inf) select exactly
+// the records whose field is a number, Gte(+Inf), Lte(-Inf), Eq and In of
+// an infinity select none, Ne and NotIn of one select every record.
+func (s *suite) infiniteFilter(t *testing.T) {
+	st := s.newStore(t)
+	g := newGen(t, s.dim)
+	m := g.filterData(20, 3)
+	s.loadModel(t, st, m)
+	recs := m.records()
+	inf, ninf := math.Inf(1), math.Inf(-1)
+	// numeric returns the IDs of the records whose field is (or, with
+	// is false, is not) a number.
+	numeric := func(field string, is bool) []string {
+		var ids []string
+		for _, r := range recs {
+			if _, ok := r.Metadata[field].(float64); ok == is {
+				ids = append(ids, r.ID)
+			}
+		}
+		return ids
+	}
+	every := recordIDs(recs)
+	for _, tc := range []struct {
+		f    *store.Filter
+		want []string
+	}{
+		{store.Lt("year", inf), numeric("year", true)},
+		{store.Lte("year", inf), numeric("year", true)},
+		{store.Gt("year", ninf), numeric("year", true)},
+		{store.Gte("mixed", float32(ninf)), numeric("mixed", true)},
+		{store.Gt("year", inf), nil},
+		{store.Gte("year", inf), nil},
+		{store.Lt("year", ninf), nil},
+		{store.Lte("year", ninf), nil},
+		{store.Gt("lang", ninf), nil}, // a string field is not a number
+		{store.Eq("year", inf), nil},
+		{store.In("year", ninf, inf), nil},
+		{store.Ne("year", inf), every},
+		{store.NotIn("year", inf, ninf), every},
+		{store.Not(store.Lt("year", inf)), numeric("year", false)},
+	} {
+		if err := tc.f.Validate(); err != nil {
+			t.Fatalf("filter %s: Validate = %v, want it valid", tc.f, err)
+		}
+		got := resultIDs(search(t, st, store.Query{Vector: g.vector(), TopK: all, Filter: tc.f}))
+		slices.Sort(got)
+		slices.Sort(tc.want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("filter %s selected %d records %v, want %d %v", tc.f, len(got), got, len(tc.want), tc.want)
+		}
 	}
 }

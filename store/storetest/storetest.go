@@ -66,6 +66,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"FilterOperators", s.filterOperators},
 		{"FilterProperty", s.filterProperty},
 		{"InvalidFilter", s.invalidFilter},
+		{"NaNFilter", s.nanFilter},
+		{"InfiniteFilterValues", s.infiniteFilter},
 		{"DimensionMismatch", s.dimensionMismatch},
 		{"InvalidVector", s.invalidVector},
 		{"InvalidRecord", s.invalidRecord},
