@@ -11,6 +11,11 @@
 // Implementations live in sub-packages (store/chromem, the default) and prove
 // that they follow the contract by running the conformance suite in
 // store/storetest.
+//
+// Stores that can do more say so by implementing an optional interface,
+// found by type assertion: TextSearcher (a full-text search of their own)
+// and Lister (listing the documents a filter matches, without a vector
+// search; see the DocumentIDs helper).
 package store
 
 import (

@@ -98,8 +98,30 @@ func (s *suite) filterOperators(t *testing.T) {
 	m := g.filterData(30, 4)
 	s.loadModel(t, st, m)
 	recs := m.records()
+	for _, f := range operatorFilters() {
+		if err := f.Validate(); err != nil {
+			t.Fatalf("suite bug: filter %s is invalid: %v", f, err)
+		}
+		q := g.query(t, recs)
+		for _, k := range []int{1, 3, all} {
+			got := search(t, st, store.Query{Vector: q, TopK: k, Filter: f})
+			want := store.BruteForce(recs, store.Query{Vector: q, TopK: k, Filter: f})
+			checkResults(t, got, want, fmt.Sprintf("filter %s, TopK %d", f, k))
+			for _, r := range got {
+				if !f.Match(&r.Record) {
+					t.Errorf("filter %s: returned record %s does not match", f, r.ID)
+				}
+			}
+		}
+	}
+}
+
+// operatorFilters returns filters with every operator on every kind of
+// field of filterData: string, number, bool, time, list, a field whose
+// type differs between records, a missing field, and the built-in fields.
+func operatorFilters() []*store.Filter {
 	d1, d2 := date(2021, 6), date(2022, 3)
-	filters := []*store.Filter{
+	return []*store.Filter{
 		nil,
 		store.Eq("lang", "en"), store.Eq("year", 2021), store.Eq("year", int64(2021)), store.Eq("draft", true),
 		store.Eq("draft", false), store.Eq("date", d1), store.Eq("labels", "a"), store.Eq("mixed", 1),
@@ -130,22 +152,6 @@ func (s *suite) filterOperators(t *testing.T) {
 		store.And(store.Or(store.Eq("draft", true), store.Not(store.Exists("draft"))), store.Ne(store.FieldTitle, "T1")),
 		store.Or(store.And(store.Eq(store.FieldDocID, "doc-02"), store.Eq("lang", "en")), store.Lt("date", d1)),
 		store.Not(store.Or(store.Eq("labels", "a"), store.In(store.FieldSource, "s1", "s2"))),
-	}
-	for _, f := range filters {
-		if err := f.Validate(); err != nil {
-			t.Fatalf("suite bug: filter %s is invalid: %v", f, err)
-		}
-		q := g.query(t, recs)
-		for _, k := range []int{1, 3, all} {
-			got := search(t, st, store.Query{Vector: q, TopK: k, Filter: f})
-			want := store.BruteForce(recs, store.Query{Vector: q, TopK: k, Filter: f})
-			checkResults(t, got, want, fmt.Sprintf("filter %s, TopK %d", f, k))
-			for _, r := range got {
-				if !f.Match(&r.Record) {
-					t.Errorf("filter %s: returned record %s does not match", f, r.ID)
-				}
-			}
-		}
 	}
 }
 
@@ -256,9 +262,38 @@ func (s *suite) filterProperty(t *testing.T) {
 // Invalid filters are rejected with store.ErrInvalidFilter before
 // searching, also on an empty store.
 func (s *suite) invalidFilter(t *testing.T) {
+	s.checkRejected(t, invalidFilters(), "Search", s.searchWith)
+}
+
+// searchWith searches st with filter f and returns how many results came.
+func (s *suite) searchWith(t *testing.T, st store.Store, f *store.Filter) (int, error) {
+	q := make([]float32, s.dim)
+	q[0] = 1
+	rs, err := st.Search(context.Background(), store.Query{Vector: q, TopK: all, Filter: f})
+	return len(rs), err
+}
+
+// checkRejected fails unless call, given each filter of bad, answers
+// nothing and an error matching store.ErrInvalidFilter, on an empty store
+// and on one holding documents.
+func (s *suite) checkRejected(t *testing.T, bad []*store.Filter, what string, call func(*testing.T, store.Store, *store.Filter) (int, error)) {
 	st := s.newStore(t)
 	g := newGen(t, s.dim)
-	bad := []*store.Filter{
+	check := func(when string) {
+		for _, f := range bad {
+			if n, err := call(t, st, f); !errors.Is(err, store.ErrInvalidFilter) || n != 0 {
+				t.Errorf("%s: %s with invalid filter %s = %d results, %v; want none and ErrInvalidFilter", when, what, f, n, err)
+			}
+		}
+	}
+	check("empty store")
+	s.loadModel(t, st, g.filterData(10, 3))
+	check("non-empty store")
+}
+
+// invalidFilters returns malformed filters, one of each kind.
+func invalidFilters() []*store.Filter {
+	return []*store.Filter{
 		{Op: "bogus", Field: "x", Value: "y"},
 		{Op: store.OpEq, Value: "y"},
 		{Op: store.OpEq, Field: "x", Value: struct{}{}},
@@ -272,17 +307,6 @@ func (s *suite) invalidFilter(t *testing.T) {
 		store.And(store.Exists("a"), nil),
 		store.Or(store.Exists("a"), store.And(store.Gt("x", true))),
 	}
-	check := func(when string) {
-		for _, f := range bad {
-			rs, err := st.Search(context.Background(), store.Query{Vector: g.vector(), Filter: f})
-			if !errors.Is(err, store.ErrInvalidFilter) {
-				t.Errorf("%s: Search with invalid filter %s = %d results, %v; want ErrInvalidFilter", when, f, len(rs), err)
-			}
-		}
-	}
-	check("empty store")
-	upsert(t, st, g.doc("a", 3))
-	check("non-empty store")
 }
 
 // A vector whose length differs from the store's dimension is rejected
@@ -406,8 +430,11 @@ func (s *suite) invalidRecord(t *testing.T) {
 // numbers, so no answer would be right. (Equality with NaN is rejected
 // too; see InvalidFilter.)
 func (s *suite) nanFilter(t *testing.T) {
-	st := s.newStore(t)
-	g := newGen(t, s.dim)
+	s.checkRejected(t, nanFilters(), "Search", s.searchWith)
+}
+
+// nanFilters returns filters that compare with NaN.
+func nanFilters() []*store.Filter {
 	nan := math.NaN()
 	var bad []*store.Filter
 	for _, op := range []func(string, any) *store.Filter{store.Gt, store.Gte, store.Lt, store.Lte} {
@@ -416,18 +443,7 @@ func (s *suite) nanFilter(t *testing.T) {
 			store.Or(store.Eq("lang", "en"), op("year", nan)),
 			store.Not(op("year", nan)))
 	}
-	bad = append(bad, store.Eq("year", nan), store.In("year", 2021.0, nan), store.NotIn("year", nan))
-	check := func(when string) {
-		for _, f := range bad {
-			rs, err := st.Search(context.Background(), store.Query{Vector: g.vector(), TopK: all, Filter: f})
-			if !errors.Is(err, store.ErrInvalidFilter) {
-				t.Errorf("%s: Search with filter %s = %d results, %v; want ErrInvalidFilter", when, f, len(rs), err)
-			}
-		}
-	}
-	check("empty store")
-	s.loadModel(t, st, g.filterData(10, 3))
-	check("non-empty store")
+	return append(bad, store.Eq("year", nan), store.In("year", 2021.0, nan), store.NotIn("year", nan))
 }
 
 // Infinities are valid filter values with the meaning they have among the

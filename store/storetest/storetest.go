@@ -19,6 +19,9 @@
 // differences between float32 and float64 arithmetic cannot change the
 // order; exact ties are made with identical vectors and must be broken by
 // record ID.
+//
+// The List rules check store.Lister (DocumentIDs) against the documents
+// the suite wrote; a store that does not implement it skips them.
 package storetest
 
 import (
@@ -77,6 +80,14 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"CancelledContext", s.cancelledContext},
 		{"ConcurrentReadersWriters", s.concurrent},
 		{"Reopen", s.reopen},
+		{"ListAll", s.listAll},
+		{"ListFilters", s.listFilters},
+		{"ListAfterDelete", s.listAfterDelete},
+		{"ListAfterReupsert", s.listAfterReupsert},
+		{"ListExpiry", s.listExpiry},
+		{"ListInvalidFilter", s.listInvalidFilter},
+		{"ListCancelledContext", s.listCancelledContext},
+		{"ListConcurrentWithWrites", s.listConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
