@@ -60,12 +60,12 @@ type Filter struct {
 
 // Eq matches records whose field equals v (or, for a list field, contains v).
 func Eq(field string, v any) *Filter {
-	return &Filter{Op: OpEq, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpEq, Field: field, Value: NormalizeValue(v)}
 }
 
 // Ne matches records whose field does not equal v, including records without the field.
 func Ne(field string, v any) *Filter {
-	return &Filter{Op: OpNe, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpNe, Field: field, Value: NormalizeValue(v)}
 }
 
 // In matches records whose field equals one of vs.
@@ -80,22 +80,22 @@ func NotIn[T any](field string, vs ...T) *Filter {
 
 // Gt matches records whose numeric or time field is greater than v.
 func Gt(field string, v any) *Filter {
-	return &Filter{Op: OpGt, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpGt, Field: field, Value: NormalizeValue(v)}
 }
 
 // Gte matches records whose numeric or time field is at least v.
 func Gte(field string, v any) *Filter {
-	return &Filter{Op: OpGte, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpGte, Field: field, Value: NormalizeValue(v)}
 }
 
 // Lt matches records whose numeric or time field is less than v.
 func Lt(field string, v any) *Filter {
-	return &Filter{Op: OpLt, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpLt, Field: field, Value: NormalizeValue(v)}
 }
 
 // Lte matches records whose numeric or time field is at most v.
 func Lte(field string, v any) *Filter {
-	return &Filter{Op: OpLte, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpLte, Field: field, Value: NormalizeValue(v)}
 }
 
 // Exists matches records that have the field.
@@ -113,7 +113,7 @@ func Not(f *Filter) *Filter { return &Filter{Op: OpNot, Filters: []*Filter{f}} }
 func toList[T any](vs []T) []any {
 	out := make([]any, len(vs))
 	for i, v := range vs {
-		out[i] = normalizeValue(v)
+		out[i] = NormalizeValue(v)
 	}
 	return out
 }
@@ -180,7 +180,7 @@ func (f *Filter) Validate() error {
 	case OpExists:
 		return nil
 	case OpEq, OpNe:
-		if !isScalar(normalizeValue(f.Value)) {
+		if !isScalar(NormalizeValue(f.Value)) {
 			return bad("value of type %T is not a string, bool, number or time", f.Value)
 		}
 	case OpIn, OpNotIn:
@@ -194,7 +194,7 @@ func (f *Filter) Validate() error {
 			}
 		}
 	case OpGt, OpGte, OpLt, OpLte:
-		switch x := normalizeValue(f.Value).(type) {
+		switch x := NormalizeValue(f.Value).(type) {
 		case float64:
 			if math.IsNaN(x) {
 				return bad("NaN is not ordered: it is neither less nor greater than any number")
@@ -208,6 +208,25 @@ func (f *Filter) Validate() error {
 		}
 	default:
 		return bad("unknown operator %q", f.Op)
+	}
+	return nil
+}
+
+// Values returns the values a comparison compares with, normalised (see
+// NormalizeValue): the one value of OpEq, OpNe and the orderings, the
+// elements of the list of OpIn and OpNotIn. It returns nil for OpExists
+// and the logical operators, and for an OpIn or OpNotIn whose value is
+// not a list (an invalid filter).
+func (f *Filter) Values() []any {
+	if f == nil {
+		return nil
+	}
+	switch f.Op {
+	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte:
+		return []any{NormalizeValue(f.Value)}
+	case OpIn, OpNotIn:
+		list, _ := listValues(f.Value)
+		return list
 	}
 	return nil
 }
@@ -236,7 +255,7 @@ func listValues(v any) ([]any, bool) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = normalizeValue(e)
+			out[i] = NormalizeValue(e)
 		}
 		return out, true
 	case []string:
@@ -271,7 +290,7 @@ func FieldValue(r *Record, field string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return normalizeValue(v), true
+	return NormalizeValue(v), true
 }
 
 // Match reports whether r satisfies f. A nil filter matches every record.
@@ -303,11 +322,11 @@ func (f *Filter) Match(r *Record) bool {
 	case OpExists:
 		return ok
 	case OpEq:
-		return ok && contains(fv, normalizeValue(f.Value))
+		return ok && contains(fv, NormalizeValue(f.Value))
 	case OpNe:
-		return !ok || !contains(fv, normalizeValue(f.Value))
+		return !ok || !contains(fv, NormalizeValue(f.Value))
 	case OpIn, OpNotIn:
-		list, _ := listValues(f.Value)
+		list := f.Values()
 		in := false
 		if ok {
 			for _, v := range list {
@@ -322,7 +341,7 @@ func (f *Filter) Match(r *Record) bool {
 		if !ok {
 			return false
 		}
-		c, comparable := compare(fv, normalizeValue(f.Value))
+		c, comparable := compare(fv, NormalizeValue(f.Value))
 		if !comparable {
 			return false
 		}

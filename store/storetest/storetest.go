@@ -76,6 +76,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"InvalidRecord", s.invalidRecord},
 		{"Hashes", s.hashes},
 		{"MetadataRoundTrip", s.metadataRoundTrip},
+		{"MetadataNormalized", s.metadataNormalized},
 		{"NoAliasing", s.noAliasing},
 		{"CancelledContext", s.cancelledContext},
 		{"ConcurrentReadersWriters", s.concurrent},
