@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -45,7 +46,8 @@ const (
 // of another type does not match (it is not an error: metadata may differ
 // between documents), but an operator applied to a value type it does not
 // support (OpGt on a string, say) makes the filter invalid, and every store
-// rejects it with ErrInvalidFilter before searching.
+// rejects it with ErrInvalidFilter before searching. NaN is never a valid
+// value; infinities are (see Validate).
 //
 // A Filter is a plain value: it is safe to share between goroutines as long
 // as nobody modifies it.
@@ -58,12 +60,12 @@ type Filter struct {
 
 // Eq matches records whose field equals v (or, for a list field, contains v).
 func Eq(field string, v any) *Filter {
-	return &Filter{Op: OpEq, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpEq, Field: field, Value: NormalizeValue(v)}
 }
 
 // Ne matches records whose field does not equal v, including records without the field.
 func Ne(field string, v any) *Filter {
-	return &Filter{Op: OpNe, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpNe, Field: field, Value: NormalizeValue(v)}
 }
 
 // In matches records whose field equals one of vs.
@@ -78,22 +80,22 @@ func NotIn[T any](field string, vs ...T) *Filter {
 
 // Gt matches records whose numeric or time field is greater than v.
 func Gt(field string, v any) *Filter {
-	return &Filter{Op: OpGt, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpGt, Field: field, Value: NormalizeValue(v)}
 }
 
 // Gte matches records whose numeric or time field is at least v.
 func Gte(field string, v any) *Filter {
-	return &Filter{Op: OpGte, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpGte, Field: field, Value: NormalizeValue(v)}
 }
 
 // Lt matches records whose numeric or time field is less than v.
 func Lt(field string, v any) *Filter {
-	return &Filter{Op: OpLt, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpLt, Field: field, Value: NormalizeValue(v)}
 }
 
 // Lte matches records whose numeric or time field is at most v.
 func Lte(field string, v any) *Filter {
-	return &Filter{Op: OpLte, Field: field, Value: normalizeValue(v)}
+	return &Filter{Op: OpLte, Field: field, Value: NormalizeValue(v)}
 }
 
 // Exists matches records that have the field.
@@ -111,7 +113,7 @@ func Not(f *Filter) *Filter { return &Filter{Op: OpNot, Filters: []*Filter{f}} }
 func toList[T any](vs []T) []any {
 	out := make([]any, len(vs))
 	for i, v := range vs {
-		out[i] = normalizeValue(v)
+		out[i] = NormalizeValue(v)
 	}
 	return out
 }
@@ -136,8 +138,16 @@ func (f *Filter) String() string {
 
 // Validate reports an error matching ErrInvalidFilter if f is malformed:
 // an unknown operator, a comparison without a field, a value of a type the
-// operator does not support, or a logical operator with the wrong number of
-// sub-filters. A nil filter is valid.
+// operator does not support, NaN as a value (of any operator: NaN equals
+// nothing and has no place in the order of numbers, so no answer would be
+// right), or a logical operator with the wrong number of sub-filters. A nil
+// filter is valid.
+//
+// Infinities are valid values: stored numbers are finite (CheckMetadata
+// rejects infinite metadata), so Gt(field, math.Inf(-1)) and
+// Lt(field, math.Inf(1)) match every record whose field is a number, their
+// opposites none, and Eq or In with an infinity matches no record (Ne and
+// NotIn every record), as a comparison with a value of another type does.
 func (f *Filter) Validate() error {
 	if f == nil {
 		return nil
@@ -170,7 +180,7 @@ func (f *Filter) Validate() error {
 	case OpExists:
 		return nil
 	case OpEq, OpNe:
-		if !isScalar(normalizeValue(f.Value)) {
+		if !isScalar(NormalizeValue(f.Value)) {
 			return bad("value of type %T is not a string, bool, number or time", f.Value)
 		}
 	case OpIn, OpNotIn:
@@ -184,8 +194,12 @@ func (f *Filter) Validate() error {
 			}
 		}
 	case OpGt, OpGte, OpLt, OpLte:
-		switch normalizeValue(f.Value).(type) {
-		case float64, time.Time:
+		switch x := NormalizeValue(f.Value).(type) {
+		case float64:
+			if math.IsNaN(x) {
+				return bad("NaN is not ordered: it is neither less nor greater than any number")
+			}
+		case time.Time:
 		default:
 			return bad("ordering needs a number or a time, got %T", f.Value)
 		}
@@ -194,6 +208,25 @@ func (f *Filter) Validate() error {
 		}
 	default:
 		return bad("unknown operator %q", f.Op)
+	}
+	return nil
+}
+
+// Values returns the values a comparison compares with, normalised (see
+// NormalizeValue): the one value of OpEq, OpNe and the orderings, the
+// elements of the list of OpIn and OpNotIn. It returns nil for OpExists
+// and the logical operators, and for an OpIn or OpNotIn whose value is
+// not a list (an invalid filter).
+func (f *Filter) Values() []any {
+	if f == nil {
+		return nil
+	}
+	switch f.Op {
+	case OpEq, OpNe, OpGt, OpGte, OpLt, OpLte:
+		return []any{NormalizeValue(f.Value)}
+	case OpIn, OpNotIn:
+		list, _ := listValues(f.Value)
+		return list
 	}
 	return nil
 }
@@ -222,7 +255,7 @@ func listValues(v any) ([]any, bool) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = normalizeValue(e)
+			out[i] = NormalizeValue(e)
 		}
 		return out, true
 	case []string:
@@ -257,7 +290,7 @@ func FieldValue(r *Record, field string) (any, bool) {
 	if !ok {
 		return nil, false
 	}
-	return normalizeValue(v), true
+	return NormalizeValue(v), true
 }
 
 // Match reports whether r satisfies f. A nil filter matches every record.
@@ -289,11 +322,11 @@ func (f *Filter) Match(r *Record) bool {
 	case OpExists:
 		return ok
 	case OpEq:
-		return ok && contains(fv, normalizeValue(f.Value))
+		return ok && contains(fv, NormalizeValue(f.Value))
 	case OpNe:
-		return !ok || !contains(fv, normalizeValue(f.Value))
+		return !ok || !contains(fv, NormalizeValue(f.Value))
 	case OpIn, OpNotIn:
-		list, _ := listValues(f.Value)
+		list := f.Values()
 		in := false
 		if ok {
 			for _, v := range list {
@@ -308,7 +341,7 @@ func (f *Filter) Match(r *Record) bool {
 		if !ok {
 			return false
 		}
-		c, comparable := compare(fv, normalizeValue(f.Value))
+		c, comparable := compare(fv, NormalizeValue(f.Value))
 		if !comparable {
 			return false
 		}
@@ -338,7 +371,8 @@ func contains(fv, v any) bool {
 }
 
 // compare orders two scalar values of the same type; ok is false when
-// their types differ or are not ordered (bools compare equal or not).
+// their types differ or are not ordered (bools compare equal or not; NaN
+// is not ordered at all, so an invalid filter holding it matches nothing).
 func compare(a, b any) (c int, ok bool) {
 	switch x := a.(type) {
 	case string:
@@ -347,7 +381,7 @@ func compare(a, b any) (c int, ok bool) {
 	case float64:
 		y, ok := b.(float64)
 		switch {
-		case !ok:
+		case !ok || x != x || y != y: // NaN is not ordered
 			return 0, false
 		case x < y:
 			return -1, true

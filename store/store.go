@@ -11,15 +11,21 @@
 // Implementations live in sub-packages (store/chromem, the default) and prove
 // that they follow the contract by running the conformance suite in
 // store/storetest.
+//
+// Stores that can do more say so by implementing an optional interface,
+// found by type assertion: TextSearcher (a full-text search of their own)
+// and Lister (listing the documents a filter matches, without a vector
+// search; see the DocumentIDs helper).
 package store
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/vecmath"
 	"math"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/vecmath"
 )
 
 // Store is a vector store whose unit of writing is the document.
@@ -84,9 +90,12 @@ type Record struct {
 	Vector []float32
 
 	// Fields copied from the document, for filtering and display.
-	Title    string
-	Source   string
-	Tags     []string
+	Title  string
+	Source string
+	Tags   []string
+	// Metadata values are strings, bools, numbers of any Go numeric type
+	// (stored and returned as float64), times (returned in UTC) and
+	// []string; see CheckMetadata.
 	Metadata map[string]any
 }
 
@@ -189,15 +198,17 @@ func CheckDocuments(docs []Document, dim int) (int, error) {
 }
 
 // CheckMetadata reports an error matching ErrInvalidRecord if a key is
-// empty or starts with '_' (reserved for built-in fields), or if a value is
-// not one of the supported types: string, bool, float64, time.Time or
-// []string. NormalizeMetadata converts other numeric types to float64.
+// empty or starts with '_' (reserved for built-in fields), or if a value,
+// as NormalizeValue converts it, is not one of the supported types:
+// string, bool, a finite float64, time.Time or []string. So any Go integer
+// type and float32 pass, and a store keeps them normalised (as
+// NormalizeMetadata returns them): float64, and times in UTC.
 func CheckMetadata(m map[string]any) error {
 	for k, v := range m {
 		if k == "" || k[0] == '_' {
 			return fmt.Errorf("%w: metadata key %q is empty or reserved (keys starting with '_' name built-in fields)", ErrInvalidRecord, k)
 		}
-		switch x := v.(type) {
+		switch x := NormalizeValue(v).(type) {
 		case string, bool, time.Time, []string:
 		case float64:
 			if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -219,12 +230,15 @@ func NormalizeMetadata(m map[string]any) map[string]any {
 	}
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		out[k] = normalizeValue(v)
+		out[k] = NormalizeValue(v)
 	}
 	return out
 }
 
-func normalizeValue(v any) any {
+// NormalizeValue returns v as stores hold it and filters compare it: an
+// integer or a float32 as a float64, a time in UTC, a []string copied;
+// other values as they are. NormalizeMetadata applies it to every value.
+func NormalizeValue(v any) any {
 	switch x := v.(type) {
 	case int:
 		return float64(x)

@@ -13,7 +13,6 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -21,9 +20,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/store/internal/metacodec"
 )
 
 // Directory layout:
@@ -51,10 +50,9 @@ import (
 //	the vectors as written, float32 little endian, record after record
 //
 // Strings are a uvarint length and the bytes (any bytes: the encoding is
-// binary, so invalid UTF-8 round-trips). Metadata types: 's' string, 'f'
-// float64 (IEEE bits, uint64 little endian), 'b' bool (1 byte), 't'
-// time.Time (MarshalBinary, length-prefixed), 'l' []string (count and
-// strings).
+// binary, so invalid UTF-8 round-trips). Metadata is encoded as package
+// store/internal/metacodec describes, with the type bytes 's' string, 'f'
+// float64, 'b' bool, 't' time.Time and 'l' []string (metaTypes).
 const (
 	magic      = "RAGDOC01"
 	flagGzip   = 1
@@ -67,6 +65,9 @@ const (
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// metaTypes are the metadata type bytes of a document file.
+var metaTypes = metacodec.Types{String: 's', Float: 'f', Bool: 'b', Time: 't', Strings: 'l'}
 
 type disk struct {
 	dir      string
@@ -199,7 +200,10 @@ func (d *disk) writeDocs(ctx context.Context, ps []prepared, dim int) (n int, er
 			}
 			continue
 		}
-		buf = encodeDoc(buf[:0], p, dim, d.compress)
+		var err error
+		if buf, err = encodeDoc(buf[:0], p, dim, d.compress); err != nil {
+			return i, fmt.Errorf("chromem: write document %q: %w", p.id, err)
+		}
 		if err := d.writeAtomic(dir, name, buf); err != nil {
 			return i, fmt.Errorf("chromem: write document %q: %w", p.id, err)
 		}
@@ -324,8 +328,11 @@ func appendString(b []byte, s string) []byte {
 }
 
 // encodeDoc appends the file form of p to buf.
-func encodeDoc(buf []byte, p *prepared, dim int, compress bool) []byte {
-	body := encodeBody(nil, p, dim)
+func encodeDoc(buf []byte, p *prepared, dim int, compress bool) ([]byte, error) {
+	body, err := encodeBody(nil, p, dim)
+	if err != nil {
+		return buf, err
+	}
 	buf = append(buf, magic...)
 	if compress {
 		buf = append(buf, flagGzip)
@@ -338,10 +345,10 @@ func encodeDoc(buf []byte, p *prepared, dim int, compress bool) []byte {
 		buf = append(buf, 0)
 		buf = append(buf, body...)
 	}
-	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable))
+	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable)), nil
 }
 
-func encodeBody(b []byte, p *prepared, dim int) []byte {
+func encodeBody(b []byte, p *prepared, dim int) ([]byte, error) {
 	b = appendString(b, p.id)
 	b = appendString(b, p.hash)
 	b = binary.AppendUvarint(b, uint64(len(p.recs)))
@@ -359,36 +366,9 @@ func encodeBody(b []byte, p *prepared, dim int) []byte {
 		for _, t := range r.Tags {
 			b = appendString(b, t)
 		}
-		b = binary.AppendUvarint(b, uint64(len(r.Metadata)))
-		for _, k := range sortedMetaKeys(r.Metadata) {
-			b = appendString(b, k)
-			switch v := r.Metadata[k].(type) {
-			case string:
-				b = append(b, 's')
-				b = appendString(b, v)
-			case float64:
-				b = append(b, 'f')
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-			case bool:
-				b = append(b, 'b')
-				if v {
-					b = append(b, 1)
-				} else {
-					b = append(b, 0)
-				}
-			case time.Time:
-				tb, _ := v.MarshalBinary() // fails only for odd zone offsets; v is UTC
-				b = append(b, 't')
-				b = appendString(b, string(tb))
-			case []string:
-				b = append(b, 'l')
-				b = binary.AppendUvarint(b, uint64(len(v)))
-				for _, s := range v {
-					b = appendString(b, s)
-				}
-			default:
-				panic(fmt.Sprintf("chromem: metadata type %T passed validation", v)) // store.CheckMetadata rejects it
-			}
+		var err error
+		if b, err = metaTypes.Append(b, r.Metadata); err != nil {
+			return nil, fmt.Errorf("record %q: %w", r.ID, err)
 		}
 	}
 	for _, v := range p.vecs {
@@ -396,12 +376,7 @@ func encodeBody(b []byte, p *prepared, dim int) []byte {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
 		}
 	}
-	return b
-}
-
-func sortedMetaKeys(m map[string]any) []string {
-	// Deterministic files: same document, same bytes.
-	return slices.Sorted(maps.Keys(m))
+	return b, nil
 }
 
 var errShort = errors.New("truncated")
@@ -437,11 +412,12 @@ func (d *decoder) varint() int {
 	return int(x)
 }
 
-func (d *decoder) bytes(n uint64) []byte {
+// Next returns the next n bytes (metacodec.Reader).
+func (d *decoder) Next(n int) []byte {
 	if d.err != nil {
 		return nil
 	}
-	if n > uint64(len(d.b)) {
+	if n < 0 || n > len(d.b) {
 		d.err = errShort
 		return nil
 	}
@@ -450,30 +426,29 @@ func (d *decoder) bytes(n uint64) []byte {
 	return out
 }
 
-func (d *decoder) uint64() uint64 {
-	if b := d.bytes(8); d.err == nil {
-		return binary.LittleEndian.Uint64(b)
-	}
-	return 0
-}
+// Text reads a length-prefixed string (metacodec.Reader).
+func (d *decoder) Text() string { return string(d.Next(d.Count())) }
 
-func (d *decoder) byte() byte {
-	if b := d.bytes(1); d.err == nil {
-		return b[0]
-	}
-	return 0
-}
-
-func (d *decoder) string() string { return string(d.bytes(d.uvarint())) }
-
-func (d *decoder) count() int {
+// Count reads a count, which cannot exceed the bytes left: every element
+// takes at least one (metacodec.Reader).
+func (d *decoder) Count() int {
 	n := d.uvarint()
-	if n > uint64(len(d.b)) { // every element takes at least a byte
+	if n > uint64(len(d.b)) {
 		d.err = errShort
 		return 0
 	}
 	return int(n)
 }
+
+// Fail records err unless an error is recorded (metacodec.Reader).
+func (d *decoder) Fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
+}
+
+// Err returns the recorded error (metacodec.Reader).
+func (d *decoder) Err() error { return d.err }
 
 func decodeDoc(b []byte) (prepared, int, error) {
 	if len(b) < len(magic)+1+4 || string(b[:len(magic)]) != magic {
@@ -494,8 +469,8 @@ func decodeDoc(b []byte) (prepared, int, error) {
 		}
 	}
 	d := &decoder{b: body}
-	p := prepared{id: d.string(), hash: d.string()}
-	nrec := d.count()
+	p := prepared{id: d.Text(), hash: d.Text()}
+	nrec := d.Count()
 	dim := int(d.uvarint())
 	if d.err == nil && (nrec == 0 || dim <= 0 || uint64(nrec)*uint64(dim)*4 > uint64(len(d.b))) {
 		return prepared{}, 0, fmt.Errorf("%d records of %d dimensions do not fit", nrec, dim)
@@ -503,45 +478,16 @@ func decodeDoc(b []byte) (prepared, int, error) {
 	p.recs = make([]*recEntry, nrec)
 	for i := range p.recs {
 		r := store.Record{DocID: p.id}
-		r.ID = d.string()
+		r.ID = d.Text()
 		r.Chunk, r.Start, r.End = d.varint(), d.varint(), d.varint()
-		r.Text, r.Title, r.Source = d.string(), d.string(), d.string()
-		if nt := d.count(); nt > 0 {
+		r.Text, r.Title, r.Source = d.Text(), d.Text(), d.Text()
+		if nt := d.Count(); nt > 0 {
 			r.Tags = make([]string, nt)
 			for j := range r.Tags {
-				r.Tags[j] = d.string()
+				r.Tags[j] = d.Text()
 			}
 		}
-		if nm := d.count(); nm > 0 {
-			r.Metadata = make(map[string]any, nm)
-			for range nm {
-				k := d.string()
-				switch typ := d.byte(); typ {
-				case 's':
-					r.Metadata[k] = d.string()
-				case 'f':
-					r.Metadata[k] = math.Float64frombits(d.uint64())
-				case 'b':
-					r.Metadata[k] = d.byte() == 1
-				case 't':
-					var t time.Time
-					if err := t.UnmarshalBinary(d.bytes(d.uvarint())); err != nil && d.err == nil {
-						d.err = err
-					}
-					r.Metadata[k] = t.UTC()
-				case 'l':
-					l := make([]string, d.count())
-					for j := range l {
-						l[j] = d.string()
-					}
-					r.Metadata[k] = l
-				default:
-					if d.err == nil {
-						d.err = fmt.Errorf("unknown metadata type %q", typ)
-					}
-				}
-			}
-		}
+		r.Metadata = metaTypes.Read(d)
 		p.recs[i] = &recEntry{rec: r}
 	}
 	if d.err != nil {

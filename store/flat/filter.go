@@ -48,7 +48,7 @@ func compileFilter(f *store.Filter) matcher {
 			return func(r *store.Record) bool { return !m(r) }
 		}
 	case store.OpIn, store.OpNotIn:
-		if set, ok := newValueSet(f.Value); ok {
+		if set, ok := newValueSet(f.Values()); ok {
 			field, want := f.Field, f.Op == store.OpIn
 			var str func(*store.Record) string // a built-in string field
 			switch field {
@@ -84,30 +84,13 @@ type valueSet struct {
 	times         []time.Time
 }
 
-// newValueSet builds the set of a list value, normalised the way Filter
-// normalises it. It returns false for a list type it does not know, so the
+// newValueSet builds the set of the normalised values of an In list. It
+// returns false for a value of a type a valid filter cannot hold, so the
 // caller falls back to Filter.Match.
-func newValueSet(v any) (*valueSet, bool) {
-	var list []any
-	switch x := v.(type) {
-	case []any:
-		list = x
-	case []string:
-		list = anys(x)
-	case []float64:
-		list = anys(x)
-	case []int:
-		list = anys(x)
-	case []bool:
-		list = anys(x)
-	case []time.Time:
-		list = anys(x)
-	default:
-		return nil, false
-	}
+func newValueSet(list []any) (*valueSet, bool) {
 	s := &valueSet{strs: map[string]struct{}{}, nums: map[float64]struct{}{}}
 	for _, e := range list {
-		switch e := normalize(e).(type) {
+		switch e := e.(type) {
 		case string:
 			s.strs[e] = struct{}{}
 		case float64:
@@ -128,24 +111,6 @@ func newValueSet(v any) (*valueSet, bool) {
 		}
 	}
 	return s, true
-}
-
-func anys[T any](xs []T) []any {
-	out := make([]any, len(xs))
-	for i, x := range xs {
-		out[i] = x
-	}
-	return out
-}
-
-// normalize converts a filter value the way package store does (numbers to
-// float64, times to UTC), by way of store.NormalizeMetadata.
-func normalize(v any) any {
-	switch v.(type) {
-	case string, float64, bool:
-		return v
-	}
-	return store.NormalizeMetadata(map[string]any{"v": v})["v"]
 }
 
 // contains reports whether field value fv equals a value of the set or,

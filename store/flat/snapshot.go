@@ -5,15 +5,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/atomicfile"
 	"hash"
 	"hash/crc32"
 	"io"
 	"math"
 	"slices"
-	"time"
 
+	"github.com/ragkit-go/rag/internal/atomicfile"
 	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/store/internal/metacodec"
 )
 
 // Snapshot format, version 1, all integers little-endian:
@@ -22,8 +22,9 @@ import (
 //	         CRC-32C of the preceding 32 bytes (u32)
 //	docs     for each document, by ID: id, hash (strings), record count
 //	         (uvarint), then each record: ID, chunk, start, end (varints),
-//	         text, title, source, tags (count + strings), metadata (count +
-//	         key, type byte, value, keys sorted), vector (dim × f32)
+//	         text, title, source, tags (count + strings), metadata (as
+//	         package store/internal/metacodec encodes it, with the type
+//	         bytes of metaTypes), vector (dim × f32)
 //	trailer  CRC-32C of every byte before it (u32)
 //
 // Strings are a uvarint length and the bytes. Quantized codes are not
@@ -34,14 +35,8 @@ const (
 	headerLen       = 32
 )
 
-// Metadata value types in a snapshot.
-const (
-	tagString byte = 1 + iota
-	tagBool
-	tagFloat
-	tagTime
-	tagStrings
-)
+// metaTypes are the metadata type bytes of a snapshot.
+var metaTypes = metacodec.Types{String: 1, Bool: 2, Float: 3, Time: 4, Strings: 5}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -255,10 +250,11 @@ func (s *Store) decode(r io.Reader) (*state, error) {
 
 // enc writes snapshot fields, hashing every byte; the first error sticks.
 type enc struct {
-	w   *bufio.Writer
-	crc hash.Hash32
-	err error
-	buf [binary.MaxVarintLen64]byte
+	w       *bufio.Writer
+	crc     hash.Hash32
+	err     error
+	buf     [binary.MaxVarintLen64]byte
+	scratch []byte // one record's metadata
 }
 
 func (e *enc) write(b []byte) {
@@ -288,43 +284,17 @@ func (e *enc) strs(ss []string) {
 }
 
 func (e *enc) metadata(m map[string]any) {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+	if e.err != nil {
+		return
 	}
-	slices.Sort(keys)
-	e.uvarint(uint64(len(keys)))
-	for _, k := range keys {
-		e.str(k)
-		switch v := m[k].(type) {
-		case string:
-			e.write([]byte{tagString})
-			e.str(v)
-		case bool:
-			b := byte(0)
-			if v {
-				b = 1
-			}
-			e.write([]byte{tagBool, b})
-		case float64:
-			e.write(binary.LittleEndian.AppendUint64([]byte{tagFloat}, math.Float64bits(v)))
-		case time.Time:
-			b, err := v.MarshalBinary()
-			if err != nil && e.err == nil {
-				e.err = fmt.Errorf("flat: metadata %q: %w", k, err)
-			}
-			e.write([]byte{tagTime})
-			e.str(string(b))
-		case []string:
-			e.write([]byte{tagStrings})
-			e.strs(v)
-		default:
-			// Upsert normalises and checks metadata, so this is a bug.
-			if e.err == nil {
-				e.err = fmt.Errorf("flat: metadata %q has unsupported type %T", k, v)
-			}
-		}
+	b, err := metaTypes.Append(e.scratch[:0], m)
+	e.scratch = b
+	if err != nil {
+		// Upsert normalises and checks metadata, so this is a bug.
+		e.err = fmt.Errorf("flat: %w", err)
+		return
 	}
+	e.write(b)
 }
 
 // dec reads snapshot fields, hashing every byte; the first error sticks
@@ -456,41 +426,26 @@ func (d *dec) strs() []string {
 	return out
 }
 
-func (d *dec) metadata() map[string]any {
+func (d *dec) metadata() map[string]any { return metaTypes.Read(d) }
+
+// Count reads a count or length, at most maxString (metacodec.Reader).
+func (d *dec) Count() int {
 	n := d.uvarint()
-	if d.err != nil || n == 0 {
-		return nil
-	}
 	if n > maxString {
-		d.fail(fmt.Errorf("%w: %d metadata keys", ErrCorrupt, n))
-		return nil
+		d.fail(fmt.Errorf("%w: count of %d", ErrCorrupt, n))
+		return 0
 	}
-	m := make(map[string]any, min(n, 64))
-	for range n {
-		k := d.str()
-		switch tag := d.byte(); tag {
-		case tagString:
-			m[k] = d.str()
-		case tagBool:
-			m[k] = d.byte() != 0
-		case tagFloat:
-			if b := d.read(8); b != nil {
-				m[k] = math.Float64frombits(binary.LittleEndian.Uint64(b))
-			}
-		case tagTime:
-			var t time.Time
-			if err := t.UnmarshalBinary([]byte(d.str())); err != nil && d.err == nil {
-				d.fail(fmt.Errorf("%w: metadata %q: %v", ErrCorrupt, k, err))
-			}
-			m[k] = t.UTC()
-		case tagStrings:
-			m[k] = d.strs()
-		default:
-			d.fail(fmt.Errorf("%w: metadata %q has unknown type %d", ErrCorrupt, k, tag))
-		}
-		if d.err != nil {
-			return nil
-		}
-	}
-	return m
+	return int(n)
 }
+
+// Text reads a string (metacodec.Reader).
+func (d *dec) Text() string { return d.str() }
+
+// Next returns the next n bytes (metacodec.Reader).
+func (d *dec) Next(n int) []byte { return d.read(n) }
+
+// Fail records err, as corruption (metacodec.Reader).
+func (d *dec) Fail(err error) { d.fail(fmt.Errorf("%w: %w", ErrCorrupt, err)) }
+
+// Err returns the recorded error (metacodec.Reader).
+func (d *dec) Err() error { return d.err }

@@ -58,6 +58,12 @@
 // search (websearch_to_tsquery and ts_rank_cd) over the generated tsvector
 // column.
 //
+// # Listing documents
+//
+// DocumentIDs (store.Lister) lists the documents a filter matches in one
+// statement, SELECT doc_id ... GROUP BY doc_id, with the filter compiled
+// as for Search; it reads no vectors.
+//
 // # Writes
 //
 // Upsert writes a whole call in one transaction: DELETE of the documents'

@@ -89,15 +89,6 @@ func (q *builder) filter(f *store.Filter) {
 	}
 }
 
-// values returns the normalised values an equality operator compares with:
-// the one value of OpEq and OpNe, the list of OpIn and OpNotIn.
-func values(f *store.Filter) []any {
-	if f.Op == store.OpIn || f.Op == store.OpNotIn {
-		return listValues(f.Value)
-	}
-	return []any{normalize(f.Value)}
-}
-
 // negated reports whether op is the negation of an operator the compiler
 // writes (OpNe of OpEq, OpNotIn of OpIn).
 func negated(op store.Op) bool { return op == store.OpNe || op == store.OpNotIn }
@@ -127,7 +118,7 @@ func (q *builder) stringColumn(f *store.Filter, col string, alwaysPresent bool) 
 	}
 	// OpEq, OpNe, OpIn, OpNotIn (Validate rejects ordering on these fields).
 	var strs []string
-	for _, v := range values(f) {
+	for _, v := range f.Values() {
 		// Other types never equal a string; strings Postgres cannot store
 		// never equal a stored one; an empty title or source is absent.
 		if s, ok := v.(string); ok && storable(s) && (alwaysPresent || s != "") {
@@ -153,7 +144,7 @@ func (q *builder) tags(f *store.Filter) {
 		return
 	}
 	var strs []string
-	for _, v := range values(f) {
+	for _, v := range f.Values() {
 		if s, ok := v.(string); ok && storable(s) {
 			strs = append(strs, s)
 		}
@@ -194,7 +185,7 @@ func (q *builder) metadata(f *store.Filter) {
 	// number 42) and numbers numerically; the GIN index on metadata
 	// serves it.
 	var alts []string
-	for _, v := range values(f) {
+	for _, v := range f.Values() {
 		switch x := v.(type) {
 		case string:
 			if !storable(x) {
@@ -239,10 +230,10 @@ var orderingOps = map[store.Op]string{store.OpGt: ">", store.OpGte: ">=", store.
 // attempted on a value of the right JSON type.
 func (q *builder) ordering(f *store.Filter) {
 	op := orderingOps[f.Op]
-	switch v := normalize(f.Value).(type) {
+	switch v := store.NormalizeValue(f.Value).(type) {
 	case float64:
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			q.nonFinite(f.Op, v, f.Field)
+		if math.IsInf(v, 0) { // Validate rejects NaN
+			q.infinite(f.Op, v, f.Field)
 			return
 		}
 		key := q.arg(f.Field)
@@ -260,59 +251,19 @@ func (q *builder) ordering(f *store.Filter) {
 	}
 }
 
-// nonFinite compiles an ordering against NaN or an infinity the way
+// infinite compiles an ordering against an infinity the way
 // store.Filter.Match evaluates it on the finite numbers a store holds:
-// every number is below +Inf and above -Inf, and compares "equal" to NaN
-// (neither less nor greater), so gte and lte NaN match every number.
-func (q *builder) nonFinite(op store.Op, v float64, field string) {
-	isNumber := func() {
-		q.w("(jsonb_typeof(t.metadata -> ", q.arg(field), "::text) IS NOT DISTINCT FROM 'number')")
-	}
+// every number is below +Inf and above -Inf.
+func (q *builder) infinite(op store.Op, v float64, field string) {
 	var match bool
-	switch {
-	case math.IsNaN(v):
-		match = op == store.OpGte || op == store.OpLte
-	case v > 0:
+	if v > 0 {
 		match = op == store.OpLt || op == store.OpLte
-	default:
+	} else {
 		match = op == store.OpGt || op == store.OpGte
 	}
 	if match {
-		isNumber()
+		q.w("(jsonb_typeof(t.metadata -> ", q.arg(field), "::text) IS NOT DISTINCT FROM 'number')")
 	} else {
 		q.w("FALSE")
 	}
-}
-
-// normalize converts a filter value the way store.Filter.Match does:
-// integers and float32 to float64, times to UTC.
-func normalize(v any) any {
-	return store.NormalizeMetadata(map[string]any{"v": v})["v"]
-}
-
-// listValues returns the normalised elements of an OpIn or OpNotIn value,
-// for the list types store.Filter.Validate accepts.
-func listValues(v any) []any {
-	var out []any
-	add := func(n int, at func(int) any) {
-		out = make([]any, n)
-		for i := range n {
-			out[i] = normalize(at(i))
-		}
-	}
-	switch x := v.(type) {
-	case []any:
-		add(len(x), func(i int) any { return x[i] })
-	case []string:
-		add(len(x), func(i int) any { return x[i] })
-	case []float64:
-		add(len(x), func(i int) any { return x[i] })
-	case []int:
-		add(len(x), func(i int) any { return x[i] })
-	case []bool:
-		add(len(x), func(i int) any { return x[i] })
-	case []time.Time:
-		add(len(x), func(i int) any { return x[i] })
-	}
-	return out
 }

@@ -529,3 +529,42 @@ func (s *suite) cancelledContext(t *testing.T) {
 	}
 	checkContents(t, st, m, s.dim)
 }
+
+// Metadata numbers of any Go integer type or float32 are accepted and
+// stored as float64, and times in any zone are stored in UTC (as
+// store.NormalizeMetadata converts them): they come back so, and filters
+// find them by value.
+func (s *suite) metadataNormalized(t *testing.T) {
+	st := s.newStore(t)
+	g := newGen(t, s.dim)
+	m := model{}
+	d := g.doc("d", 2)
+	d.Records[0].Metadata = map[string]any{
+		"int": 3, "int8": int8(-8), "int16": int16(16), "int32": int32(-32), "int64": int64(1 << 40),
+		"uint": uint(7), "uint8": uint8(255), "uint16": uint16(16), "uint32": uint32(32), "uint64": uint64(1 << 50),
+		"float32": float32(0.5),
+		"when":    time.Date(2024, 5, 17, 13, 14, 15, 0, time.FixedZone("UTC-7", -7*3600)),
+	}
+	d.Records[1].Metadata = map[string]any{"int": 4}
+	m.put(d)
+	upsert(t, st, d)
+	checkContents(t, st, m, s.dim)
+	for _, tc := range []struct {
+		f    *store.Filter
+		want []string
+	}{
+		{store.Eq("int", 3), []string{"d#0"}},
+		{store.Eq("int", 3.0), []string{"d#0"}},
+		{store.Gt("int", 3), []string{"d#1"}},
+		{store.Eq("uint8", 255), []string{"d#0"}},
+		{store.Eq("int64", float64(1<<40)), []string{"d#0"}},
+		{store.Eq("float32", 0.5), []string{"d#0"}},
+		{store.Eq("when", time.Date(2024, 5, 17, 20, 14, 15, 0, time.UTC)), []string{"d#0"}},
+	} {
+		got := resultIDs(search(t, st, store.Query{Vector: g.vector(), TopK: all, Filter: tc.f}))
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("filter %s matched %v, want %v", tc.f, got, tc.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,8 +98,30 @@ func (s *suite) filterOperators(t *testing.T) {
 	m := g.filterData(30, 4)
 	s.loadModel(t, st, m)
 	recs := m.records()
+	for _, f := range operatorFilters() {
+		if err := f.Validate(); err != nil {
+			t.Fatalf("suite bug: filter %s is invalid: %v", f, err)
+		}
+		q := g.query(t, recs)
+		for _, k := range []int{1, 3, all} {
+			got := search(t, st, store.Query{Vector: q, TopK: k, Filter: f})
+			want := store.BruteForce(recs, store.Query{Vector: q, TopK: k, Filter: f})
+			checkResults(t, got, want, fmt.Sprintf("filter %s, TopK %d", f, k))
+			for _, r := range got {
+				if !f.Match(&r.Record) {
+					t.Errorf("filter %s: returned record %s does not match", f, r.ID)
+				}
+			}
+		}
+	}
+}
+
+// operatorFilters returns filters with every operator on every kind of
+// field of filterData: string, number, bool, time, list, a field whose
+// type differs between records, a missing field, and the built-in fields.
+func operatorFilters() []*store.Filter {
 	d1, d2 := date(2021, 6), date(2022, 3)
-	filters := []*store.Filter{
+	return []*store.Filter{
 		nil,
 		store.Eq("lang", "en"), store.Eq("year", 2021), store.Eq("year", int64(2021)), store.Eq("draft", true),
 		store.Eq("draft", false), store.Eq("date", d1), store.Eq("labels", "a"), store.Eq("mixed", 1),
@@ -129,22 +152,6 @@ func (s *suite) filterOperators(t *testing.T) {
 		store.And(store.Or(store.Eq("draft", true), store.Not(store.Exists("draft"))), store.Ne(store.FieldTitle, "T1")),
 		store.Or(store.And(store.Eq(store.FieldDocID, "doc-02"), store.Eq("lang", "en")), store.Lt("date", d1)),
 		store.Not(store.Or(store.Eq("labels", "a"), store.In(store.FieldSource, "s1", "s2"))),
-	}
-	for _, f := range filters {
-		if err := f.Validate(); err != nil {
-			t.Fatalf("suite bug: filter %s is invalid: %v", f, err)
-		}
-		q := g.query(t, recs)
-		for _, k := range []int{1, 3, all} {
-			got := search(t, st, store.Query{Vector: q, TopK: k, Filter: f})
-			want := store.BruteForce(recs, store.Query{Vector: q, TopK: k, Filter: f})
-			checkResults(t, got, want, fmt.Sprintf("filter %s, TopK %d", f, k))
-			for _, r := range got {
-				if !f.Match(&r.Record) {
-					t.Errorf("filter %s: returned record %s does not match", f, r.ID)
-				}
-			}
-		}
 	}
 }
 
@@ -255,9 +262,38 @@ func (s *suite) filterProperty(t *testing.T) {
 // Invalid filters are rejected with store.ErrInvalidFilter before
 // searching, also on an empty store.
 func (s *suite) invalidFilter(t *testing.T) {
+	s.checkRejected(t, invalidFilters(), "Search", s.searchWith)
+}
+
+// searchWith searches st with filter f and returns how many results came.
+func (s *suite) searchWith(t *testing.T, st store.Store, f *store.Filter) (int, error) {
+	q := make([]float32, s.dim)
+	q[0] = 1
+	rs, err := st.Search(context.Background(), store.Query{Vector: q, TopK: all, Filter: f})
+	return len(rs), err
+}
+
+// checkRejected fails unless call, given each filter of bad, answers
+// nothing and an error matching store.ErrInvalidFilter, on an empty store
+// and on one holding documents.
+func (s *suite) checkRejected(t *testing.T, bad []*store.Filter, what string, call func(*testing.T, store.Store, *store.Filter) (int, error)) {
 	st := s.newStore(t)
 	g := newGen(t, s.dim)
-	bad := []*store.Filter{
+	check := func(when string) {
+		for _, f := range bad {
+			if n, err := call(t, st, f); !errors.Is(err, store.ErrInvalidFilter) || n != 0 {
+				t.Errorf("%s: %s with invalid filter %s = %d results, %v; want none and ErrInvalidFilter", when, what, f, n, err)
+			}
+		}
+	}
+	check("empty store")
+	s.loadModel(t, st, g.filterData(10, 3))
+	check("non-empty store")
+}
+
+// invalidFilters returns malformed filters, one of each kind.
+func invalidFilters() []*store.Filter {
+	return []*store.Filter{
 		{Op: "bogus", Field: "x", Value: "y"},
 		{Op: store.OpEq, Value: "y"},
 		{Op: store.OpEq, Field: "x", Value: struct{}{}},
@@ -271,17 +307,6 @@ func (s *suite) invalidFilter(t *testing.T) {
 		store.And(store.Exists("a"), nil),
 		store.Or(store.Exists("a"), store.And(store.Gt("x", true))),
 	}
-	check := func(when string) {
-		for _, f := range bad {
-			rs, err := st.Search(context.Background(), store.Query{Vector: g.vector(), Filter: f})
-			if !errors.Is(err, store.ErrInvalidFilter) {
-				t.Errorf("%s: Search with invalid filter %s = %d results, %v; want ErrInvalidFilter", when, f, len(rs), err)
-			}
-		}
-	}
-	check("empty store")
-	upsert(t, st, g.doc("a", 3))
-	check("non-empty store")
 }
 
 // A vector whose length differs from the store's dimension is rejected
@@ -396,5 +421,82 @@ func (s *suite) invalidRecord(t *testing.T) {
 			t.Errorf("%s: Upsert = %v, want ErrInvalidRecord", name, err)
 		}
 		checkContents(t, st, m, s.dim)
+	}
+}
+
+// An ordering against NaN (Gt, Gte, Lt, Lte of math.NaN(), as a float64
+// or a float32, at the top of a filter or inside And, Or and Not) is
+// rejected with store.ErrInvalidFilter: NaN has no place in the order of
+// numbers, so no answer would be right. (Equality with NaN is rejected
+// too; see InvalidFilter.)
+func (s *suite) nanFilter(t *testing.T) {
+	s.checkRejected(t, nanFilters(), "Search", s.searchWith)
+}
+
+// nanFilters returns filters that compare with NaN.
+func nanFilters() []*store.Filter {
+	nan := math.NaN()
+	var bad []*store.Filter
+	for _, op := range []func(string, any) *store.Filter{store.Gt, store.Gte, store.Lt, store.Lte} {
+		bad = append(bad, op("year", nan), op("year", float32(nan)), op("absent", nan),
+			store.And(store.Exists("year"), op("year", nan)),
+			store.Or(store.Eq("lang", "en"), op("year", nan)),
+			store.Not(op("year", nan)))
+	}
+	return append(bad, store.Eq("year", nan), store.In("year", 2021.0, nan), store.NotIn("year", nan))
+}
+
+// Infinities are valid filter values with the meaning they have among the
+// finite numbers a store holds: every number is below +Inf and above
+// -Inf, and none equals either. So Lt(+Inf) and Gt(-Inf) select exactly
+// the records whose field is a number, Gte(+Inf), Lte(-Inf), Eq and In of
+// an infinity select none, Ne and NotIn of one select every record.
+func (s *suite) infiniteFilter(t *testing.T) {
+	st := s.newStore(t)
+	g := newGen(t, s.dim)
+	m := g.filterData(20, 3)
+	s.loadModel(t, st, m)
+	recs := m.records()
+	inf, ninf := math.Inf(1), math.Inf(-1)
+	// numeric returns the IDs of the records whose field is (or, with
+	// is false, is not) a number.
+	numeric := func(field string, is bool) []string {
+		var ids []string
+		for _, r := range recs {
+			if _, ok := r.Metadata[field].(float64); ok == is {
+				ids = append(ids, r.ID)
+			}
+		}
+		return ids
+	}
+	every := recordIDs(recs)
+	for _, tc := range []struct {
+		f    *store.Filter
+		want []string
+	}{
+		{store.Lt("year", inf), numeric("year", true)},
+		{store.Lte("year", inf), numeric("year", true)},
+		{store.Gt("year", ninf), numeric("year", true)},
+		{store.Gte("mixed", float32(ninf)), numeric("mixed", true)},
+		{store.Gt("year", inf), nil},
+		{store.Gte("year", inf), nil},
+		{store.Lt("year", ninf), nil},
+		{store.Lte("year", ninf), nil},
+		{store.Gt("lang", ninf), nil}, // a string field is not a number
+		{store.Eq("year", inf), nil},
+		{store.In("year", ninf, inf), nil},
+		{store.Ne("year", inf), every},
+		{store.NotIn("year", inf, ninf), every},
+		{store.Not(store.Lt("year", inf)), numeric("year", false)},
+	} {
+		if err := tc.f.Validate(); err != nil {
+			t.Fatalf("filter %s: Validate = %v, want it valid", tc.f, err)
+		}
+		got := resultIDs(search(t, st, store.Query{Vector: g.vector(), TopK: all, Filter: tc.f}))
+		slices.Sort(got)
+		slices.Sort(tc.want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("filter %s selected %d records %v, want %d %v", tc.f, len(got), got, len(tc.want), tc.want)
+		}
 	}
 }

@@ -12,8 +12,9 @@ import (
 
 // A persistent store, closed and opened again, holds exactly what it held
 // (deleted documents stay deleted, replaced ones hold only their last
-// version, hashes and typed metadata survive), searches it exactly, and
-// still knows its dimension.
+// version, hashes and typed metadata survive), searches it exactly (and
+// lists its documents exactly, if it is a store.Lister), and still knows
+// its dimension.
 func (s *suite) reopen(t *testing.T) {
 	if s.opts.Reopen == nil {
 		t.Skip("store is not persistent (Options.Reopen is nil)")
@@ -36,6 +37,11 @@ func (s *suite) reopen(t *testing.T) {
 
 	st = s.opts.Reopen(t, st)
 	checkContents(t, st, m, s.dim)
+	if l, ok := st.(store.Lister); ok {
+		for _, f := range []*store.Filter{nil, store.Exists("date"), store.Gte("year", 2022)} {
+			checkList(t, l, m, f, "after reopening")
+		}
+	}
 	ids := make([]string, 0, len(m)+1)
 	for id := range m {
 		ids = append(ids, id)

@@ -19,6 +19,9 @@
 // differences between float32 and float64 arithmetic cannot change the
 // order; exact ties are made with identical vectors and must be broken by
 // record ID.
+//
+// The List rules check store.Lister (DocumentIDs) against the documents
+// the suite wrote; a store that does not implement it skips them.
 package storetest
 
 import (
@@ -66,15 +69,26 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"FilterOperators", s.filterOperators},
 		{"FilterProperty", s.filterProperty},
 		{"InvalidFilter", s.invalidFilter},
+		{"NaNFilter", s.nanFilter},
+		{"InfiniteFilterValues", s.infiniteFilter},
 		{"DimensionMismatch", s.dimensionMismatch},
 		{"InvalidVector", s.invalidVector},
 		{"InvalidRecord", s.invalidRecord},
 		{"Hashes", s.hashes},
 		{"MetadataRoundTrip", s.metadataRoundTrip},
+		{"MetadataNormalized", s.metadataNormalized},
 		{"NoAliasing", s.noAliasing},
 		{"CancelledContext", s.cancelledContext},
 		{"ConcurrentReadersWriters", s.concurrent},
 		{"Reopen", s.reopen},
+		{"ListAll", s.listAll},
+		{"ListFilters", s.listFilters},
+		{"ListAfterDelete", s.listAfterDelete},
+		{"ListAfterReupsert", s.listAfterReupsert},
+		{"ListExpiry", s.listExpiry},
+		{"ListInvalidFilter", s.listInvalidFilter},
+		{"ListCancelledContext", s.listCancelledContext},
+		{"ListConcurrentWithWrites", s.listConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

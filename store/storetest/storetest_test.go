@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -95,6 +96,25 @@ func (s *memStore) Hashes(ctx context.Context, ids ...string) (map[string]string
 		}
 	}
 	return out, nil
+}
+
+func (s *memStore) DocumentIDs(ctx context.Context, f *store.Filter) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var ids []string
+	for id, d := range s.docs {
+		if slices.ContainsFunc(d.Records, func(r store.Record) bool { return f.Match(&r) }) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids, nil
 }
 
 func TestReferenceStore(t *testing.T) {
