@@ -169,3 +169,25 @@ func TestAgreementFuseDeterministicTies(t *testing.T) {
 		t.Error("input modified")
 	}
 }
+
+func TestHybridIsTheNamedFusion(t *testing.T) {
+	vec := []rank.Scored{{ID: "a", Score: 0.9}, {ID: "b", Score: 0.5}, {ID: "c", Score: 0.1}}
+	lex := []rank.Scored{{ID: "c", Score: 12}, {ID: "a", Score: 3}, {ID: "d", Score: 1}}
+	for _, c := range []struct {
+		p    rank.HybridParams
+		want []rank.Scored
+	}{
+		{rank.HybridParams{Method: rank.MethodRRF, RRFK: 7}, rank.RRF(7, rank.IDs(vec), rank.IDs(lex))},
+		{rank.HybridParams{Method: rank.MethodWeighted, VectorWeight: 0.3}, rank.Fuse(rank.ScoredList{Items: vec, Weight: 0.3}, rank.ScoredList{Items: lex, Weight: 0.7})},
+		{rank.HybridParams{Method: rank.MethodWeighted}, rank.Fuse(rank.ScoredList{Items: vec, Weight: 0.5}, rank.ScoredList{Items: lex, Weight: 0.5})},
+		{rank.HybridParams{Method: rank.MethodAgreement, VectorWeight: 0.8}, rank.AgreementFuse(lex, vec, 0.8, rank.DefaultAgreementDepth)},
+		{rank.HybridParams{}, rank.AgreementFuse(lex, vec, rank.DefaultAgreementWeight, rank.DefaultAgreementDepth)},
+	} {
+		if got := rank.Hybrid(vec, lex, c.p); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%+v: got %v, want %v", c.p, got, c.want)
+		}
+	}
+	if rank.MethodAgreement.String() != "agreement" || rank.MethodRRF.String() != "rrf" || rank.MethodWeighted.String() != "weighted" || rank.Method(9).String() != "Method(9)" {
+		t.Error("method names")
+	}
+}
