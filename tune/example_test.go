@@ -19,7 +19,9 @@ func ExampleTune() {
 		queries = append(queries, eval.Query{ID: id, Text: id})
 		qrels[id] = eval.Judgements{id + "-right": 1}
 	}
-	hit := func(q, doc string, s float64) tune.Hit { return tune.Hit{ID: q + "-" + doc, DocID: q + "-" + doc, Score: s} }
+	hit := func(q, doc string, s float64) tune.Hit {
+		return tune.Hit{ID: q + "-" + doc, DocID: q + "-" + doc, Score: s}
+	}
 	vector := func(_ context.Context, q string, k int) ([]tune.Hit, error) {
 		return []tune.Hit{hit(q, "right", 0.9), hit(q, "other", 0.2)}, nil
 	}
