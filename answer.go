@@ -514,8 +514,8 @@ func formatPassages(ps []Passage) string {
 	return strings.Join(parts, "\n\n")
 }
 
-// span is a passage's run of consecutive chunks, lo to hi by index.
-type span struct {
+// neighborSpan is a passage's run of consecutive chunks, lo to hi by index.
+type neighborSpan struct {
 	lo, hi int
 	open   [2]bool // whether growth may go on before (0) and after (1)
 }
@@ -536,12 +536,12 @@ func (p *Pipeline) addNeighbors(ctx context.Context, query string, ps []Passage,
 	for _, x := range ps {
 		shown[x.ID] = true
 	}
-	spans := make([]span, len(ps))
+	spans := make([]neighborSpan, len(ps))
 	for i, x := range ps {
 		own, ok := chunks[x.DocID][x.Chunk]
 		// A summary, or a passage cut to fit, does not grow.
 		grow := ok && !x.IsSummary() && own.Text == x.Text
-		spans[i] = span{lo: x.Chunk, hi: x.Chunk, open: [2]bool{grow, grow}}
+		spans[i] = neighborSpan{lo: x.Chunk, hi: x.Chunk, open: [2]bool{grow, grow}}
 	}
 	for d := 1; d <= n; d++ {
 		for i := range ps {
