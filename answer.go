@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"os"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/ragkit-go/rag/internal/cite"
 	"github.com/ragkit-go/rag/internal/enrich"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -84,6 +86,19 @@ type AnswerOptions struct {
 	// ContextTokens is the budget of the passages in the prompt, in
 	// cl100k_base tokens. Default: DefaultContextTokens.
 	ContextTokens int
+	// Neighbors, when positive, gives the model the text around each
+	// retrieved chunk (small-to-big: small chunks retrieve precisely, the
+	// text around them answers): up to this many neighbouring chunks of
+	// the same document on each side, nearest first and best passage
+	// first, as long as the passages stay within ContextTokens. The
+	// retrieved chunks are packed first, so neighbours never displace a
+	// passage. A neighbour is not added when it lies in another section
+	// (other Headings), is a summary, or is already in the prompt, and
+	// growth stops there on that side. Each passage still cites its
+	// retrieved chunk: Passage.Hit is that chunk, Passage.Context the
+	// text the model saw. The neighbours are read from the store by a
+	// search filtered on the document's ID.
+	Neighbors int
 	// HistoryTokens is the budget of the conversation history in the
 	// prompt. Default: DefaultHistoryTokens.
 	HistoryTokens int
@@ -109,6 +124,10 @@ type AnswerOptions struct {
 type Passage struct {
 	N int
 	Hit
+	// Context is the text the model saw when it is wider than the chunk:
+	// the chunk with its neighbours (AnswerOptions.Neighbors), in document
+	// order. Empty when the model saw Hit.Text alone.
+	Context string
 }
 
 // Answer is a generated answer with the passages it cites.
@@ -347,6 +366,11 @@ func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *Ans
 		return nil, err
 	}
 	r.passages = packPassages(hits, o.ContextTokens, tokenizer.CL100K())
+	if o.Neighbors > 0 && len(r.passages) > 0 {
+		if err := p.addNeighbors(ctx, r.query, r.passages, o.Neighbors, o.ContextTokens, tokenizer.CL100K()); err != nil {
+			return nil, err
+		}
+	}
 
 	tmpl := o.Template
 	if tmpl == nil {
@@ -476,7 +500,11 @@ func formatPassage(p Passage) string {
 		b.WriteString(" — summary of the document")
 	}
 	b.WriteByte('\n')
-	b.WriteString(strings.TrimSpace(p.Text))
+	text := p.Text
+	if p.Context != "" {
+		text = p.Context
+	}
+	b.WriteString(strings.TrimSpace(text))
 	return b.String()
 }
 
@@ -486,4 +514,132 @@ func formatPassages(ps []Passage) string {
 		parts[i] = formatPassage(p)
 	}
 	return strings.Join(parts, "\n\n")
+}
+
+// neighborSpan is a passage's run of consecutive chunks, lo to hi by index.
+type neighborSpan struct {
+	lo, hi int
+	open   [2]bool // whether growth may go on before (0) and after (1)
+}
+
+// addNeighbors grows each passage by up to n neighbouring chunks a side
+// within budget tokens (see AnswerOptions.Neighbors), writing
+// Passage.Context.
+func (p *Pipeline) addNeighbors(ctx context.Context, query string, ps []Passage, n, budget int, tok tokenizer.Tokenizer) error {
+	used := 0
+	for _, x := range ps {
+		used += tok.Count(formatPassage(x)) + 1
+	}
+	chunks, err := p.neighborChunks(ctx, query, ps, n)
+	if err != nil {
+		return err
+	}
+	shown := make(map[string]bool, len(ps))
+	for _, x := range ps {
+		shown[x.ID] = true
+	}
+	spans := make([]neighborSpan, len(ps))
+	for i, x := range ps {
+		own, ok := chunks[x.DocID][x.Chunk]
+		// A summary, or a passage cut to fit, does not grow.
+		grow := ok && !x.IsSummary() && own.Text == x.Text
+		spans[i] = neighborSpan{lo: x.Chunk, hi: x.Chunk, open: [2]bool{grow, grow}}
+	}
+	for d := 1; d <= n; d++ {
+		for i := range ps {
+			for side := range 2 {
+				sp := &spans[i]
+				if !sp.open[side] {
+					continue
+				}
+				next := sp.lo - 1
+				if side == 1 {
+					next = sp.hi + 1
+				}
+				c, ok := chunks[ps[i].DocID][next]
+				if !ok || shown[c.ID] || c.IsSummary() || !slices.Equal(c.Headings, ps[i].Headings) {
+					sp.open[side] = false
+					continue
+				}
+				grown := *sp
+				if side == 0 {
+					grown.lo = next
+				} else {
+					grown.hi = next
+				}
+				cand := ps[i]
+				cand.Context = joinChunks(chunks[ps[i].DocID], grown.lo, grown.hi)
+				extra := tok.Count(formatPassage(cand)) - tok.Count(formatPassage(ps[i]))
+				if used+extra > budget {
+					sp.open[side] = false
+					continue
+				}
+				used += extra
+				ps[i].Context = cand.Context
+				*sp = grown
+				shown[c.ID] = true
+			}
+		}
+	}
+	return nil
+}
+
+// neighborChunks reads from the store the chunks of the passages'
+// documents, by document and index, until it holds every chunk within n
+// of each passage or the whole document. The store is searched with the
+// query's vector (from the query cache) and a filter on the document ID:
+// the Store interface has no lookup by record ID.
+func (p *Pipeline) neighborChunks(ctx context.Context, query string, ps []Passage, n int) (map[string]map[int]Hit, error) {
+	want := map[string][]int{} // document ID to the chunk indices wanted
+	for _, x := range ps {
+		for i := max(x.Chunk-n, 0); i <= x.Chunk+n; i++ {
+			want[x.DocID] = append(want[x.DocID], i)
+		}
+	}
+	qvec, err := p.queries.embed(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("rag: answer: embedding the query: %w", err)
+	}
+	out := make(map[string]map[int]Hit, len(want))
+	for doc, idx := range want {
+		for k := 64; ; k *= 4 {
+			res, err := p.store.Search(ctx, store.Query{Vector: qvec, TopK: k, Filter: store.Eq(store.FieldDocID, doc)})
+			if err != nil {
+				return nil, fmt.Errorf("rag: answer: reading the chunks around a passage: %w", err)
+			}
+			byIndex := make(map[int]Hit, len(res))
+			for _, r := range res {
+				byIndex[r.Chunk] = hitOf(r)
+			}
+			out[doc] = byIndex
+			if len(res) < k || !slices.ContainsFunc(idx, func(i int) bool { _, ok := byIndex[i]; return !ok }) {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// joinChunks joins the texts of chunks lo to hi of a document in order.
+// Where neighbours overlap in the document's content, the overlap is
+// written once; a gap between them becomes a line break.
+func joinChunks(chunks map[int]Hit, lo, hi int) string {
+	var b strings.Builder
+	end := -1
+	for i := lo; i <= hi; i++ {
+		c := chunks[i]
+		text := c.Text
+		plain := len(c.Text) == c.End-c.Start // Text is the content's span, not prefixed
+		switch {
+		case i == lo:
+		case plain && c.Start < end:
+			text = c.Text[min(end-c.Start, len(c.Text)):]
+		case c.Start == end:
+		default:
+			b.WriteByte('\n')
+		}
+		b.WriteString(text)
+		end = max(end, c.End)
+	}
+	return b.String()
 }

@@ -181,7 +181,9 @@ func TestMMR(t *testing.T) {
 		t.Fatalf("precondition: plain search already diverse: %v", got)
 	}
 	for _, mode := range []rag.SearchMode{rag.VectorSearch, rag.HybridSearch} {
-		div, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 2, MMR: true, MMRLambda: 0.3, Mode: mode})
+		// RRF: its relevance scores decline gently, where min-max fusion
+		// gives the last candidate 0 whatever its merit.
+		div, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 2, MMR: true, MMRLambda: 0.3, Mode: mode, Fusion: rag.RRF})
 		if err != nil {
 			t.Fatal(err)
 		}

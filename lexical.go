@@ -7,7 +7,6 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/atomicfile"
 	"io"
 	"maps"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/atomicfile"
 
 	"github.com/ragkit-go/rag/lexical"
 	"github.com/ragkit-go/rag/store"

@@ -14,8 +14,10 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/eval"
 	"github.com/ragkit-go/rag/rank"
 	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/tune"
 )
 
 // SearchMode selects how Search finds candidates.
@@ -36,13 +38,56 @@ const (
 type Fusion int
 
 const (
+	// AgreementFusion is the default: weighted score fusion (as
+	// WeightedScores) whose vector weight is set for each query by how
+	// much the two sides agree, VectorWeight × the share of their first
+	// ten hits they have in common (rank.AgreementFuse). It assumes the
+	// lexical side is sound on its own and the vector side may be weak:
+	// a vector ranking that shares nothing with BM25's gets almost no
+	// vote, so a weak embedder cannot drag hybrid search below lexical
+	// search, while one that agrees adds its evidence. With an embedder
+	// much better than BM25 on your documents it underuses it: measure
+	// with Pipeline.TuneFusion.
+	AgreementFusion Fusion = iota
 	// RRF is reciprocal rank fusion: score = Σ 1/(k + rank), ranks from 1,
-	// k = SearchOptions.RRFK (default 60). It needs no score calibration.
-	// The default.
-	RRF Fusion = iota
+	// k = SearchOptions.RRFK (default 60). It needs no score calibration,
+	// and gives both sides an equal vote, however weak one is.
+	RRF
 	// WeightedScores min-max normalises each side's scores and adds them
 	// with weights VectorWeight and 1 − VectorWeight.
 	WeightedScores
+)
+
+// String returns "agreement", "rrf" or "weighted".
+func (f Fusion) String() string { return f.method().String() }
+
+// String returns "chunks", "max" or "sum".
+func (d DocumentScore) String() string {
+	switch d {
+	case DocumentMax:
+		return "max"
+	case DocumentSum:
+		return "sum"
+	}
+	return "chunks"
+}
+
+// DocumentScore selects whether Search returns chunks or documents, and
+// how a document is scored from its chunks.
+type DocumentScore int
+
+const (
+	// NoCollapse returns chunks: several hits may come from one document.
+	// The default.
+	NoCollapse DocumentScore = iota
+	// DocumentMax returns one hit per document, its best chunk, scored by
+	// that chunk's score.
+	DocumentMax
+	// DocumentSum returns one hit per document, its best chunk, scored by
+	// the sum of the scores of its chunks among the candidates: documents
+	// with many matching chunks rank higher. Meant for non-negative scores
+	// (BM25, fused scores, cosine similarity of related texts).
+	DocumentSum
 )
 
 // SearchOptions are the parameters of one search. A nil *SearchOptions
@@ -57,15 +102,24 @@ type SearchOptions struct {
 	// hybrid search need a store that implements store.TextSearcher or
 	// Options.Lexical; without either they fail with ErrNoLexical.
 	Mode SearchMode
-	// Fusion, RRFK and VectorWeight tune hybrid search: RRF with k = 60
-	// by default; VectorWeight (default 0.5) weighs the vector side in
-	// WeightedScores fusion.
+	// Fusion, RRFK and VectorWeight tune hybrid search: AgreementFusion
+	// by default; RRFK (default 60) is RRF's k; VectorWeight (default 0.5)
+	// weighs the vector side in WeightedScores fusion, and is its weight
+	// at full agreement in AgreementFusion. Pipeline.TuneFusion chooses
+	// them from labelled queries.
 	Fusion       Fusion
 	RRFK         int
 	VectorWeight float64
-	// Depth is the number of candidates each side fetches for fusion, MMR
-	// and reranking. Default: max(4 × TopK, 50).
+	// Depth is the number of candidates each side fetches for fusion,
+	// MMR, reranking and Documents. Default: max(4 × TopK, 50).
 	Depth int
+
+	// Documents collapses the hits to one per document (DocumentMax or
+	// DocumentSum), after reranking: each is the document's best chunk,
+	// its Score the document's, and TopK counts documents. Documents are
+	// found among the Depth candidates, so fewer than TopK may come back
+	// when the best chunks crowd into a few documents.
+	Documents DocumentScore
 
 	// MMR diversifies the hits by maximal marginal relevance over the
 	// candidates, trading relevance for novelty by MMRLambda (default 0.5;
@@ -142,8 +196,9 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 		return nil, err
 	}
 	rerank := p.reranker != nil && !o.NoRerank
+	collapse := o.Documents != NoCollapse
 	k := o.TopK
-	if rerank || o.MMR || o.Mode == HybridSearch {
+	if rerank || o.MMR || o.Mode == HybridSearch || collapse {
 		k = o.Depth
 	}
 
@@ -186,7 +241,7 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	}
 	if o.MMR && len(hits) > 1 {
 		var err error
-		if hits, err = p.diversify(ctx, o.Mode, qvec, hits, o.MMRLambda, mmrKeep(rerank, o.TopK, o.Depth, len(hits))); err != nil {
+		if hits, err = p.diversify(ctx, o.Mode, qvec, hits, o.MMRLambda, mmrKeep(rerank || collapse, o.TopK, o.Depth, len(hits))); err != nil {
 			return nil, err
 		}
 	}
@@ -195,6 +250,9 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 		if hits, err = p.rerank(ctx, query, hits); err != nil {
 			return nil, err
 		}
+	}
+	if collapse {
+		hits = collapseDocuments(hits, o.Documents)
 	}
 	if o.MinScore != 0 {
 		hits = slices.DeleteFunc(hits, func(h Hit) bool { return h.Score < o.MinScore })
@@ -209,9 +267,9 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 }
 
 // mmrKeep is how many hits MMR picks: TopK, or the whole depth when a
-// reranker will choose among them afterwards.
-func mmrKeep(rerank bool, topK, depth, n int) int {
-	if rerank {
+// reranker will choose among them or they will be collapsed afterwards.
+func mmrKeep(later bool, topK, depth, n int) int {
+	if later {
 		return min(depth, n)
 	}
 	return min(topK, n)
@@ -235,15 +293,7 @@ func fuse(vres, lres []store.Result, o *SearchOptions) []Hit {
 	for _, r := range vres { // the vector side's records carry vectors
 		byID[r.ID] = r
 	}
-	var fused []rank.Scored
-	if o.Fusion == WeightedScores {
-		fused = rank.Fuse(
-			rank.ScoredList{Items: scoredOf(vres), Weight: o.VectorWeight},
-			rank.ScoredList{Items: scoredOf(lres), Weight: 1 - o.VectorWeight},
-		)
-	} else {
-		fused = rank.RRF(o.RRFK, idsOf(vres), idsOf(lres))
-	}
+	fused := rank.Hybrid(scoredOf(vres), scoredOf(lres), rank.HybridParams{Method: o.Fusion.method(), RRFK: o.RRFK, VectorWeight: o.VectorWeight})
 	hits := make([]Hit, len(fused))
 	for i, f := range fused {
 		hits[i] = hitOf(byID[f.ID])
@@ -252,12 +302,85 @@ func fuse(vres, lres []store.Result, o *SearchOptions) []Hit {
 	return hits
 }
 
-func idsOf(res []store.Result) []string {
-	ids := make([]string, len(res))
-	for i, r := range res {
-		ids[i] = r.ID
+// method is f's fusion in package rank, which the tuner replays.
+func (f Fusion) method() rank.Method {
+	switch f {
+	case RRF:
+		return rank.MethodRRF
+	case WeightedScores:
+		return rank.MethodWeighted
 	}
-	return ids
+	return rank.MethodAgreement
+}
+
+// fusionOf is the Fusion of m.
+func fusionOf(m rank.Method) Fusion {
+	switch m {
+	case rank.MethodRRF:
+		return RRF
+	case rank.MethodWeighted:
+		return WeightedScores
+	}
+	return AgreementFusion
+}
+
+// collapseDocuments keeps the best hit of each document, scored by how,
+// best first; documents of equal score keep the order of their best hits.
+func collapseDocuments(hits []Hit, how DocumentScore) []Hit {
+	items := make([]rank.Scored, len(hits))
+	docs := make([]string, len(hits))
+	for i, h := range hits {
+		items[i], docs[i] = rank.Scored{ID: h.ID, Score: h.Score}, h.DocID
+	}
+	agg := rank.Max
+	if how == DocumentSum {
+		agg = rank.Sum
+	}
+	groups := rank.Collapse(items, docs, agg)
+	out := make([]Hit, len(groups))
+	for i, g := range groups {
+		out[i] = hits[g.Best]
+		out[i].Score = g.Score
+	}
+	return out
+}
+
+// TuneFusion chooses how hybrid search fuses its two sides on this
+// pipeline's documents, from labelled queries: qrels names, for each
+// query, its relevant document IDs (BEIR-style judgements; a grade above 0
+// is relevant). It runs a vector and a lexical search for each query once
+// (no reranker), scores every setting of opts' grid by nDCG@10 of the
+// documents on a training split, checks the choice on the queries held
+// out, and returns it as the hybrid part of SearchOptions (Mode, Fusion,
+// RRFK, VectorWeight, Depth) to keep and reuse, with tune's full report.
+// Depth is honoured by searches whose TopK is at most Depth.
+//
+// It fails with ErrNoLexical without a lexical side, with the errors of
+// tune.Tune (tune.ErrTooFewQueries, tune.ErrInvalidOptions), or with the
+// first search error.
+func (p *Pipeline) TuneFusion(ctx context.Context, queries []eval.Query, qrels eval.Qrels, opts *tune.Options) (*SearchOptions, *tune.Result, error) {
+	if p.textSearcher() == nil {
+		return nil, nil, ErrNoLexical
+	}
+	side := func(mode SearchMode) tune.Retriever {
+		return func(ctx context.Context, query string, k int) ([]tune.Hit, error) {
+			hits, err := p.Search(ctx, query, &SearchOptions{Mode: mode, TopK: k, NoRerank: true})
+			if err != nil {
+				return nil, err
+			}
+			out := make([]tune.Hit, len(hits))
+			for i, h := range hits {
+				out[i] = tune.Hit{ID: h.ID, DocID: h.DocID, Score: h.Score}
+			}
+			return out, nil
+		}
+	}
+	res, err := tune.Tune(ctx, queries, qrels, side(VectorSearch), side(LexicalSearch), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := res.Best.Setting
+	return &SearchOptions{Mode: HybridSearch, Fusion: fusionOf(s.Method), RRFK: s.RRFK, VectorWeight: s.VectorWeight, Depth: s.Depth}, res, nil
 }
 
 func scoredOf(res []store.Result) []rank.Scored {

@@ -43,3 +43,29 @@ func ExampleMMR() {
 	// Output:
 	// [0 2]
 }
+
+func ExampleAgreementFuse() {
+	bm25 := []rank.Scored{{ID: "a", Score: 12}, {ID: "b", Score: 9}, {ID: "c", Score: 4}, {ID: "d", Score: 1}}
+	// A vector side that agrees on two of the first four: weight 0.5 · 2/4.
+	agreeing := []rank.Scored{{ID: "b", Score: 0.9}, {ID: "x", Score: 0.8}, {ID: "a", Score: 0.7}, {ID: "y", Score: 0.6}}
+	// One that shares nothing: it cannot reorder BM25's hits.
+	noise := []rank.Scored{{ID: "p", Score: 0.9}, {ID: "q", Score: 0.85}, {ID: "r", Score: 0.8}, {ID: "s", Score: 0.75}}
+	fmt.Println(rank.Agreement(rank.IDs(bm25), rank.IDs(agreeing), 4), rank.IDs(rank.AgreementFuse(bm25, agreeing, 0.5, 4)))
+	fmt.Println(rank.Agreement(rank.IDs(bm25), rank.IDs(noise), 4), rank.IDs(rank.AgreementFuse(bm25, noise, 0.5, 4))[:4])
+	// Output:
+	// 0.5 [a b c x d y]
+	// 0 [a b c p]
+}
+
+func ExampleCollapse() {
+	// Chunk hits, best first, and the document of each.
+	hits := []rank.Scored{{ID: "doc1#3", Score: 0.9}, {ID: "doc2#0", Score: 0.8}, {ID: "doc1#4", Score: 0.7}, {ID: "doc3#1", Score: 0.6}}
+	docs := []string{"doc1", "doc2", "doc1", "doc3"}
+	for _, g := range rank.Collapse(hits, docs, rank.Sum) {
+		fmt.Printf("%s %.1f best chunk %s\n", g.Key, g.Score, hits[g.Best].ID)
+	}
+	// Output:
+	// doc1 1.6 best chunk doc1#3
+	// doc2 0.8 best chunk doc2#0
+	// doc3 0.6 best chunk doc3#1
+}

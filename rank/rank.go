@@ -1,6 +1,7 @@
-// Package rank combines and reorders ranked lists: reciprocal rank fusion
-// and weighted score fusion for hybrid (vector + keyword) retrieval, and
-// maximal marginal relevance for diverse results.
+// Package rank combines and reorders ranked lists: reciprocal rank fusion,
+// weighted score fusion and agreement-weighted fusion for hybrid (vector +
+// keyword) retrieval, collapsing of chunk hits into documents, and maximal
+// marginal relevance for diverse results.
 //
 // Everything here is a pure function: inputs are not modified, outputs are
 // new slices, and ties are broken deterministically (by ID, or by index).
