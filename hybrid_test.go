@@ -3,8 +3,10 @@ package rag_test
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -183,7 +185,7 @@ func TestMMR(t *testing.T) {
 	for _, mode := range []rag.SearchMode{rag.VectorSearch, rag.HybridSearch} {
 		// RRF: its relevance scores decline gently, where min-max fusion
 		// gives the last candidate 0 whatever its merit.
-		div, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 2, MMR: true, MMRLambda: 0.3, Mode: mode, Fusion: rag.RRF})
+		div, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 2, MMR: true, MMRLambda: new(0.3), Mode: mode, Fusion: rag.RRF})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,6 +254,56 @@ func TestLexicalFileDamaged(t *testing.T) {
 		_, err := rag.New(rag.Options{Embedder: hashing(), Lexical: &rag.LexicalOptions{Path: path}})
 		if !errors.Is(err, lexical.ErrCorrupt) {
 			t.Errorf("%s file: New returned %v, want lexical.ErrCorrupt", name, err)
+		}
+	}
+}
+
+// TestSearchOptionRanges: a weight or lambda out of its range is an
+// error, never a silent default, and every legal value is honoured: λ = 0
+// (novelty alone) and λ = 1 (relevance alone) give different orders.
+func TestSearchOptionRanges(t *testing.T) {
+	ctx := context.Background()
+	p := lexicalPipeline(t, "", nil)
+	if _, err := p.Ingest(ctx,
+		rag.Document{ID: "a", Content: "solar panels convert sunlight into electricity"},
+		rag.Document{ID: "a2", Content: "solar panels convert sunlight into electricity efficiently"},
+		rag.Document{ID: "b", Content: "wind turbines convert wind into electricity"},
+		rag.Document{ID: "c", Content: "tides follow the moon"},
+	); err != nil {
+		t.Fatal(err)
+	}
+	q := "solar panels electricity"
+	for _, o := range []rag.SearchOptions{
+		{Mode: rag.HybridSearch, VectorWeight: -0.1},
+		{Mode: rag.HybridSearch, VectorWeight: 1.5},
+		{Mode: rag.HybridSearch, VectorWeight: math.NaN()},
+		{MMR: true, MMRLambda: new(-0.5)},
+		{MMR: true, MMRLambda: new(1.01)},
+		{MMR: true, MMRLambda: new(math.NaN())},
+	} {
+		if _, err := p.Search(ctx, q, &o); !errors.Is(err, rag.ErrInvalidOptions) {
+			t.Errorf("%+v: err = %v, want ErrInvalidOptions", o, err)
+		}
+	}
+	order := func(lambda float64) []string {
+		t.Helper()
+		hits, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 4, MMR: true, MMRLambda: new(lambda)})
+		if err != nil {
+			t.Fatalf("λ %v: %v", lambda, err)
+		}
+		return ids(hits)
+	}
+	relevance, novelty := order(1), order(0)
+	if slices.Equal(relevance, novelty) {
+		t.Fatalf("λ 0 and λ 1 give the same order %v: λ 0 was not honoured", relevance)
+	}
+	plain, err := p.Search(ctx, q, &rag.SearchOptions{TopK: 4})
+	if err != nil || !slices.Equal(ids(plain), relevance) {
+		t.Fatalf("λ 1 %v differs from relevance order %v (%v)", relevance, ids(plain), err)
+	}
+	for _, w := range []float64{0.01, 0.5, 1} {
+		if _, err := p.Search(ctx, q, &rag.SearchOptions{Mode: rag.HybridSearch, Fusion: rag.WeightedScores, VectorWeight: w}); err != nil {
+			t.Errorf("VectorWeight %v: %v", w, err)
 		}
 	}
 }

@@ -103,7 +103,9 @@ type SearchOptions struct {
 	// Options.Lexical; without either they fail with ErrNoLexical.
 	Mode SearchMode
 	// Fusion, RRFK and VectorWeight tune hybrid search: AgreementFusion
-	// by default; RRFK (default 60) is RRF's k; VectorWeight (default 0.5)
+	// by default; RRFK (default 60) is RRF's k; VectorWeight (in (0, 1];
+	// 0 means the default, 0.5; outside, Search fails with
+	// ErrInvalidOptions)
 	// weighs the vector side in WeightedScores fusion, and is its weight
 	// at full agreement in AgreementFusion. Pipeline.TuneFusion chooses
 	// them from labelled queries.
@@ -122,10 +124,12 @@ type SearchOptions struct {
 	Documents DocumentScore
 
 	// MMR diversifies the hits by maximal marginal relevance over the
-	// candidates, trading relevance for novelty by MMRLambda (default 0.5;
-	// 1 is relevance alone).
+	// candidates, trading relevance for novelty by MMRLambda: in [0, 1],
+	// 1 is relevance alone and 0 novelty alone; nil means 0.5
+	// (rank.DefaultLambda); outside [0, 1] Search fails with
+	// ErrInvalidOptions. Write MMRLambda: new(0.9).
 	MMR       bool
-	MMRLambda float64
+	MMRLambda *float64
 
 	// NoRerank skips the pipeline's reranker for this search.
 	NoRerank bool
@@ -139,6 +143,9 @@ type SearchOptions struct {
 
 // DefaultTopK is the number of hits a search returns by default.
 const DefaultTopK = 5
+
+// ErrInvalidOptions: a search option is out of its range.
+var ErrInvalidOptions = errors.New("rag: invalid search options")
 
 // ErrNoLexical: a lexical or hybrid search on a pipeline with no lexical
 // index. It matches errors.ErrUnsupported.
@@ -170,11 +177,18 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	if o.RRFK <= 0 {
 		o.RRFK = rank.DefaultRRFK
 	}
-	if o.VectorWeight <= 0 || o.VectorWeight > 1 {
-		o.VectorWeight = 0.5
+	if o.VectorWeight == 0 {
+		o.VectorWeight = rank.DefaultAgreementWeight
 	}
-	if o.MMRLambda <= 0 || o.MMRLambda > 1 {
-		o.MMRLambda = rank.DefaultLambda
+	if !(o.VectorWeight > 0 && o.VectorWeight <= 1) {
+		return nil, fmt.Errorf("%w: VectorWeight %v is outside (0, 1]", ErrInvalidOptions, o.VectorWeight)
+	}
+	lambda := rank.DefaultLambda
+	if o.MMRLambda != nil {
+		lambda = *o.MMRLambda
+	}
+	if !(lambda >= 0 && lambda <= 1) {
+		return nil, fmt.Errorf("%w: MMRLambda %v is outside [0, 1]", ErrInvalidOptions, lambda)
 	}
 	if strings.TrimSpace(query) == "" {
 		return nil, ErrEmptyQuery
@@ -241,7 +255,7 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 	}
 	if o.MMR && len(hits) > 1 {
 		var err error
-		if hits, err = p.diversify(ctx, o.Mode, qvec, hits, o.MMRLambda, mmrKeep(rerank || collapse, o.TopK, o.Depth, len(hits))); err != nil {
+		if hits, err = p.diversify(ctx, o.Mode, qvec, hits, lambda, mmrKeep(rerank || collapse, o.TopK, o.Depth, len(hits))); err != nil {
 			return nil, err
 		}
 	}

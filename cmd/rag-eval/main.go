@@ -89,7 +89,7 @@ func main() {
 		"hybrid":     {Mode: rag.HybridSearch},
 		"hybrid-rrf": {Mode: rag.HybridSearch, Fusion: rag.RRF},
 		"hybrid-w":   {Mode: rag.HybridSearch, Fusion: rag.WeightedScores},
-		"hybrid-mmr": {Mode: rag.HybridSearch, MMR: true, MMRLambda: 0.9},
+		"hybrid-mmr": {Mode: rag.HybridSearch, MMR: true, MMRLambda: new(0.9)},
 	}
 	var names []string
 	tuned := false
