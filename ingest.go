@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/backoff"
 	"hash"
 	"iter"
 	"maps"
@@ -20,6 +19,9 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/provider"
 
 	"golang.org/x/sync/semaphore"
 
@@ -895,7 +897,7 @@ func (r *ingestRun) embedWithRetry(texts []string, tokens int) ([][]float32, err
 			return err
 		}
 		return p.checkVectors(vecs, len(texts))
-	}, func(ae *embed.APIError) {
+	}, func(ae *provider.Error) {
 		if ae.StatusCode != 429 || ae.RetryAfter <= 0 {
 			return
 		}

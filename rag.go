@@ -14,6 +14,7 @@ import (
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
@@ -146,7 +147,7 @@ func New(opts Options) (*Pipeline, error) {
 		if key == "" {
 			return nil, ErrNoEmbedder
 		}
-		p.embedder = embed.NewOpenAI(embed.OpenAIOptions{APIKey: key})
+		p.embedder = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: key}})
 	}
 	if p.store == nil {
 		s, err := chromem.New(chromem.Options{})
@@ -223,7 +224,7 @@ func (p *Pipeline) textSearcher() store.TextSearcher {
 
 // Sentinel errors of the pipeline. Errors for one document are
 // *DocumentError values that wrap these, or the embedder's and store's
-// errors (embed.ErrDimensionMismatch, *embed.APIError, ...).
+// errors (embed.ErrDimensionMismatch, *provider.Error, ...).
 var (
 	// ErrNoEmbedder: New was given no embedder and OPENAI_API_KEY is unset.
 	ErrNoEmbedder = errors.New("rag: no embedder: set Options.Embedder (e.g. embed.NewOpenAI(embed.OpenAIOptions{APIKey: key}), or embed.NewHashing(embed.HashingOptions{}) for an offline lexical baseline) or the OPENAI_API_KEY environment variable")

@@ -15,6 +15,7 @@ import (
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
@@ -432,7 +433,7 @@ func TestBadEmbedderOutput(t *testing.T) {
 			return v, nil
 		}, embed.ErrInvalidVector},
 		{"400", func([]string, [][]float32) ([][]float32, error) {
-			return nil, &embed.APIError{StatusCode: 400, Message: "bad input"}
+			return nil, &provider.Error{StatusCode: 400, Message: "bad input"}
 		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -454,9 +455,9 @@ func TestBadEmbedderOutput(t *testing.T) {
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("error %v does not match %v", err, tc.want)
 			}
-			var ae *embed.APIError
+			var ae *provider.Error
 			if tc.want == nil && !errors.As(err, &ae) {
-				t.Errorf("error %v is not an *embed.APIError", err)
+				t.Errorf("error %v is not a *provider.Error", err)
 			}
 			got := chunksOf(t, p, "victim")
 			if len(got) != 2 || got[0].Text != "old one" || got[1].Text != "old two" {
@@ -473,9 +474,9 @@ func TestRetries(t *testing.T) {
 	flaky := embed.Func(func(ctx context.Context, texts []string) ([][]float32, error) {
 		switch calls.Add(1) {
 		case 1:
-			return nil, &embed.APIError{StatusCode: 429, RetryAfter: time.Millisecond}
+			return nil, &provider.Error{StatusCode: 429, RetryAfter: time.Millisecond}
 		case 2:
-			return nil, &embed.APIError{StatusCode: 503}
+			return nil, &provider.Error{StatusCode: 503}
 		}
 		return h.Embed(ctx, texts)
 	})
@@ -492,14 +493,14 @@ func TestRetries(t *testing.T) {
 	calls.Store(0)
 	down := embed.Func(func(context.Context, []string) ([][]float32, error) {
 		calls.Add(1)
-		return nil, &embed.APIError{StatusCode: 500}
+		return nil, &provider.Error{StatusCode: 500}
 	})
 	p = newPipeline(t, down, func(o *rag.Options) { o.Ingest.MaxRetries = 3 })
 	rep, err = p.Ingest(ctx, corpus[0])
 	if rep.Failed != 1 || calls.Load() != 4 {
 		t.Fatalf("report %+v, %d calls; want 1 failure after 4 calls", rep, calls.Load())
 	}
-	var ae *embed.APIError
+	var ae *provider.Error
 	if !errors.As(err, &ae) || ae.StatusCode != 500 {
 		t.Errorf("error %v", err)
 	}

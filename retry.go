@@ -3,21 +3,21 @@ package rag
 import (
 	"context"
 	"errors"
-	"github.com/ragkit-go/rag/internal/backoff"
 	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // retryable reports whether a failed provider call may succeed if made
-// again: a retryable *embed.APIError (429, 5xx, timeouts), or a network
+// again: a retryable *provider.Error (429, 5xx, timeouts), or a network
 // error. Validation errors and other 4xx answers are permanent.
 func retryable(err error) bool {
-	var ae *embed.APIError
+	var ae *provider.Error
 	if errors.As(err, &ae) {
 		return ae.Retryable()
 	}
@@ -34,7 +34,7 @@ func retryable(err error) bool {
 // Between attempts it waits an exponential backoff with full jitter, or the
 // provider's Retry-After when that is longer, after passing the provider's error to onAPIError
 // (if not nil).
-func retry(ctx context.Context, o *IngestOptions, call func(ctx context.Context, attempt int) error, onAPIError func(*embed.APIError)) error {
+func retry(ctx context.Context, o *IngestOptions, call func(ctx context.Context, attempt int) error, onAPIError func(*provider.Error)) error {
 	for attempt := 0; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, o.RequestTimeout)
 		err := call(actx, attempt)
@@ -47,13 +47,13 @@ func retry(ctx context.Context, o *IngestOptions, call func(ctx context.Context,
 			return context.Cause(ctx)
 		}
 		if timedOut {
-			err = &embed.APIError{Message: "request timed out after " + o.RequestTimeout.String(), Err: err}
+			err = &provider.Error{Message: "request timed out after " + o.RequestTimeout.String(), Err: err}
 		}
 		if !retryable(err) || attempt >= o.MaxRetries {
 			return err
 		}
 		delay := backoff.Delay(attempt, o.MinBackoff, o.MaxBackoff)
-		var ae *embed.APIError
+		var ae *provider.Error
 		if errors.As(err, &ae) {
 			if onAPIError != nil {
 				onAPIError(ae)

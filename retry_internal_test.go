@@ -3,11 +3,13 @@ package rag
 import (
 	"context"
 	"errors"
-	"github.com/ragkit-go/rag/internal/backoff"
 	"io"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/provider"
 
 	"github.com/ragkit-go/rag/embed"
 )
@@ -17,14 +19,14 @@ func TestRetryable(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{&embed.APIError{StatusCode: 429}, true},
-		{&embed.APIError{StatusCode: 500}, true},
-		{&embed.APIError{StatusCode: 503}, true},
-		{&embed.APIError{StatusCode: 408}, true},
-		{&embed.APIError{StatusCode: 0}, true}, // never answered
-		{&embed.APIError{StatusCode: 400}, false},
-		{&embed.APIError{StatusCode: 401}, false},
-		{&embed.APIError{StatusCode: 404}, false},
+		{&provider.Error{StatusCode: 429}, true},
+		{&provider.Error{StatusCode: 500}, true},
+		{&provider.Error{StatusCode: 503}, true},
+		{&provider.Error{StatusCode: 408}, true},
+		{&provider.Error{StatusCode: 0}, true}, // never answered
+		{&provider.Error{StatusCode: 400}, false},
+		{&provider.Error{StatusCode: 401}, false},
+		{&provider.Error{StatusCode: 404}, false},
 		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
 		{io.ErrUnexpectedEOF, true},
 		{embed.ErrCountMismatch, false},

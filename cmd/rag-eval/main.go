@@ -25,6 +25,7 @@ import (
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/eval"
+	"github.com/ragkit-go/rag/provider"
 )
 
 func main() {
@@ -41,7 +42,7 @@ func main() {
 	}
 	var e embed.Embedder = embed.NewHashing(embed.HashingOptions{})
 	if *useOpenAI {
-		e = embed.NewOpenAI(embed.OpenAIOptions{APIKey: os.Getenv("OPENAI_API_KEY")})
+		e = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: os.Getenv("OPENAI_API_KEY")}})
 	}
 	ctx := context.Background()
 	p, err := rag.New(rag.Options{Embedder: e, Lexical: &rag.LexicalOptions{}})
