@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"strings"
 	"text/template"
 	"time"
@@ -17,7 +16,7 @@ import (
 
 // ErrNoModel: Answer, AnswerStream or enrichment need a chat model, and
 // the pipeline has none.
-var ErrNoModel = errors.New("rag: no chat model: set Options.Model (e.g. llm.NewOpenAI(llm.OpenAIOptions{APIKey: key}), or any OpenAI-compatible server with BaseURL) or the OPENAI_API_KEY environment variable")
+var ErrNoModel = errors.New("rag: no chat model: set Options.Model (e.g. llm.NewOpenAI with an APIKey, or any OpenAI-compatible server with BaseURL) or the OPENAI_API_KEY environment variable (OPENAI_BASE_URL for a local server)")
 
 // Defaults of AnswerOptions.
 const (
@@ -158,7 +157,7 @@ func (g *generation) enrichWorkers() int {
 
 func (p *Pipeline) initGeneration(opts Options) error {
 	m := opts.Model
-	if m == nil && os.Getenv("OPENAI_API_KEY") != "" {
+	if m == nil {
 		if om, err := llm.OpenAIFromEnv(llm.OpenAIOptions{}); err == nil {
 			m = om
 		}

@@ -20,7 +20,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ragkit-go/rag/internal/backoff"
 	"github.com/ragkit-go/rag/provider"
 
 	"golang.org/x/sync/semaphore"
@@ -324,9 +323,9 @@ type ingestRun struct {
 	start   time.Time
 
 	pending *semaphore.Weighted
-	rpm     *limiter
-	tpm     *limiter
-	pause   atomic.Int64 // unix nanos before which no request is sent (after a 429)
+	// budget holds the run's rate limits, and pauses every request after
+	// a 429.
+	budget *provider.Budget
 
 	mu       sync.Mutex
 	rep      IngestReport
@@ -354,12 +353,11 @@ func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], ke
 		batches:  make(chan *batch),
 		writes:   make(chan *job, 16),
 	}
-	if o.RequestsPerMinute > 0 {
-		r.rpm = newLimiter(o.RequestsPerMinute, 1)
-	}
-	if o.TokensPerMinute > 0 {
-		r.tpm = newLimiter(o.TokensPerMinute, o.BatchTokens)
-	}
+	r.budget = provider.NewBudget(provider.BudgetOptions{
+		RequestsPerMinute: o.RequestsPerMinute,
+		TokensPerMinute:   o.TokensPerMinute,
+		MaxRequestTokens:  o.BatchTokens,
+	})
 
 	jobs := make(chan *job, 2*hashBatch)
 	var feeding, chunking, requesting, writing sync.WaitGroup
@@ -827,7 +825,7 @@ func (r *ingestRun) embedBatch(b *batch) {
 		return
 	}
 	if err != nil {
-		if len(b.texts) > 1 && !retryable(err) {
+		if len(b.texts) > 1 && !provider.Retryable(err) {
 			left, right := b.split()
 			r.embedBatch(left)
 			r.embedBatch(right)
@@ -898,16 +896,9 @@ func (r *ingestRun) embedWithRetry(texts []string, tokens int) ([][]float32, err
 		}
 		return p.checkVectors(vecs, len(texts))
 	}, func(ae *provider.Error) {
-		if ae.StatusCode != 429 || ae.RetryAfter <= 0 {
-			return
-		}
-		// A rate limit holds for every request, not only this one.
-		until := time.Now().Add(ae.RetryAfter).UnixNano()
-		for {
-			cur := r.pause.Load()
-			if cur >= until || r.pause.CompareAndSwap(cur, until) {
-				break
-			}
+		if ae.StatusCode == 429 {
+			// A rate limit holds for every request, not only this one.
+			r.budget.Pause(ae.RetryAfter)
 		}
 	})
 	return vecs, err
@@ -925,26 +916,9 @@ func (p *Pipeline) checkVectors(vecs [][]float32, n int) error {
 	return nil
 }
 
-// waitTurn waits for a 429 pause to pass and for the rate limiters.
+// waitTurn waits for a 429 pause to pass and for the rate budget.
 func (r *ingestRun) waitTurn(tokens int) error {
-	if until := r.pause.Load(); until > 0 {
-		if d := time.Until(time.Unix(0, until)); d > 0 {
-			if err := backoff.Sleep(r.ctx, d); err != nil {
-				return err
-			}
-		}
-	}
-	if r.rpm != nil {
-		if err := r.rpm.wait(r.ctx, 1); err != nil {
-			return err
-		}
-	}
-	if r.tpm != nil {
-		if err := r.tpm.wait(r.ctx, tokens); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.budget.Wait(r.ctx, tokens)
 }
 
 // writer writes complete documents to the store, several per Upsert.

@@ -7,14 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
-	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
@@ -79,8 +77,10 @@ func RecordID(docID string, index int) string { return docID + "#" + strconv.Ito
 // embedder: see Embedder.
 type Options struct {
 	// Embedder turns chunks and queries into vectors. When nil, New uses
-	// OpenAI's text-embedding-3-small if OPENAI_API_KEY is set, and fails
-	// with ErrNoEmbedder otherwise.
+	// embed.OpenAIFromEnv: text-embedding-3-small at OpenAI if
+	// OPENAI_API_KEY is set, or at OPENAI_BASE_URL (an OpenAI-compatible
+	// server, which may need no key) if that is set; it fails with
+	// ErrNoEmbedder otherwise.
 	Embedder embed.Embedder
 	// Store keeps the chunks. Default: an in-memory store/chromem.
 	Store store.Store
@@ -106,8 +106,9 @@ type Options struct {
 	// questions, summarises long conversations and, with Enrich, writes
 	// document summaries. Its calls are retried with the policy of
 	// IngestOptions (MaxRetries, MinBackoff, MaxBackoff), see llm.Retry.
-	// When nil, New uses OpenAI's llm.DefaultOpenAIModel if
-	// OPENAI_API_KEY is set; otherwise those calls fail with ErrNoModel.
+	// When nil, New uses llm.OpenAIFromEnv (llm.DefaultOpenAIModel, with
+	// OPENAI_API_KEY and OPENAI_BASE_URL as for Embedder) if the
+	// environment allows; otherwise those calls fail with ErrNoModel.
 	Model llm.Model
 	// Enrich, if set, has a model write a summary and tags for each
 	// document at ingestion (see EnrichOptions). Off by default.
@@ -143,11 +144,11 @@ func New(opts Options) (*Pipeline, error) {
 		ingest:     opts.Ingest,
 	}
 	if p.embedder == nil {
-		key := os.Getenv("OPENAI_API_KEY")
-		if key == "" {
+		e, err := embed.OpenAIFromEnv(embed.OpenAIOptions{})
+		if err != nil {
 			return nil, ErrNoEmbedder
 		}
-		p.embedder = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: key}})
+		p.embedder = e
 	}
 	if p.store == nil {
 		s, err := chromem.New(chromem.Options{})
@@ -227,7 +228,7 @@ func (p *Pipeline) textSearcher() store.TextSearcher {
 // errors (embed.ErrDimensionMismatch, *provider.Error, ...).
 var (
 	// ErrNoEmbedder: New was given no embedder and OPENAI_API_KEY is unset.
-	ErrNoEmbedder = errors.New("rag: no embedder: set Options.Embedder (e.g. embed.NewOpenAI(embed.OpenAIOptions{APIKey: key}), or embed.NewHashing(embed.HashingOptions{}) for an offline lexical baseline) or the OPENAI_API_KEY environment variable")
+	ErrNoEmbedder = errors.New("rag: no embedder: set Options.Embedder (e.g. embed.NewOpenAI with an APIKey, or embed.NewHashing(embed.HashingOptions{}) for an offline lexical baseline) or the OPENAI_API_KEY environment variable (OPENAI_BASE_URL for a local server)")
 	// ErrEmptyQuery: a search query is empty or only white space.
 	ErrEmptyQuery = errors.New("rag: empty query")
 	// ErrEmptyContent: a document's content is empty or only white space.

@@ -1,7 +1,6 @@
 package rag
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -33,8 +32,8 @@ func TestRetryable(t *testing.T) {
 		{embed.ErrInvalidVector, false},
 		{errors.New("anything else"), false},
 	} {
-		if got := retryable(tc.err); got != tc.want {
-			t.Errorf("retryable(%v) = %v, want %v", tc.err, got, tc.want)
+		if got := provider.Retryable(tc.err); got != tc.want {
+			t.Errorf("Retryable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }
@@ -49,35 +48,5 @@ func TestBackoffBounds(t *testing.T) {
 				t.Fatalf("attempt %d: backoff %v outside [%v, %v]", attempt, d, lo/2, ceil)
 			}
 		}
-	}
-}
-
-// TestLimiterDebt checks the token bucket's arithmetic: a full bucket
-// lets a burst through at once, and the next caller owes the time its
-// tokens take to refill. The waits are computed, not slept: the context is
-// already cancelled, so wait returns at once unless it owes nothing.
-func TestLimiterDebt(t *testing.T) {
-	l := newLimiter(600, 1) // 10 a second, a bucket of 60
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for i := range 60 {
-		if err := l.wait(ctx, 1); err != nil {
-			t.Fatalf("request %d of the burst waited: %v", i, err)
-		}
-	}
-	if err := l.wait(ctx, 1); !errors.Is(err, context.Canceled) {
-		t.Fatalf("request 61 did not have to wait: %v", err)
-	}
-	l.mu.Lock()
-	debt := -l.tokens
-	l.mu.Unlock()
-	if debt < 0.9 || debt > 1.1 {
-		t.Fatalf("debt after 61 requests of a bucket of 60: %v tokens, want 1", debt)
-	}
-	// A request larger than the bucket is let through (it cannot be split)
-	// and paid for afterwards.
-	big := newLimiter(60, 1000)
-	if err := big.wait(ctx, 1000); err != nil {
-		t.Fatalf("a request as large as the bucket waited: %v", err)
 	}
 }
