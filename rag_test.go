@@ -15,6 +15,7 @@ import (
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/openaitest"
 	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
@@ -106,12 +107,32 @@ var corpus = []rag.Document{
 
 func TestNewWithoutEmbedder(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
 	_, err := rag.New(rag.Options{})
 	if !errors.Is(err, rag.ErrNoEmbedder) {
 		t.Fatalf("New without embedder: got %v, want ErrNoEmbedder", err)
 	}
 	if !strings.Contains(err.Error(), "Options.Embedder") {
 		t.Errorf("error does not say how to pass an embedder: %v", err)
+	}
+}
+
+// TestNewEmbedderFromBaseURL: OPENAI_BASE_URL alone (a local
+// OpenAI-compatible server, no key) gives New its default embedder.
+func TestNewEmbedderFromBaseURL(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.Options{})
+	defer srv.Close()
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", srv.URL())
+	p, err := rag.New(rag.Options{})
+	if err != nil {
+		t.Fatalf("New with OPENAI_BASE_URL only: %v", err)
+	}
+	if _, err := p.Ingest(context.Background(), rag.Document{ID: "a", Content: "some text to embed"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Requests()); n == 0 {
+		t.Fatal("no request reached the server at OPENAI_BASE_URL")
 	}
 }
 
