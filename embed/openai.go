@@ -151,8 +151,7 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 // OPENAI_BASE_URL, OPENAI_ORG_ID). It returns ErrMissingAPIKey when no
 // key is set and the base URL is OpenAI's.
 func OpenAIFromEnv(opts OpenAIOptions) (*OpenAI, error) {
-	opts.OpenAIConfig = opts.WithEnv()
-	if err := opts.Validate(); err != nil {
+	if err := openaix.LoadEnv(&opts.OpenAIConfig); err != nil {
 		return nil, err
 	}
 	return NewOpenAI(opts), nil

@@ -163,27 +163,19 @@ func TestNilBudget(t *testing.T) {
 }
 
 func TestBudgetObserve(t *testing.T) {
-	h := func(kv ...string) http.Header {
-		hd := http.Header{}
-		for i := 0; i < len(kv); i += 2 {
-			hd.Set(kv[i], kv[i+1])
-		}
-		return hd
-	}
 	for _, tc := range []struct {
 		name    string
 		largest int // tokens of an earlier request
 		h       http.Header
 		want    time.Duration
 	}{
-		{"requests spent", 1, h("X-Ratelimit-Remaining-Requests", "0", "X-Ratelimit-Reset-Requests", "6m0s"), 6 * time.Minute},
-		{"requests left", 1, h("X-Ratelimit-Remaining-Requests", "3", "X-Ratelimit-Reset-Requests", "6m0s"), 0},
-		{"tokens below the largest request", 500, h("X-Ratelimit-Remaining-Tokens", "499", "X-Ratelimit-Reset-Tokens", "20ms"), 20 * time.Millisecond},
-		{"tokens enough", 500, h("X-Ratelimit-Remaining-Tokens", "500", "X-Ratelimit-Reset-Tokens", "20ms"), 0},
-		{"both spent: the longer", 1, h("X-Ratelimit-Remaining-Requests", "0", "X-Ratelimit-Reset-Requests", "1s",
-			"X-Ratelimit-Remaining-Tokens", "0", "X-Ratelimit-Reset-Tokens", "2s"), 2 * time.Second},
-		{"no reset", 1, h("X-Ratelimit-Remaining-Requests", "0"), 0},
-		{"garbage", 1, h("X-Ratelimit-Remaining-Requests", "none", "X-Ratelimit-Reset-Requests", "1s"), 0},
+		{"requests spent", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"6m0s"}}, 6 * time.Minute},
+		{"requests left", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"3"}, "X-Ratelimit-Reset-Requests": {"6m0s"}}, 0},
+		{"tokens below the largest request", 500, http.Header{"X-Ratelimit-Remaining-Tokens": {"499"}, "X-Ratelimit-Reset-Tokens": {"20ms"}}, 20 * time.Millisecond},
+		{"tokens enough", 500, http.Header{"X-Ratelimit-Remaining-Tokens": {"500"}, "X-Ratelimit-Reset-Tokens": {"20ms"}}, 0},
+		{"both spent: the longer", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"1s"}, "X-Ratelimit-Remaining-Tokens": {"0"}, "X-Ratelimit-Reset-Tokens": {"2s"}}, 2 * time.Second},
+		{"no reset", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"0"}}, 0},
+		{"garbage", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"none"}, "X-Ratelimit-Reset-Requests": {"1s"}}, 0},
 	} {
 		b, c := newTestBudget(BudgetOptions{})
 		if err := b.Wait(context.Background(), tc.largest); err != nil {

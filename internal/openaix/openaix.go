@@ -49,6 +49,14 @@ func NewClient(c provider.OpenAIConfig, azureVersion string, streaming bool) *op
 	return openai.NewClientWithConfig(cfg)
 }
 
+// LoadEnv completes *c from the environment (provider.OpenAIConfig.WithEnv)
+// and validates it: the body of embed.OpenAIFromEnv and
+// llm.OpenAIFromEnv.
+func LoadEnv(c *provider.OpenAIConfig) error {
+	*c = c.WithEnv()
+	return c.Validate()
+}
+
 // Failure describes err, returned by a go-openai call whose request
 // reported to slot, as a *provider.Error. timedOut says the call's own
 // timeout (of length timeout) fired: then, as for an http.Client timeout,
