@@ -215,11 +215,15 @@ var (
 	// (the connection dropped, or the provider stopped without a finish
 	// reason). It is retryable (provider.Retryable): the whole reply may
 	// come if asked again.
-	ErrIncomplete error = incomplete{}
+	ErrIncomplete = newIncomplete()
 )
 
 // incomplete is the type of ErrIncomplete, which says it is retryable.
+// (newIncomplete gives the variable the type error without spelling it
+// in the declaration, which go/doc would take for a type of the package.)
 type incomplete struct{}
+
+func newIncomplete() error { return incomplete{} }
 
 func (incomplete) Error() string   { return "llm: reply ended before the model finished" }
 func (incomplete) Retryable() bool { return true }
