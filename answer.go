@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"slices"
 	"strings"
 	"text/template"
@@ -21,7 +20,7 @@ import (
 
 // ErrNoModel: Answer, AnswerStream or enrichment need a chat model, and
 // the pipeline has none.
-var ErrNoModel = errors.New("rag: no chat model: set Options.Model (e.g. llm.NewOpenAI(llm.OpenAIOptions{APIKey: key}), or any OpenAI-compatible server with BaseURL) or the OPENAI_API_KEY environment variable")
+var ErrNoModel = errors.New("rag: no chat model: set Options.Model (e.g. llm.NewOpenAI with an APIKey, or any OpenAI-compatible server with BaseURL) or the OPENAI_API_KEY environment variable (OPENAI_BASE_URL for a local server)")
 
 // Defaults of AnswerOptions.
 const (
@@ -179,7 +178,7 @@ func (g *generation) enrichWorkers() int {
 
 func (p *Pipeline) initGeneration(opts Options) error {
 	m := opts.Model
-	if m == nil && os.Getenv("OPENAI_API_KEY") != "" {
+	if m == nil {
 		if om, err := llm.OpenAIFromEnv(llm.OpenAIOptions{}); err == nil {
 			m = om
 		}
@@ -210,14 +209,15 @@ func (p *Pipeline) retrying(m llm.Model) llm.Model {
 		}
 		x = u.Unwrap()
 	}
-	return llm.Retry(m, llm.RetryOptions{
-		MaxRetries: p.ingest.MaxRetries,
-		MinBackoff: p.ingest.MinBackoff,
-		MaxBackoff: p.ingest.MaxBackoff,
-		OnRetry: func(attempt int, err error, wait time.Duration) {
-			p.logger.Warn("rag: model call failed; retrying", "attempt", attempt+1, "wait", wait, "err", err)
-		},
-	})
+	policy := p.modelRetry
+	onRetry := policy.OnRetry
+	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
+		p.logger.Warn("rag: model call failed; retrying", "attempt", attempt+1, "wait", wait, "err", err)
+		if onRetry != nil {
+			onRetry(attempt, err, wait)
+		}
+	}
+	return llm.Retry(m, policy)
 }
 
 // answerRun is one answer being prepared and generated.

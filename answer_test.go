@@ -19,6 +19,7 @@ import (
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/llm/llmtest"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 	"github.com/ragkit-go/rag/store/flat"
@@ -54,8 +55,8 @@ func answerPipeline(t *testing.T, m llm.Model, mod ...func(*rag.Options)) *rag.P
 	}
 	o := rag.Options{Embedder: embed.NewHashing(embed.HashingOptions{}), Store: s, Chunker: byParagraph, Model: m,
 		Logger: slog.New(slog.DiscardHandler)}
-	o.Ingest.MinBackoff = time.Millisecond
-	o.Ingest.MaxBackoff = 2 * time.Millisecond
+	o.Ingest.Retry.MinBackoff = time.Millisecond
+	o.Ingest.Retry.MaxBackoff = 2 * time.Millisecond
 	for _, f := range mod {
 		f(&o)
 	}
@@ -329,7 +330,7 @@ func TestAnswerRetries(t *testing.T) {
 	m := llmtest.New("fine [1].")
 	m.Fault = func(call int, _ llm.Request) error {
 		if call <= 2 {
-			return &llm.APIError{StatusCode: 503}
+			return &provider.Error{StatusCode: 503}
 		}
 		return nil
 	}
@@ -340,10 +341,10 @@ func TestAnswerRetries(t *testing.T) {
 	}
 
 	m = llmtest.New()
-	m.Fault = func(int, llm.Request) error { return &llm.APIError{StatusCode: 400, Err: llm.ErrInvalidRequest} }
+	m.Fault = func(int, llm.Request) error { return &provider.Error{StatusCode: 400, Err: llm.ErrInvalidRequest} }
 	p = answerPipeline(t, m)
 	_, err = p.Answer(ctx, "tides", nil)
-	var ae *llm.APIError
+	var ae *provider.Error
 	if !errors.As(err, &ae) || ae.StatusCode != 400 || m.Calls() != 1 {
 		t.Fatalf("%v after %d calls", err, m.Calls())
 	}
@@ -488,7 +489,7 @@ func TestAnswerStreamOpenAI(t *testing.T) {
 	reply := "Goroutines are cheap [1]. " + strings.Repeat("More words. ", 200)
 	srv := openaitest.NewServer(openaitest.Options{ChatReplies: []string{reply, reply}, StreamDelay: time.Millisecond})
 	t.Cleanup(srv.Close)
-	m := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL(), HTTPClient: srv.Client()})
+	m := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: srv.Client()}})
 	p := answerPipeline(t, m)
 
 	var final *rag.Answer
@@ -559,7 +560,7 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("messages %+v", msgs)
 	}
 	// A failed answer leaves the conversation as it was.
-	m.Fault = func(int, llm.Request) error { return &llm.APIError{StatusCode: 401} }
+	m.Fault = func(int, llm.Request) error { return &provider.Error{StatusCode: 401} }
 	if _, err := p.Answer(ctx, "And the Sun?", &rag.AnswerOptions{Conversation: &conv}); err == nil || len(conv.Turns) != 2 {
 		t.Fatalf("err %v, %d turns", err, len(conv.Turns))
 	}
@@ -632,7 +633,7 @@ func TestConversationSummary(t *testing.T) {
 		conv.Add("more?", long)
 	}
 	snapshot := slices.Clone(conv.Turns)
-	m.Fault = func(int, llm.Request) error { return &llm.APIError{StatusCode: 400} }
+	m.Fault = func(int, llm.Request) error { return &provider.Error{StatusCode: 400} }
 	if _, err := p.Answer(ctx, "again?", &rag.AnswerOptions{Conversation: &conv, HistoryTokens: budget}); err == nil {
 		t.Fatal("no error")
 	}

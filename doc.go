@@ -5,7 +5,7 @@
 //
 // The whole flow:
 //
-//	p, err := rag.New(rag.Options{Embedder: embed.NewOpenAI(embed.OpenAIOptions{APIKey: key})})
+//	p, err := rag.New(rag.Options{Embedder: embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: key}})})
 //	if err != nil { ... }
 //	report, err := p.Ingest(ctx,
 //		rag.Document{ID: "go", Title: "Go", Content: goText, Source: "go.dev"},

@@ -15,6 +15,7 @@ import (
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/llm/llmtest"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 )
@@ -130,7 +131,7 @@ func TestEnrichFailure(t *testing.T) {
 	m := enricherModel()
 	m.Fault = func(_ int, req llm.Request) error {
 		if strings.Contains(lastUser(req), "Title: Tides") {
-			return &llm.APIError{StatusCode: 400, Message: "refused"}
+			return &provider.Error{StatusCode: 400, Message: "refused"}
 		}
 		return nil
 	}
@@ -140,7 +141,7 @@ func TestEnrichFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := p.Ingest(ctx, answerDocs...)
-	var ae *llm.APIError
+	var ae *provider.Error
 	if rep.Stored != 2 || rep.Failed != 1 || !errors.As(err, &ae) || ae.StatusCode != 400 {
 		t.Fatalf("%+v %v", rep, err)
 	}

@@ -20,7 +20,7 @@ var exampleDocs = []rag.Document{
 func ExamplePipeline_Answer() {
 	ctx := context.Background()
 	// A scripted model stands in for a real one, such as
-	// llm.NewOpenAI(llm.OpenAIOptions{APIKey: key}).
+	// llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: key}}).
 	model := llmtest.New("The Moon's gravity raises the tides [1]. Goroutines do not [7].")
 	p, err := rag.New(rag.Options{Embedder: embed.NewHashing(embed.HashingOptions{}), Model: model})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/internal/ingest"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/tokenizer"
 
 	"github.com/ragkit-go/rag/embed"
@@ -35,21 +36,18 @@ type IngestOptions struct {
 	// Concurrency is the number of embedding requests in flight. Default: 8.
 	Concurrency int
 	// RequestsPerMinute and TokensPerMinute, when positive, bound the rate
-	// of embedding requests and of tokens sent, with token buckets that hold
-	// a tenth of a minute's worth.
+	// of embedding requests and of tokens sent (provider.Budget: token
+	// buckets that hold a tenth of a minute's worth). The budget is the
+	// pipeline's: every Ingest and IngestSeq call and every query
+	// embedding share it, and the provider's x-ratelimit-* headers and
+	// 429 answers adjust it.
 	RequestsPerMinute int
 	TokensPerMinute   int
-	// MaxRetries is how many times a failed request is retried (on 429,
-	// 5xx, timeouts and connection errors; never on other 4xx). Default: 6.
-	// Negative means no retry.
-	MaxRetries int
-	// MinBackoff and MaxBackoff bound the exponential backoff between
-	// retries, with full jitter. A Retry-After the provider sends wins over
-	// a shorter backoff. Defaults: 500ms and 30s.
-	MinBackoff, MaxBackoff time.Duration
-	// RequestTimeout bounds each embedding request; a request that takes
-	// longer is abandoned and retried. Default: 60s.
-	RequestTimeout time.Duration
+	// Retry is the policy of embedding requests, for ingestion and
+	// queries: retries on 429, 5xx, timeouts and connection errors, never
+	// on other 4xx (see provider.RetryPolicy for its defaults: 6 retries,
+	// backoff from 500ms to 30s). Its RequestTimeout defaults to 60s here.
+	Retry provider.RetryPolicy
 	// Linger is how long a partly filled batch waits for more chunks before
 	// it is sent anyway. Default: 5ms.
 	Linger time.Duration
@@ -91,20 +89,8 @@ func (o IngestOptions) withDefaults(e embed.Embedder) IngestOptions {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
 	}
-	if o.MaxRetries == 0 {
-		o.MaxRetries = 6
-	}
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = 500 * time.Millisecond
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Second
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		o.MaxBackoff = o.MinBackoff
-	}
-	if o.RequestTimeout <= 0 {
-		o.RequestTimeout = 60 * time.Second
+	if o.Retry.RequestTimeout == 0 {
+		o.Retry.RequestTimeout = 60 * time.Second
 	}
 	if o.Linger <= 0 {
 		o.Linger = 5 * time.Millisecond
@@ -350,9 +336,9 @@ func (p *Pipeline) engineConfig() *ingest.Config {
 	cfg := &ingest.Config{
 		Store: p.store,
 		Embed: func(ctx context.Context, texts []string, tokens int) ([][]float32, int, error) {
-			return p.embedCall(ctx, texts, tokens, false)
+			return p.embedding.Embed(ctx, texts, tokens, false)
 		},
-		Permanent: func(err error) bool { return !retryable(err) },
+		Permanent: func(err error) bool { return !provider.Retryable(err) },
 		Chunker: func(d Document) chunk.Chunker {
 			if p.chunkerFor != nil {
 				if c := p.chunkerFor(d); c != nil {

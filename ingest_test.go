@@ -17,6 +17,7 @@ import (
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/store"
 )
 
@@ -62,14 +63,14 @@ func TestIngestUnreliableProvider(t *testing.T) {
 		},
 	})
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "k", Dimensions: 32})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "k"}, Dimensions: 32})
 	const minBackoff, maxRetries = 4 * time.Millisecond, 8
 	p := newPipeline(t, e, func(o *rag.Options) {
 		o.Ingest.BatchSize = 16
-		o.Ingest.MinBackoff = minBackoff
-		o.Ingest.MaxBackoff = 40 * time.Millisecond
-		o.Ingest.MaxRetries = maxRetries
-		o.Ingest.RequestTimeout = 300 * time.Millisecond
+		o.Ingest.Retry.MinBackoff = minBackoff
+		o.Ingest.Retry.MaxBackoff = 40 * time.Millisecond
+		o.Ingest.Retry.MaxRetries = maxRetries
+		o.Ingest.Retry.RequestTimeout = 300 * time.Millisecond
 	})
 	docs := threeParagraphs(600, "v1")
 	rep, err := p.Ingest(context.Background(), docs...)
@@ -149,7 +150,7 @@ func TestIngestCancelAbortsRequests(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{Dimensions: 16, Latency: time.Hour})
 	defer srv.Close()
 	hc := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "k", Dimensions: 16, HTTPClient: hc})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "k", HTTPClient: hc}, Dimensions: 16})
 	p := newPipeline(t, e, func(o *rag.Options) { o.Ingest.BatchSize = 8; o.Ingest.Concurrency = 4 })
 	// Some documents are stored before the provider stalls: they come from
 	// the cache, so they need no request.
@@ -275,7 +276,7 @@ func TestIngestInputTooLong(t *testing.T) {
 func TestIngestBatchLimits(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{Dimensions: 16, MaxInputs: 7, MaxRequestTokens: 60, CountTokens: func(s string) int { return len(strings.Fields(s)) }})
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "k", Dimensions: 16, MaxInputs: 7, MaxRequestTokens: 60})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "k"}, Dimensions: 16, MaxInputs: 7, MaxRequestTokens: 60})
 	p := newPipeline(t, e, func(o *rag.Options) { o.Ingest.BatchTokens = 60; o.Ingest.NoCache = true })
 	docs := threeParagraphs(100, "v")
 	rep, err := p.Ingest(context.Background(), docs...)

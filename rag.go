@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/internal/ingest"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
@@ -53,8 +53,10 @@ type Hit struct {
 // embedder: see Embedder.
 type Options struct {
 	// Embedder turns chunks and queries into vectors. When nil, New uses
-	// OpenAI's text-embedding-3-small if OPENAI_API_KEY is set, and fails
-	// with ErrNoEmbedder otherwise.
+	// embed.OpenAIFromEnv: text-embedding-3-small at OpenAI if
+	// OPENAI_API_KEY is set, or at OPENAI_BASE_URL (an OpenAI-compatible
+	// server, which may need no key) if that is set; it fails with
+	// ErrNoEmbedder otherwise.
 	Embedder embed.Embedder
 	// Store keeps the chunks. Default: an in-memory store/chromem.
 	Store store.Store
@@ -78,11 +80,16 @@ type Options struct {
 
 	// Model generates answers (Answer, AnswerStream), rewrites follow-up
 	// questions, summarises long conversations and, with Enrich, writes
-	// document summaries. Its calls are retried with the policy of
-	// IngestOptions (MaxRetries, MinBackoff, MaxBackoff), see llm.Retry.
-	// When nil, New uses OpenAI's llm.DefaultOpenAIModel if
-	// OPENAI_API_KEY is set; otherwise those calls fail with ErrNoModel.
+	// document summaries. Its calls are retried by ModelRetry (see
+	// llm.Retry; a model already wrapped by llm.Retry keeps its own).
+	// When nil, New uses llm.OpenAIFromEnv (llm.DefaultOpenAIModel, with
+	// OPENAI_API_KEY and OPENAI_BASE_URL as for Embedder) if the
+	// environment allows; otherwise those calls fail with ErrNoModel.
 	Model llm.Model
+	// ModelRetry is the retry policy of Model's calls; its zero value
+	// takes provider.RetryPolicy's defaults. A call is never retried once
+	// its answer has started streaming.
+	ModelRetry provider.RetryPolicy
 	// Enrich, if set, has a model write a summary and tags for each
 	// document at ingestion (see EnrichOptions). Off by default.
 	Enrich *EnrichOptions
@@ -102,10 +109,11 @@ type Pipeline struct {
 	hashSalts  []string // what document hashes depend on beyond the document: the embedder's name, enrichment
 	queries    *queryEmbedder
 	dims       ingest.Dimension
-	budget     *budget        // rate budget of every embedding request
-	engine     *ingest.Config // the ingestion engine's configuration
-	lexical    *lexicalSide   // nil unless Options.Lexical
-	gen        generation     // answer.go: the chat model and enrichment
+	modelRetry provider.RetryPolicy
+	embedding  *ingest.Embedding // every embedding request: budget, retries, dimension
+	engine     *ingest.Config    // the ingestion engine's configuration
+	lexical    *lexicalSide      // nil unless Options.Lexical
+	gen        generation        // answer.go: the chat model and enrichment
 }
 
 // New returns a Pipeline on the given options.
@@ -118,13 +126,14 @@ func New(opts Options) (*Pipeline, error) {
 		reranker:   opts.Reranker,
 		logger:     opts.Logger,
 		ingest:     opts.Ingest,
+		modelRetry: opts.ModelRetry,
 	}
 	if p.embedder == nil {
-		key := os.Getenv("OPENAI_API_KEY")
-		if key == "" {
+		e, err := embed.OpenAIFromEnv(embed.OpenAIOptions{})
+		if err != nil {
 			return nil, ErrNoEmbedder
 		}
-		p.embedder = embed.NewOpenAI(embed.OpenAIOptions{APIKey: key})
+		p.embedder = e
 	}
 	if p.store == nil {
 		s, err := chromem.New(chromem.Options{})
@@ -163,7 +172,16 @@ func New(opts Options) (*Pipeline, error) {
 	if p.gen.enrich != nil {
 		p.hashSalts = append(p.hashSalts, p.gen.enrich.Version()) // enriched records differ
 	}
-	p.budget = newBudget(&p.ingest)
+	p.embedding = &ingest.Embedding{
+		Embedder: p.embedder,
+		Retry:    p.ingest.Retry,
+		Budget: provider.NewBudget(provider.BudgetOptions{
+			RequestsPerMinute: p.ingest.RequestsPerMinute,
+			TokensPerMinute:   p.ingest.TokensPerMinute,
+			MaxRequestTokens:  p.ingest.BatchTokens,
+		}),
+		Dimension: &p.dims,
+	}
 	p.engine = p.engineConfig()
 	return p, nil
 }
@@ -207,10 +225,10 @@ func (p *Pipeline) textSearcher() store.TextSearcher {
 
 // Sentinel errors of the pipeline. Errors for one document are
 // *DocumentError values that wrap these, or the embedder's and store's
-// errors (embed.ErrDimensionMismatch, *embed.APIError, ...).
+// errors (embed.ErrDimensionMismatch, *provider.Error, ...).
 var (
 	// ErrNoEmbedder: New was given no embedder and OPENAI_API_KEY is unset.
-	ErrNoEmbedder = errors.New("rag: no embedder: set Options.Embedder (e.g. embed.NewOpenAI(embed.OpenAIOptions{APIKey: key}), or embed.NewHashing(embed.HashingOptions{}) for an offline lexical baseline) or the OPENAI_API_KEY environment variable")
+	ErrNoEmbedder = errors.New("rag: no embedder: set Options.Embedder (e.g. embed.NewOpenAI with an APIKey, or embed.NewHashing(embed.HashingOptions{}) for an offline lexical baseline) or the OPENAI_API_KEY environment variable (OPENAI_BASE_URL for a local server)")
 	// ErrEmptyQuery: a search query is empty or only white space.
 	ErrEmptyQuery = errors.New("rag: empty query")
 )

@@ -16,6 +16,8 @@ import (
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
@@ -66,8 +68,8 @@ func newPipeline(t *testing.T, e embed.Embedder, mod ...func(*rag.Options)) *rag
 		t.Fatal(err)
 	}
 	o := rag.Options{Embedder: e, Store: s, Chunker: paragraphs}
-	o.Ingest.MinBackoff = time.Millisecond
-	o.Ingest.MaxBackoff = 5 * time.Millisecond
+	o.Ingest.Retry.MinBackoff = time.Millisecond
+	o.Ingest.Retry.MaxBackoff = 5 * time.Millisecond
 	for _, m := range mod {
 		m(&o)
 	}
@@ -106,12 +108,32 @@ var corpus = []rag.Document{
 
 func TestNewWithoutEmbedder(t *testing.T) {
 	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", "")
 	_, err := rag.New(rag.Options{})
 	if !errors.Is(err, rag.ErrNoEmbedder) {
 		t.Fatalf("New without embedder: got %v, want ErrNoEmbedder", err)
 	}
 	if !strings.Contains(err.Error(), "Options.Embedder") {
 		t.Errorf("error does not say how to pass an embedder: %v", err)
+	}
+}
+
+// TestNewEmbedderFromBaseURL: OPENAI_BASE_URL alone (a local
+// OpenAI-compatible server, no key) gives New its default embedder.
+func TestNewEmbedderFromBaseURL(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.Options{})
+	defer srv.Close()
+	t.Setenv("OPENAI_API_KEY", "")
+	t.Setenv("OPENAI_BASE_URL", srv.URL())
+	p, err := rag.New(rag.Options{})
+	if err != nil {
+		t.Fatalf("New with OPENAI_BASE_URL only: %v", err)
+	}
+	if _, err := p.Ingest(context.Background(), rag.Document{ID: "a", Content: "some text to embed"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Requests()); n == 0 {
+		t.Fatal("no request reached the server at OPENAI_BASE_URL")
 	}
 }
 
@@ -433,7 +455,7 @@ func TestBadEmbedderOutput(t *testing.T) {
 			return v, nil
 		}, embed.ErrInvalidVector},
 		{"400", func([]string, [][]float32) ([][]float32, error) {
-			return nil, &embed.APIError{StatusCode: 400, Message: "bad input"}
+			return nil, &provider.Error{StatusCode: 400, Message: "bad input"}
 		}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -455,9 +477,9 @@ func TestBadEmbedderOutput(t *testing.T) {
 			if tc.want != nil && !errors.Is(err, tc.want) {
 				t.Errorf("error %v does not match %v", err, tc.want)
 			}
-			var ae *embed.APIError
+			var ae *provider.Error
 			if tc.want == nil && !errors.As(err, &ae) {
-				t.Errorf("error %v is not an *embed.APIError", err)
+				t.Errorf("error %v is not a *provider.Error", err)
 			}
 			got := chunksOf(t, p, "victim")
 			if len(got) != 2 || got[0].Text != "old one" || got[1].Text != "old two" {
@@ -474,9 +496,9 @@ func TestRetries(t *testing.T) {
 	flaky := embed.Func(func(ctx context.Context, texts []string) ([][]float32, error) {
 		switch calls.Add(1) {
 		case 1:
-			return nil, &embed.APIError{StatusCode: 429, RetryAfter: time.Millisecond}
+			return nil, &provider.Error{StatusCode: 429, RetryAfter: time.Millisecond}
 		case 2:
-			return nil, &embed.APIError{StatusCode: 503}
+			return nil, &provider.Error{StatusCode: 503}
 		}
 		return h.Embed(ctx, texts)
 	})
@@ -493,14 +515,14 @@ func TestRetries(t *testing.T) {
 	calls.Store(0)
 	down := embed.Func(func(context.Context, []string) ([][]float32, error) {
 		calls.Add(1)
-		return nil, &embed.APIError{StatusCode: 500}
+		return nil, &provider.Error{StatusCode: 500}
 	})
-	p = newPipeline(t, down, func(o *rag.Options) { o.Ingest.MaxRetries = 3 })
+	p = newPipeline(t, down, func(o *rag.Options) { o.Ingest.Retry.MaxRetries = 3 })
 	rep, err = p.Ingest(ctx, corpus[0])
 	if rep.Failed != 1 || calls.Load() != 4 {
 		t.Fatalf("report %+v, %d calls; want 1 failure after 4 calls", rep, calls.Load())
 	}
-	var ae *embed.APIError
+	var ae *provider.Error
 	if !errors.As(err, &ae) || ae.StatusCode != 500 {
 		t.Errorf("error %v", err)
 	}

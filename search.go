@@ -476,7 +476,7 @@ func (p *Pipeline) embedTexts(ctx context.Context, texts []string) ([][]float32,
 	for _, t := range todo {
 		tokens += p.ingest.Tokenizer.Count(t)
 	}
-	vecs, _, err := p.embedCall(ctx, todo, tokens, false)
+	vecs, _, err := p.embedding.Embed(ctx, todo, tokens, false)
 	if err != nil {
 		return nil, err
 	}
@@ -545,7 +545,7 @@ func (q *queryEmbedder) embed(ctx context.Context, query string) ([]float32, err
 		// gave up, so it runs without that caller's cancellation.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryTimeout)
 		defer cancel()
-		vecs, _, err := q.p.embedCall(ctx, []string{query}, q.p.ingest.Tokenizer.Count(query), true)
+		vecs, _, err := q.p.embedding.Embed(ctx, []string{query}, q.p.ingest.Tokenizer.Count(query), true)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/jsonapi"
 )
 
 // Defaults of CohereOptions.
@@ -34,14 +36,16 @@ type CohereOptions struct {
 	// requests go to BaseURL + "/v2/embed".
 	BaseURL string
 
-	// HTTPClient sends the requests; it is used as is. Default: a client
-	// sharing one transport that keeps up to 100 idle connections per
-	// host, so concurrent callers reuse connections.
+	// HTTPClient sends the requests. It is not modified: the embedder
+	// uses a copy whose Transport reports the headers of answers (see
+	// provider.WithHeaderObserver). Default: a client sharing one
+	// transport that keeps up to 100 idle connections per host, so
+	// concurrent callers reuse connections.
 	HTTPClient *http.Client
 
 	// Timeout bounds each request; default DefaultCohereTimeout, negative
 	// for none. A request that exceeds it fails with a retryable
-	// *APIError.
+	// *provider.Error.
 	Timeout time.Duration
 
 	// MaxInputs is the most texts sent in one request; Embed splits
@@ -71,17 +75,18 @@ type CohereOptions struct {
 // retryable errors. A Cohere is safe for concurrent use by many
 // goroutines, which share its HTTP connections.
 //
-// Errors: a refusal of the API is an *APIError with the HTTP status,
+// Errors: a refusal of the API is an *provider.Error with the HTTP status,
 // Cohere's message and RetryAfter from the Retry-After header (seconds or
 // an HTTP date). A request that got no usable answer (network error,
-// Timeout exceeded, malformed body) is an *APIError with StatusCode 0,
+// Timeout exceeded, malformed body) is an *provider.Error with StatusCode 0,
 // which is Retryable and does not match context errors. When ctx is done,
 // the error matches ctx.Err(). An answer with the wrong number of vectors,
 // wrong dimensions or empty vectors fails with ErrCountMismatch,
 // ErrDimensionMismatch or ErrInvalidVector.
 type Cohere struct {
 	description
-	ep       *jsonEndpoint
+	ep       *jsonapi.Endpoint
+	model    string
 	dims     int // requested output_dimension; 0 for the model's own
 	truncate string
 }
@@ -115,8 +120,9 @@ func NewCohere(opts CohereOptions) *Cohere {
 	}
 	m := cohereModels[opts.Model]
 	c := &Cohere{
-		ep:   newJSONEndpoint("cohere", opts.Model, opts.BaseURL, DefaultCohereBaseURL, "/v2/embed", opts.APIKey, opts.HTTPClient, opts.Timeout, DefaultCohereTimeout),
-		dims: max(opts.Dimensions, 0),
+		ep:    newEndpoint("cohere", opts.Model, opts.BaseURL, DefaultCohereBaseURL, "/v2/embed", opts.APIKey, opts.HTTPClient, opts.Timeout, DefaultCohereTimeout),
+		model: opts.Model,
+		dims:  max(opts.Dimensions, 0),
 		description: describe("cohere", opts.Model, opts.Dimensions, m.dims,
 			Limits{MaxInputs: opts.MaxInputs, MaxInputTokens: opts.MaxInputTokens, MaxRequestTokens: opts.MaxRequestTokens},
 			Limits{MaxInputs: DefaultCohereMaxInputs, MaxInputTokens: m.inputTokens}),
@@ -180,8 +186,8 @@ type cohereResponse struct {
 // embed makes one request for texts.
 func (c *Cohere) embed(ctx context.Context, texts []string, inputType string) ([][]float32, error) {
 	var resp cohereResponse
-	err := c.ep.post(ctx, cohereRequest{
-		Model:           c.ep.model,
+	err := c.ep.Post(ctx, cohereRequest{
+		Model:           c.model,
 		Texts:           texts,
 		InputType:       inputType,
 		EmbeddingTypes:  cohereFloat,
@@ -189,14 +195,14 @@ func (c *Cohere) embed(ctx context.Context, texts []string, inputType string) ([
 		Truncate:        c.truncate,
 	}, &resp)
 	if err != nil {
-		return nil, err
+		return nil, inputTooLong(err)
 	}
 	vecs := resp.Embeddings.Float
 	if len(vecs) != len(texts) {
-		return nil, fmt.Errorf("%w: cohere %s answered %d float vectors for %d texts", ErrCountMismatch, c.ep.model, len(vecs), len(texts))
+		return nil, fmt.Errorf("%w: cohere %s answered %d float vectors for %d texts", ErrCountMismatch, c.model, len(vecs), len(texts))
 	}
 	if _, err := Check(vecs, len(texts), c.knownDims); err != nil {
-		return nil, fmt.Errorf("embed: cohere %s: %w", c.ep.model, err)
+		return nil, fmt.Errorf("embed: cohere %s: %w", c.model, err)
 	}
 	return vecs, nil
 }

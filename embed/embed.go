@@ -12,10 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/vecmath"
 	"math"
-	"strconv"
-	"time"
+
+	"github.com/ragkit-go/rag/internal/vecmath"
 )
 
 // Embedder turns a batch of texts into vectors.
@@ -29,8 +28,9 @@ import (
 // Ownership: Embed must not modify texts nor keep it after returning. The
 // returned vectors belong to the caller, who may modify them.
 //
-// Errors: a provider's refusal is reported as an *APIError, so the caller
-// can tell a retryable failure (429, 5xx) from a permanent one (400). A call
+// Errors: a provider's refusal is reported as a *provider.Error, so the
+// caller can tell a retryable failure (429, 5xx) from a permanent one
+// (400); see provider.Retryable. A call
 // with a cancelled context returns an error matching ctx.Err().
 type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
@@ -93,41 +93,6 @@ var (
 	// ErrInputTooLong: a text is longer than the model accepts.
 	ErrInputTooLong = errors.New("embed: input too long for the model")
 )
-
-// APIError is an error answered by an embedding provider's API.
-type APIError struct {
-	StatusCode int           // HTTP status; 0 when the request never got an answer
-	Code       string        // provider's error code or type, if any
-	Message    string        // provider's message
-	RetryAfter time.Duration // from Retry-After or x-ratelimit-reset headers; 0 if absent
-	Err        error         // underlying error, if any
-}
-
-func (e *APIError) Error() string {
-	s := "embed: provider answered " + strconv.Itoa(e.StatusCode)
-	if e.StatusCode == 0 {
-		s = "embed: provider request failed"
-	}
-	if e.Code != "" {
-		s += " (" + e.Code + ")"
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	if e.Err != nil && e.Message == "" {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-func (e *APIError) Unwrap() error { return e.Err }
-
-// Retryable reports whether the same request may succeed later: rate
-// limits (429), server errors (5xx), request timeouts (408) and requests
-// that never got an answer.
-func (e *APIError) Retryable() bool {
-	return e.StatusCode == 0 || e.StatusCode == 408 || e.StatusCode == 409 || e.StatusCode == 429 || e.StatusCode >= 500
-}
 
 // Check validates an embedder's answer for n texts: exactly n vectors, all
 // of one dimension (equal to dim when dim > 0), none holding NaN or Inf. It

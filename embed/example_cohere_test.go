@@ -8,9 +8,10 @@ import (
 	"net/http/httptest"
 
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/provider"
 )
 
-// A refusal of Cohere's API is an *embed.APIError that says whether to
+// A refusal of Cohere's API is a *provider.Error that says whether to
 // retry, and when; here a stand-in for the API that is rate limited.
 func ExampleCohere() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +31,7 @@ func ExampleCohere() {
 	c := embed.NewCohere(embed.CohereOptions{APIKey: "test-key", BaseURL: srv.URL})
 	fmt.Println(c.Name(), c.Limits().MaxInputs, "texts per request")
 
-	var ae *embed.APIError
+	var ae *provider.Error
 	_, err := c.Embed(ctx, []string{"hello"})
 	if errors.As(err, &ae) {
 		fmt.Println(ae.StatusCode, "retryable:", ae.Retryable(), "after", ae.RetryAfter)

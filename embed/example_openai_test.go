@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // OpenAI works with any OpenAI-compatible server; here openaitest's fake,
@@ -16,7 +17,7 @@ func ExampleOpenAI() {
 	srv := openaitest.NewServer(openaitest.Options{APIKey: "test-key"})
 	defer srv.Close()
 
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "test-key"})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "test-key"}})
 	vecs, err := e.Embed(context.Background(), []string{"hello", "world", "hello world"})
 	if err != nil {
 		panic(err)
@@ -30,7 +31,7 @@ func ExampleOpenAI() {
 	// {MaxInputs:2048 MaxRequestTokens:300000 MaxInputTokens:8192}
 }
 
-// A refusal is an *embed.APIError that says whether to retry, and when.
+// A refusal is a *provider.Error that says whether to retry, and when.
 func ExampleOpenAI_errors() {
 	srv := openaitest.NewServer(openaitest.Options{
 		APIKey: "test-key",
@@ -44,14 +45,14 @@ func ExampleOpenAI_errors() {
 	defer srv.Close()
 
 	ctx := context.Background()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "test-key"})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "test-key"}})
 	_, err := e.Embed(ctx, []string{"hello"})
-	var ae *embed.APIError
+	var ae *provider.Error
 	if errors.As(err, &ae) {
 		fmt.Println(ae.StatusCode, ae.Code, "retryable:", ae.Retryable(), "after", ae.RetryAfter)
 	}
 
-	wrongKey := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "wrong"})
+	wrongKey := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "wrong"}})
 	_, err = wrongKey.Embed(ctx, []string{"hello"})
 	if errors.As(err, &ae) {
 		fmt.Println(ae.StatusCode, ae.Code, "retryable:", ae.Retryable())

@@ -360,8 +360,8 @@ type queryEmbedder interface {
 	embed.Limiter
 }
 
-// provider describes one provider to the shared tests.
-type provider struct {
+// fakeAPI describes one provider to the shared tests.
+type fakeAPI struct {
 	name               string
 	docType, queryType string // input types the fake receives
 	prompts            map[string]string
@@ -373,7 +373,7 @@ type provider struct {
 }
 
 // vector is the fake's vector for text embedded with inputType.
-func (p provider) vector(dims int, inputType, text string) []float32 {
+func (p fakeAPI) vector(dims int, inputType, text string) []float32 {
 	prefix := inputType
 	if p.prompts != nil {
 		prefix = p.prompts[inputType]
@@ -381,7 +381,7 @@ func (p provider) vector(dims int, inputType, text string) []float32 {
 	return fakeVector(dims, prefix, text)
 }
 
-var providers = []provider{
+var providers = []fakeAPI{
 	{
 		name: "voyage", docType: "document", queryType: "query", prompts: voyagePrompts,
 		errorBody: voyageError, maxInputs: 1000, dims: 1024,
@@ -413,7 +413,7 @@ var providers = []provider{
 }
 
 // forEachProvider runs test as a subtest for each provider.
-func forEachProvider(t *testing.T, test func(t *testing.T, p provider)) {
+func forEachProvider(t *testing.T, test func(t *testing.T, p fakeAPI)) {
 	for _, p := range providers {
 		t.Run(p.name, func(t *testing.T) { test(t, p) })
 	}

@@ -3,15 +3,16 @@ package embed
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/httpx"
+	"github.com/ragkit-go/rag/internal/openaix"
+	"github.com/ragkit-go/rag/provider"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -19,7 +20,7 @@ import (
 // Defaults of OpenAIOptions.
 const (
 	DefaultOpenAIModel       = "text-embedding-3-small"
-	DefaultOpenAIBaseURL     = "https://api.openai.com/v1"
+	DefaultOpenAIBaseURL     = provider.DefaultOpenAIBaseURL
 	DefaultOpenAITimeout     = 2 * time.Minute
 	DefaultAzureAPIVersion   = "2024-02-01"
 	DefaultOpenAIMaxInputs   = 2048
@@ -27,16 +28,21 @@ const (
 	DefaultOpenAIReqTokens   = 300_000
 )
 
-// ErrMissingAPIKey is returned by OpenAIFromEnv when no API key is set.
-var ErrMissingAPIKey = errors.New("embed: no OpenAI API key: set OPENAI_API_KEY or OpenAIOptions.APIKey")
+// ErrMissingAPIKey is provider.ErrMissingAPIKey: OpenAIFromEnv returns it,
+// and the calls of an OpenAI without a key for OpenAI's own API (or
+// Azure) fail with it, rather than send requests without credentials.
+var ErrMissingAPIKey = provider.ErrMissingAPIKey
 
 // OpenAIOptions configures an OpenAI embedder. Only APIKey is needed for
 // OpenAI itself; every other zero value means the default.
 type OpenAIOptions struct {
-	// APIKey is sent as "Authorization: Bearer <APIKey>" (as "api-key"
-	// for Azure). It may be empty for local servers that need none.
-	// NewOpenAI does not read the environment; OpenAIFromEnv does.
-	APIKey string
+	// OpenAIConfig says how to reach the API: APIKey, BaseURL (any
+	// server speaking OpenAI's /embeddings protocol: Ollama, vLLM,
+	// LiteLLM, LocalAI, openaitest.Server), Organization, Azure (with
+	// AzureAPIVersion, default DefaultAzureAPIVersion, the first to
+	// accept dimensions) and HTTPClient. NewOpenAI does not read the
+	// environment; OpenAIFromEnv does.
+	provider.OpenAIConfig
 
 	// Model is the embedding model (the deployment name on Azure).
 	// Default: DefaultOpenAIModel, text-embedding-3-small.
@@ -47,32 +53,9 @@ type OpenAIOptions struct {
 	// 0 takes the model's own size.
 	Dimensions int
 
-	// BaseURL is the API's base URL, default DefaultOpenAIBaseURL. Any
-	// server speaking OpenAI's /embeddings protocol works: Ollama
-	// ("http://localhost:11434/v1"), vLLM, LiteLLM, LocalAI, or
-	// openaitest.Server in tests. On Azure, set Azure and give the
-	// resource endpoint, "https://<resource>.openai.azure.com".
-	BaseURL string
-
-	// Azure switches to Azure OpenAI: the key goes in the api-key header,
-	// Model names the deployment and requests carry AzureAPIVersion
-	// (default DefaultAzureAPIVersion, the first to accept dimensions).
-	Azure           bool
-	AzureAPIVersion string
-
-	// Organization is sent as the OpenAI-Organization header when set.
-	Organization string
-
-	// HTTPClient sends the requests. It is not modified: the embedder
-	// uses a copy whose Transport is wrapped to read rate-limit headers.
-	// Default: a client sharing one transport that keeps up to 100 idle
-	// connections per host, so concurrent callers reuse connections
-	// (http.DefaultTransport keeps 2).
-	HTTPClient *http.Client
-
 	// Timeout bounds each request; default DefaultOpenAITimeout,
 	// negative for none. A request that exceeds it fails with a
-	// retryable *APIError.
+	// retryable *provider.Error.
 	Timeout time.Duration
 
 	// MaxInputs is the most texts sent in one request; Embed splits
@@ -101,13 +84,13 @@ type OpenAIOptions struct {
 // OpenAI is safe for concurrent use by many goroutines, which share its
 // HTTP connections.
 //
-// Errors: a refusal of the API is an *APIError with the HTTP status, the
+// Errors: a refusal of the API is a *provider.Error with the HTTP status, the
 // provider's error code (or type) and message, and RetryAfter from the
 // retry-after-ms or Retry-After headers, or for a 429 from the
 // x-ratelimit-reset-requests / -tokens headers of the exhausted limit. An
-// input over the model's context is reported as an *APIError that also
+// input over the model's context is reported as a *provider.Error that also
 // matches ErrInputTooLong. A request that got no usable answer (network
-// error, Timeout exceeded, malformed body) is an *APIError with StatusCode
+// error, Timeout exceeded, malformed body) is a *provider.Error with StatusCode
 // 0, which is Retryable and does not match context errors. When ctx is
 // done, Embed returns an error matching ctx.Err(). An answer with the
 // wrong number of vectors, wrong dimensions or NaN fails with
@@ -115,6 +98,7 @@ type OpenAIOptions struct {
 type OpenAI struct {
 	description
 	client  *openai.Client
+	invalid error // from OpenAIConfig.Validate: every call fails with it
 	model   string
 	dims    int // requested; 0 for the model's own
 	timeout time.Duration
@@ -135,30 +119,16 @@ var openAIModelDimensions = map[string]int{
 	"text-embedding-ada-002": 1536,
 }
 
-// NewOpenAI returns an OpenAI embedder configured by opts.
+// NewOpenAI returns an OpenAI embedder configured by opts. Without an
+// APIKey for OpenAI's own API or Azure, its calls fail with
+// ErrMissingAPIKey (see provider.OpenAIConfig.Validate).
 func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	if opts.Model == "" {
 		opts.Model = DefaultOpenAIModel
 	}
-	if opts.BaseURL == "" {
-		opts.BaseURL = DefaultOpenAIBaseURL
-	}
-	var cfg openai.ClientConfig
-	if opts.Azure {
-		cfg = openai.DefaultAzureConfig(opts.APIKey, opts.BaseURL)
-		cfg.APIVersion = opts.AzureAPIVersion
-		if cfg.APIVersion == "" {
-			cfg.APIVersion = DefaultAzureAPIVersion
-		}
-	} else {
-		cfg = openai.DefaultConfig(opts.APIKey)
-		cfg.BaseURL = opts.BaseURL
-	}
-	cfg.OrgID = opts.Organization
-	cfg.HTTPClient = httpx.Wrap(opts.HTTPClient)
-
 	o := &OpenAI{
-		client:  openai.NewClientWithConfig(cfg),
+		client:  openaix.NewClient(opts.OpenAIConfig, DefaultAzureAPIVersion, false),
+		invalid: opts.Validate(),
 		model:   opts.Model,
 		dims:    max(opts.Dimensions, 0),
 		timeout: opts.Timeout,
@@ -176,22 +146,13 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	return o
 }
 
-// OpenAIFromEnv returns NewOpenAI(opts) with APIKey, BaseURL and
-// Organization, when empty in opts, taken from the environment variables
-// OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_ORG_ID. It returns
-// ErrMissingAPIKey when no key is set and the base URL is OpenAI's.
+// OpenAIFromEnv returns NewOpenAI(opts) with the configuration completed
+// from the environment (provider.OpenAIConfig.WithEnv: OPENAI_API_KEY,
+// OPENAI_BASE_URL, OPENAI_ORG_ID). It returns ErrMissingAPIKey when no
+// key is set and the base URL is OpenAI's.
 func OpenAIFromEnv(opts OpenAIOptions) (*OpenAI, error) {
-	if opts.APIKey == "" {
-		opts.APIKey = os.Getenv("OPENAI_API_KEY")
-	}
-	if opts.BaseURL == "" {
-		opts.BaseURL = os.Getenv("OPENAI_BASE_URL")
-	}
-	if opts.Organization == "" {
-		opts.Organization = os.Getenv("OPENAI_ORG_ID")
-	}
-	if opts.APIKey == "" && (opts.BaseURL == "" || opts.BaseURL == DefaultOpenAIBaseURL) {
-		return nil, ErrMissingAPIKey
+	if err := openaix.LoadEnv(&opts.OpenAIConfig); err != nil {
+		return nil, err
 	}
 	return NewOpenAI(opts), nil
 }
@@ -212,6 +173,9 @@ func (o *OpenAI) Limits() Limits { return o.limits }
 
 // Embed returns the vectors of texts, in order. See OpenAI for errors.
 func (o *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	if o.invalid != nil {
+		return nil, fmt.Errorf("embed: openai %s: %w", o.model, o.invalid)
+	}
 	return inBatches(ctx, texts, o.limits.MaxInputs, o.embed)
 }
 
@@ -265,15 +229,14 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 	return vecs, nil
 }
 
-// apiError turns an error of go-openai into an *APIError.
+// apiError turns an error of go-openai into a *provider.Error.
 func (o *OpenAI) apiError(err error, slot *httpx.Slot, timedOut bool) error {
-	f := httpx.OpenAIFailure(err, slot, timedOut, o.timeout)
-	ae := &APIError{StatusCode: f.Status, Code: f.Code, Message: f.Message, RetryAfter: f.RetryAfter, Err: f.Err}
-	if ae.StatusCode == http.StatusBadRequest &&
-		(ae.Code == "context_length_exceeded" || strings.Contains(ae.Message, "maximum context length")) {
-		ae.Err = fmt.Errorf("%w: %w", ErrInputTooLong, ae.Err)
+	pe, _ := openaix.Failure(err, slot, timedOut, o.timeout)
+	if pe.StatusCode == http.StatusBadRequest &&
+		(pe.Code == "context_length_exceeded" || strings.Contains(pe.Message, "maximum context length")) {
+		pe.Err = fmt.Errorf("%w: %w", ErrInputTooLong, pe.Err)
 	}
-	return ae
+	return pe
 }
 
 var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // BenchmarkOpenAI embeds batches of 100 texts at 1536 dimensions through
@@ -20,7 +21,7 @@ func BenchmarkOpenAI(b *testing.B) {
 		b.Run(tt.name, func(b *testing.B) {
 			srv := openaitest.NewServer(openaitest.Options{CountTokens: func(s string) int { return len(s)/4 + 1 }})
 			defer srv.Close()
-			e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), FloatEncoding: tt.float})
+			e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}, FloatEncoding: tt.float})
 			in := texts(100)
 			ctx := context.Background()
 			b.ReportAllocs()

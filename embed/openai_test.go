@@ -18,6 +18,7 @@ import (
 
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 func texts(n int) []string {
@@ -41,12 +42,12 @@ func equalVectors(a, b [][]float32) bool {
 	return slices.EqualFunc(a, b, func(x, y []float32) bool { return slices.Equal(x, y) })
 }
 
-// apiError returns err as an *embed.APIError or fails t.
-func apiError(t *testing.T, err error) *embed.APIError {
+// apiError returns err as a *provider.Error or fails t.
+func apiError(t *testing.T, err error) *provider.Error {
 	t.Helper()
-	var ae *embed.APIError
+	var ae *provider.Error
 	if !errors.As(err, &ae) {
-		t.Fatalf("error %v (%T) is not an *embed.APIError", err, err)
+		t.Fatalf("error %v (%T) is not a *provider.Error", err, err)
 	}
 	return ae
 }
@@ -110,7 +111,7 @@ func TestOpenAIEmbed(t *testing.T) {
 func TestOpenAIEmptyBatchMakesNoRequest(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{})
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL()})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}})
 	for _, in := range [][]string{nil, {}} {
 		got, err := e.Embed(context.Background(), in)
 		if err != nil || len(got) != 0 {
@@ -125,7 +126,7 @@ func TestOpenAIEmptyBatchMakesNoRequest(t *testing.T) {
 func TestOpenAISplitsBatches(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{MaxInputs: 3, Dimensions: 16, ShuffleData: true, Seed: 9})
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), MaxInputs: 3, Dimensions: 16})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}, MaxInputs: 3, Dimensions: 16})
 	in := texts(8)
 	got, err := e.Embed(context.Background(), in)
 	if err != nil {
@@ -150,7 +151,7 @@ func TestOpenAISplitsBatches(t *testing.T) {
 		return nil
 	}})
 	defer failing.Close()
-	e = embed.NewOpenAI(embed.OpenAIOptions{BaseURL: failing.URL(), MaxInputs: 3, Dimensions: 16})
+	e = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: failing.URL()}, MaxInputs: 3, Dimensions: 16})
 	got, err = e.Embed(context.Background(), in)
 	if ae := apiError(t, err); ae.StatusCode != 503 || got != nil || !strings.Contains(err.Error(), "texts 3 to 5") {
 		t.Errorf("second request failing: %v, %d vectors", err, len(got))
@@ -187,18 +188,18 @@ func TestOpenAIErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := openaitest.NewServer(tt.opts)
 			defer srv.Close()
-			e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "key"})
+			e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "key"}})
 			got, err := e.Embed(context.Background(), []string{"several words in this text", "and more"})
 			if got != nil {
 				t.Errorf("%d vectors with an error", len(got))
 			}
 			ae := apiError(t, err)
 			if ae.StatusCode != tt.status || ae.Code != tt.code || ae.Retryable() != tt.retryable || ae.RetryAfter != tt.retry {
-				t.Errorf("APIError{StatusCode %d Code %q Retryable %v RetryAfter %v}, want %d %q %v %v (%v)",
+				t.Errorf("provider.Error{StatusCode %d Code %q Retryable %v RetryAfter %v}, want %d %q %v %v (%v)",
 					ae.StatusCode, ae.Code, ae.Retryable(), ae.RetryAfter, tt.status, tt.code, tt.retryable, tt.retry, err)
 			}
 			if ae.Message == "" || ae.Err == nil {
-				t.Errorf("APIError without message or cause: %+v", ae)
+				t.Errorf("provider.Error without message or cause: %+v", ae)
 			}
 			if errors.Is(err, embed.ErrInputTooLong) != tt.tooLong {
 				t.Errorf("errors.Is(err, ErrInputTooLong) = %v, want %v", !tt.tooLong, tt.tooLong)
@@ -240,7 +241,7 @@ func TestOpenAIRetryAfterHeaders(t *testing.T) {
 				fmt.Fprint(w, `{"error":{"message":"nope","type":"requests","param":null,"code":null}}`)
 			}))
 			defer srv.Close()
-			_, err := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL}).Embed(context.Background(), []string{"x"})
+			_, err := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL}}).Embed(context.Background(), []string{"x"})
 			ae := apiError(t, err)
 			if ae.StatusCode != tt.status || ae.RetryAfter < tt.min || ae.RetryAfter > tt.max {
 				t.Errorf("status %d RetryAfter %v, want %d and %v..%v", ae.StatusCode, ae.RetryAfter, tt.status, tt.min, tt.max)
@@ -288,7 +289,7 @@ func TestOpenAIRejectsBadAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := badServer(t, tt.body)
-			e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: url, Model: "local-model", Dimensions: tt.dims, FloatEncoding: true})
+			e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: url}, Model: "local-model", Dimensions: tt.dims, FloatEncoding: true})
 			got, err := e.Embed(context.Background(), []string{"a", "b"})
 			if !errors.Is(err, tt.want) || got != nil {
 				t.Errorf("Embed = %d vectors, %v; want %v", len(got), err, tt.want)
@@ -306,14 +307,14 @@ func TestOpenAIRejectsBadAnswers(t *testing.T) {
 	})
 	srv := openaitest.NewServer(openaitest.Options{Embedder: nan, Dimensions: 3})
 	defer srv.Close()
-	_, err := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), Dimensions: 3}).Embed(context.Background(), []string{"a"})
+	_, err := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}, Dimensions: 3}).Embed(context.Background(), []string{"a"})
 	if !errors.Is(err, embed.ErrInvalidVector) {
 		t.Errorf("NaN vector: %v, want ErrInvalidVector", err)
 	}
 	// A server of another dimension than the model's.
 	small := openaitest.NewServer(openaitest.Options{Dimensions: 8})
 	defer small.Close()
-	_, err = embed.NewOpenAI(embed.OpenAIOptions{BaseURL: small.URL()}).Embed(context.Background(), []string{"a"})
+	_, err = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: small.URL()}}).Embed(context.Background(), []string{"a"})
 	if !errors.Is(err, embed.ErrDimensionMismatch) {
 		t.Errorf("8-dimension vectors from text-embedding-3-small: %v, want ErrDimensionMismatch", err)
 	}
@@ -326,7 +327,7 @@ func TestOpenAIContext(t *testing.T) {
 		return nil
 	}})
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL()})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}})
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -350,9 +351,9 @@ func TestOpenAIContext(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled during the request: %v, want context.Canceled", err)
 	}
-	var ae *embed.APIError
+	var ae *provider.Error
 	if errors.As(err, &ae) {
-		t.Errorf("cancellation reported as an APIError: %v", err)
+		t.Errorf("cancellation reported as a provider.Error: %v", err)
 	}
 
 	// The caller's deadline.
@@ -367,7 +368,7 @@ func TestOpenAIContext(t *testing.T) {
 func TestOpenAIRequestTimeout(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{TimeoutRate: 1})
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), Timeout: 30 * time.Millisecond})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}, Timeout: 30 * time.Millisecond})
 	_, err := e.Embed(context.Background(), []string{"x"})
 	ae := apiError(t, err)
 	if ae.StatusCode != 0 || !ae.Retryable() || !strings.Contains(ae.Message, "timed out") {
@@ -378,7 +379,7 @@ func TestOpenAIRequestTimeout(t *testing.T) {
 	}
 
 	// The same from an http.Client.Timeout.
-	e = embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), HTTPClient: &http.Client{Timeout: 30 * time.Millisecond}})
+	e = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: &http.Client{Timeout: 30 * time.Millisecond}}})
 	_, err = e.Embed(context.Background(), []string{"x"})
 	if ae := apiError(t, err); ae.StatusCode != 0 || !ae.Retryable() || errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("client timeout: %v", err)
@@ -389,7 +390,7 @@ func TestOpenAINetworkError(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{})
 	url := srv.URL()
 	srv.Close()
-	_, err := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: url}).Embed(context.Background(), []string{"x"})
+	_, err := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: url}}).Embed(context.Background(), []string{"x"})
 	if ae := apiError(t, err); ae.StatusCode != 0 || !ae.Retryable() || ae.Err == nil {
 		t.Errorf("refused connection: %+v", ae)
 	}
@@ -409,7 +410,7 @@ func TestOpenAIConnectionReuse(t *testing.T) {
 	defer hc.CloseIdleConnections()
 	// The first two share the default client's pool, the third has its
 	// own.
-	for i, opts := range []embed.OpenAIOptions{{}, {FloatEncoding: true}, {HTTPClient: hc}} {
+	for i, opts := range []embed.OpenAIOptions{{}, {FloatEncoding: true}, {OpenAIConfig: provider.OpenAIConfig{HTTPClient: hc}}} {
 		opts.BaseURL = srv.URL()
 		e := embed.NewOpenAI(opts)
 		for j := range 20 {
@@ -435,7 +436,7 @@ func TestOpenAIConcurrentConnections(t *testing.T) {
 	// a request starts just before another's connection turns idle.
 	hc := &http.Client{Transport: &http.Transport{MaxConnsPerHost: workers, MaxIdleConnsPerHost: workers}}
 	defer hc.CloseIdleConnections()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), HTTPClient: hc})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: hc}})
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	for w := range workers {
@@ -469,9 +470,7 @@ func TestOpenAIConcurrentConnections(t *testing.T) {
 func TestOpenAIAzure(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{APIKey: "azure-key"})
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{
-		Azure: true, BaseURL: strings.TrimSuffix(srv.URL(), "/v1"), APIKey: "azure-key", Model: "my-deployment", Dimensions: 256,
-	})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{Azure: true, BaseURL: strings.TrimSuffix(srv.URL(), "/v1"), APIKey: "azure-key"}, Model: "my-deployment", Dimensions: 256})
 	got, err := e.Embed(context.Background(), []string{"x", "y"})
 	if err != nil {
 		t.Fatal(err)
@@ -502,7 +501,7 @@ func TestOpenAIFromEnv(t *testing.T) {
 		t.Errorf("organization %q", org)
 	}
 	// Options win over the environment.
-	e, err = embed.OpenAIFromEnv(embed.OpenAIOptions{APIKey: "explicit"})
+	e, err = embed.OpenAIFromEnv(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: "explicit"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +514,7 @@ func TestOpenAIFromEnv(t *testing.T) {
 		t.Errorf("no key: %v, want ErrMissingAPIKey", err)
 	}
 	// A local server needs no key.
-	if _, err := embed.OpenAIFromEnv(embed.OpenAIOptions{BaseURL: "http://localhost:11434/v1"}); err != nil {
+	if _, err := embed.OpenAIFromEnv(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: "http://localhost:11434/v1"}}); err != nil {
 		t.Errorf("local server without key: %v", err)
 	}
 }
@@ -551,7 +550,7 @@ func TestOpenAIDrainsBodies(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL, Model: "m", FloatEncoding: true})
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL}, Model: "m", FloatEncoding: true})
 	for range 10 {
 		if _, err := e.Embed(context.Background(), []string{"a", "b"}); err != nil {
 			t.Fatal(err)

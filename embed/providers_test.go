@@ -13,6 +13,7 @@ import (
 
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/embed/embedtest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // Tests of the behaviour Voyage and Cohere share, run against each
@@ -27,12 +28,12 @@ func numbered(n int) []string {
 	return out
 }
 
-// asAPIError returns err as an *embed.APIError or fails t.
-func asAPIError(t *testing.T, err error) *embed.APIError {
+// asAPIError returns err as a *provider.Error or fails t.
+func asAPIError(t *testing.T, err error) *provider.Error {
 	t.Helper()
-	var ae *embed.APIError
+	var ae *provider.Error
 	if !errors.As(err, &ae) {
-		t.Fatalf("error %v (%T) is not an *embed.APIError", err, err)
+		t.Fatalf("error %v (%T) is not a *provider.Error", err, err)
 	}
 	return ae
 }
@@ -42,7 +43,7 @@ func sameVectors(a, b [][]float32) bool {
 }
 
 func TestProviderConformance(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		for _, tt := range []struct {
 			name string
 			fake fakeOptions
@@ -80,7 +81,7 @@ func TestProviderConformance(t *testing.T) {
 }
 
 func TestProviderInputTypes(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{})
 		e := p.new(f, embedOpts{})
 		ctx := context.Background()
@@ -127,7 +128,7 @@ func TestProviderInputTypes(t *testing.T) {
 }
 
 func TestProviderRequestOptions(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{})
 		e := p.new(f, embedOpts{Dimensions: 512, NoTruncation: true, Model: "custom-model"})
 		if e.Dimensions() != 512 || e.Name() != p.name+":custom-model:512" {
@@ -161,7 +162,7 @@ func TestProviderRequestOptions(t *testing.T) {
 }
 
 func TestProviderHeaders(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{APIKey: "sk-right"})
 		ctx := context.Background()
 		if _, err := p.new(f, embedOpts{APIKey: "sk-right"}).Embed(ctx, []string{"hello"}); err != nil {
@@ -187,7 +188,7 @@ func TestProviderHeaders(t *testing.T) {
 }
 
 func TestProviderSplitsBatches(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{MaxInputs: 3})
 		e := p.new(f, embedOpts{MaxInputs: 3})
 		in := numbered(10)
@@ -228,7 +229,7 @@ func TestProviderSplitsBatches(t *testing.T) {
 }
 
 func TestProviderSplitFailure(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{MaxInputs: 3, Answer: func(w http.ResponseWriter, _ *http.Request, fr *fakeRequest) bool {
 			if fr.Seq != 3 {
 				return false
@@ -257,7 +258,7 @@ func TestProviderSplitFailure(t *testing.T) {
 
 func TestProviderErrors(t *testing.T) {
 	future := time.Now().Add(time.Minute).UTC()
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		for _, tt := range []struct {
 			name       string
 			status     int
@@ -334,7 +335,7 @@ func TestProviderErrors(t *testing.T) {
 }
 
 func TestProviderMalformedAnswers(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		for _, body := range []string{"{not json", `{"data": [`, "", `"a string"`} {
 			t.Run(strconv.Quote(body), func(t *testing.T) {
 				f := p.start(t, fakeOptions{Answer: func(w http.ResponseWriter, _ *http.Request, _ *fakeRequest) bool {
@@ -356,7 +357,7 @@ func TestProviderMalformedAnswers(t *testing.T) {
 }
 
 func TestProviderContext(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		started := make(chan struct{}, 1)
 		f := p.start(t, fakeOptions{Answer: func(_ http.ResponseWriter, r *http.Request, fr *fakeRequest) bool {
 			started <- struct{}{}
@@ -398,7 +399,7 @@ func TestProviderContext(t *testing.T) {
 }
 
 func TestProviderRequestTimeout(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{Answer: func(_ http.ResponseWriter, r *http.Request, _ *fakeRequest) bool {
 			<-r.Context().Done()
 			return true
@@ -415,7 +416,7 @@ func TestProviderRequestTimeout(t *testing.T) {
 }
 
 func TestProviderNetworkError(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{})
 		e := p.new(f, embedOpts{})
 		f.Close()
@@ -431,7 +432,7 @@ func TestProviderNetworkError(t *testing.T) {
 }
 
 func TestProviderConnectionReuse(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		// A large error body: beyond what is read for the message, within
 		// what is drained.
 		big := p.errorBody(strings.Repeat("x", 200<<10))
@@ -470,7 +471,7 @@ func TestProviderConnectionReuse(t *testing.T) {
 }
 
 func TestProviderDefaultsForUnknownModels(t *testing.T) {
-	forEachProvider(t, func(t *testing.T, p provider) {
+	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{Dims: 24})
 		e := p.new(f, embedOpts{Model: "not-a-known-model"})
 		if e.Dimensions() != 0 || e.Name() != p.name+":not-a-known-model" {

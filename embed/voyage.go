@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/jsonapi"
 )
 
 // Defaults of VoyageOptions.
@@ -35,14 +37,16 @@ type VoyageOptions struct {
 	// requests go to BaseURL + "/embeddings".
 	BaseURL string
 
-	// HTTPClient sends the requests; it is used as is. Default: a client
-	// sharing one transport that keeps up to 100 idle connections per
-	// host, so concurrent callers reuse connections.
+	// HTTPClient sends the requests. It is not modified: the embedder
+	// uses a copy whose Transport reports the headers of answers (see
+	// provider.WithHeaderObserver). Default: a client sharing one
+	// transport that keeps up to 100 idle connections per host, so
+	// concurrent callers reuse connections.
 	HTTPClient *http.Client
 
 	// Timeout bounds each request; default DefaultVoyageTimeout, negative
 	// for none. A request that exceeds it fails with a retryable
-	// *APIError.
+	// *provider.Error.
 	Timeout time.Duration
 
 	// MaxInputs is the most texts sent in one request; Embed splits
@@ -58,7 +62,7 @@ type VoyageOptions struct {
 	MaxRequestTokens int
 
 	// NoTruncation sends truncation: false, so that Voyage refuses a text
-	// longer than the model's context (an *APIError matching
+	// longer than the model's context (an *provider.Error matching
 	// ErrInputTooLong) instead of truncating it.
 	NoTruncation bool
 }
@@ -73,19 +77,20 @@ type VoyageOptions struct {
 // retryable errors. A Voyage is safe for concurrent use by many
 // goroutines, which share its HTTP connections.
 //
-// Errors: a refusal of the API is an *APIError with the HTTP status,
+// Errors: a refusal of the API is an *provider.Error with the HTTP status,
 // Voyage's message (its "detail") and RetryAfter from the Retry-After
 // header (seconds or an HTTP date). A refusal of a text longer than the
 // model's context also matches ErrInputTooLong. A request that got no
 // usable answer (network error, Timeout exceeded, malformed body) is an
-// *APIError with StatusCode 0, which is Retryable and does not match
+// *provider.Error with StatusCode 0, which is Retryable and does not match
 // context errors. When ctx is done, the error matches ctx.Err(). An answer
 // with the wrong number of vectors or indexes, wrong dimensions or empty
 // vectors fails with ErrCountMismatch, ErrDimensionMismatch or
 // ErrInvalidVector.
 type Voyage struct {
 	description
-	ep         *jsonEndpoint
+	ep         *jsonapi.Endpoint
+	model      string
 	dims       int // requested output_dimension; 0 for the model's own
 	truncation *bool
 }
@@ -130,8 +135,9 @@ func NewVoyage(opts VoyageOptions) *Voyage {
 	}
 	m := voyageModels[opts.Model]
 	v := &Voyage{
-		ep:   newJSONEndpoint("voyage", opts.Model, opts.BaseURL, DefaultVoyageBaseURL, "/embeddings", opts.APIKey, opts.HTTPClient, opts.Timeout, DefaultVoyageTimeout),
-		dims: max(opts.Dimensions, 0),
+		ep:    newEndpoint("voyage", opts.Model, opts.BaseURL, DefaultVoyageBaseURL, "/embeddings", opts.APIKey, opts.HTTPClient, opts.Timeout, DefaultVoyageTimeout),
+		model: opts.Model,
+		dims:  max(opts.Dimensions, 0),
 		description: describe("voyage", opts.Model, opts.Dimensions, m.dims,
 			Limits{MaxInputs: opts.MaxInputs, MaxInputTokens: opts.MaxInputTokens, MaxRequestTokens: opts.MaxRequestTokens},
 			Limits{MaxInputs: DefaultVoyageMaxInputs, MaxInputTokens: m.inputTokens, MaxRequestTokens: m.requestTokens}),
@@ -196,23 +202,23 @@ type voyageResponse struct {
 // embed makes one request for texts.
 func (v *Voyage) embed(ctx context.Context, texts []string, inputType string) ([][]float32, error) {
 	var resp voyageResponse
-	err := v.ep.post(ctx, voyageRequest{
+	err := v.ep.Post(ctx, voyageRequest{
 		Input:           texts,
-		Model:           v.ep.model,
+		Model:           v.model,
 		InputType:       inputType,
 		OutputDimension: v.dims,
 		Truncation:      v.truncation,
 	}, &resp)
 	if err != nil {
-		return nil, err
+		return nil, inputTooLong(err)
 	}
 	if len(resp.Data) != len(texts) {
-		return nil, fmt.Errorf("%w: voyage %s answered %d vectors for %d texts", ErrCountMismatch, v.ep.model, len(resp.Data), len(texts))
+		return nil, fmt.Errorf("%w: voyage %s answered %d vectors for %d texts", ErrCountMismatch, v.model, len(resp.Data), len(texts))
 	}
 	vecs := make([][]float32, len(texts))
 	for _, d := range resp.Data {
 		if d.Index < 0 || d.Index >= len(texts) || vecs[d.Index] != nil {
-			return nil, fmt.Errorf("%w: voyage %s answered a vector with index %d for %d texts", ErrCountMismatch, v.ep.model, d.Index, len(texts))
+			return nil, fmt.Errorf("%w: voyage %s answered a vector with index %d for %d texts", ErrCountMismatch, v.model, d.Index, len(texts))
 		}
 		if d.Embedding == nil {
 			d.Embedding = []float32{}
@@ -220,7 +226,7 @@ func (v *Voyage) embed(ctx context.Context, texts []string, inputType string) ([
 		vecs[d.Index] = d.Embedding
 	}
 	if _, err := Check(vecs, len(texts), v.knownDims); err != nil {
-		return nil, fmt.Errorf("embed: voyage %s: %w", v.ep.model, err)
+		return nil, fmt.Errorf("embed: voyage %s: %w", v.model, err)
 	}
 	return vecs, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // Stream a reply from any OpenAI-compatible server; here the fake one of
@@ -15,7 +16,7 @@ func ExampleOpenAI_Stream() {
 	srv := openaitest.NewServer(openaitest.Options{ChatReplies: []string{"Goroutines are cheap threads."}})
 	defer srv.Close()
 
-	m := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL(), Model: "llama3.2"})
+	m := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}, Model: "llama3.2"})
 	req := llm.Request{Messages: []llm.Message{
 		{Role: llm.System, Content: "Answer in one sentence."},
 		{Role: llm.User, Content: "What is a goroutine?"},
@@ -55,7 +56,7 @@ func ExampleRetry() {
 	})
 	defer srv.Close()
 
-	m := llm.Retry(llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL()}), llm.RetryOptions{})
+	m := llm.Retry(llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}}), llm.RetryOptions{})
 	resp, err := m.Generate(context.Background(), llm.Request{Messages: []llm.Message{{Role: llm.User, Content: "Hi"}}})
 	if err != nil {
 		panic(err)

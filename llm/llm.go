@@ -24,9 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // Role is the author of a message.
@@ -143,9 +141,10 @@ type Chunk struct {
 // ends.
 //
 // Errors: a request the model cannot send matches ErrInvalidRequest; a
-// provider's refusal or a failed exchange is an *APIError, which tells a
-// retryable failure (429, 5xx, timeouts, lost connections) from a
-// permanent one; a stream cut short matches ErrIncomplete.
+// provider's refusal or a failed exchange is a *provider.Error, which
+// tells a retryable failure (429, 5xx, timeouts, lost connections) from a
+// permanent one (see provider.Retryable); a stream cut short matches
+// ErrIncomplete.
 type Model interface {
 	Generate(ctx context.Context, req Request) (*Response, error)
 	Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error]
@@ -214,42 +213,17 @@ var (
 	ErrInvalidRequest = errors.New("llm: invalid request")
 	// ErrIncomplete: a stream ended before the model finished its reply
 	// (the connection dropped, or the provider stopped without a finish
-	// reason).
-	ErrIncomplete = errors.New("llm: reply ended before the model finished")
+	// reason). It is retryable (provider.Retryable): the whole reply may
+	// come if asked again.
+	ErrIncomplete = newIncomplete()
 )
 
-// APIError is an error answered by a chat provider's API, or a failed
-// exchange with it.
-type APIError struct {
-	StatusCode int           // HTTP status; 0 when the request never got a (whole) answer
-	Code       string        // provider's error code or type, if any
-	Message    string        // provider's message
-	RetryAfter time.Duration // from Retry-After or x-ratelimit-reset headers; 0 if absent
-	Err        error         // underlying error, if any
-}
+// incomplete is the type of ErrIncomplete, which says it is retryable.
+// (newIncomplete gives the variable the type error without spelling it
+// in the declaration, which go/doc would take for a type of the package.)
+type incomplete struct{}
 
-func (e *APIError) Error() string {
-	s := "llm: provider answered " + strconv.Itoa(e.StatusCode)
-	if e.StatusCode == 0 {
-		s = "llm: provider request failed"
-	}
-	if e.Code != "" {
-		s += " (" + e.Code + ")"
-	}
-	if e.Message != "" {
-		s += ": " + e.Message
-	}
-	if e.Err != nil && e.Message == "" {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
+func newIncomplete() error { return incomplete{} }
 
-func (e *APIError) Unwrap() error { return e.Err }
-
-// Retryable reports whether the same request may succeed later: rate
-// limits (429), server errors (5xx), request timeouts (408), conflicts
-// (409) and requests that never got a whole answer.
-func (e *APIError) Retryable() bool {
-	return e.StatusCode == 0 || e.StatusCode == 408 || e.StatusCode == 409 || e.StatusCode == 429 || e.StatusCode >= 500
-}
+func (incomplete) Error() string   { return "llm: reply ended before the model finished" }
+func (incomplete) Retryable() bool { return true }

@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ragkit-go/rag/internal/httpx"
 	"io"
 	"iter"
 	"math"
 	"net/http"
-	"os"
-	"strings"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/httpx"
+	"github.com/ragkit-go/rag/internal/openaix"
+	"github.com/ragkit-go/rag/provider"
 
 	openai "github.com/sashabaranov/go-openai"
 )
@@ -19,53 +20,36 @@ import (
 // Defaults of OpenAIOptions.
 const (
 	DefaultOpenAIModel     = "gpt-4o-mini"
-	DefaultOpenAIBaseURL   = "https://api.openai.com/v1"
+	DefaultOpenAIBaseURL   = provider.DefaultOpenAIBaseURL
 	DefaultOpenAITimeout   = 2 * time.Minute
 	DefaultAzureAPIVersion = "2024-06-01"
 )
 
-// ErrMissingAPIKey is returned by OpenAIFromEnv when no API key is set for
-// OpenAI's own API.
-var ErrMissingAPIKey = errors.New("llm: no OpenAI API key: set OPENAI_API_KEY or OpenAIOptions.APIKey, or OPENAI_BASE_URL / OpenAIOptions.BaseURL to an OpenAI-compatible server (Ollama: http://localhost:11434/v1)")
+// ErrMissingAPIKey is provider.ErrMissingAPIKey: OpenAIFromEnv returns it,
+// and the calls of an OpenAI without a key for OpenAI's own API (or
+// Azure) fail with it, rather than send requests without credentials.
+var ErrMissingAPIKey = provider.ErrMissingAPIKey
 
 // OpenAIOptions configure an OpenAI chat model. Only APIKey is needed for
 // OpenAI itself; every other zero value means the default.
 type OpenAIOptions struct {
-	// APIKey is sent as "Authorization: Bearer <APIKey>" (as "api-key" for
-	// Azure). It may be empty for local servers that need none. NewOpenAI
-	// does not read the environment; OpenAIFromEnv does.
-	APIKey string
+	// OpenAIConfig says how to reach the API: APIKey, BaseURL (any
+	// server speaking OpenAI's /chat/completions protocol: Ollama, vLLM,
+	// LiteLLM, llama.cpp's server, openaitest.Server), Organization,
+	// Azure (with AzureAPIVersion, default DefaultAzureAPIVersion) and
+	// HTTPClient (whose own Timeout is not used: Timeout is enforced per
+	// call instead, so that long streams are not cut). NewOpenAI does not
+	// read the environment; OpenAIFromEnv does.
+	provider.OpenAIConfig
 
 	// Model is the chat model (the deployment name on Azure). Default:
 	// DefaultOpenAIModel, gpt-4o-mini.
 	Model string
 
-	// BaseURL is the API's base URL, default DefaultOpenAIBaseURL. Any
-	// server speaking OpenAI's /chat/completions protocol works: Ollama
-	// ("http://localhost:11434/v1"), vLLM, LiteLLM, llama.cpp's server,
-	// or openaitest.Server in tests. On Azure, set Azure and give the
-	// resource endpoint, "https://<resource>.openai.azure.com".
-	BaseURL string
-
-	// Azure switches to Azure OpenAI: the key goes in the api-key header,
-	// Model names the deployment and requests carry AzureAPIVersion
-	// (default DefaultAzureAPIVersion).
-	Azure           bool
-	AzureAPIVersion string
-
-	// Organization is sent as the OpenAI-Organization header when set.
-	Organization string
-
-	// HTTPClient sends the requests. It is not modified: the model uses a
-	// copy whose Transport is wrapped to read rate-limit headers. Default:
-	// a client sharing one transport that keeps up to 100 idle
-	// connections per host.
-	HTTPClient *http.Client
-
 	// Timeout bounds a Generate request, and for Stream the wait for the
 	// answer and then for each next chunk (a stream may run longer as
 	// long as it keeps moving). Default DefaultOpenAITimeout; negative for
-	// none. A request that exceeds it fails with a retryable *APIError.
+	// none. A request that exceeds it fails with a retryable *provider.Error.
 	Timeout time.Duration
 
 	// MaxTokensParam names the request field that carries
@@ -88,17 +72,18 @@ type OpenAIOptions struct {
 // is safe for concurrent use by many goroutines, which share its HTTP
 // connections.
 //
-// Errors: a refusal of the API is an *APIError with the HTTP status, the
+// Errors: a refusal of the API is a *provider.Error with the HTTP status, the
 // provider's error code (or type) and message, and RetryAfter from the
 // retry-after-ms or Retry-After headers, or for a 429 from the
 // x-ratelimit-reset-* headers of the exhausted limit. A request that got
 // no usable answer (network error, Timeout exceeded, malformed body) is an
-// *APIError with StatusCode 0, which is retryable; so is a stream cut short,
+// *provider.Error with StatusCode 0, which is retryable; so is a stream cut short,
 // which also matches ErrIncomplete. When ctx is done, calls return an error
 // matching ctx.Err(). Parameters go-openai refuses to send for a model
 // match ErrInvalidRequest.
 type OpenAI struct {
 	client        *openai.Client
+	invalid       error // from OpenAIConfig.Validate: every call fails with it
 	model         string
 	timeout       time.Duration
 	maxCompletion bool
@@ -110,38 +95,19 @@ var (
 	_ Namer = (*OpenAI)(nil)
 )
 
-// NewOpenAI returns an OpenAI chat model configured by opts.
+// NewOpenAI returns an OpenAI chat model configured by opts. Without an
+// APIKey for OpenAI's own API or Azure, its calls fail with
+// ErrMissingAPIKey (see provider.OpenAIConfig.Validate).
 func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	if opts.Model == "" {
 		opts.Model = DefaultOpenAIModel
 	}
-	official := opts.BaseURL == "" || opts.BaseURL == DefaultOpenAIBaseURL || opts.Azure
-	if opts.BaseURL == "" {
-		opts.BaseURL = DefaultOpenAIBaseURL
-	}
-	var cfg openai.ClientConfig
-	if opts.Azure {
-		cfg = openai.DefaultAzureConfig(opts.APIKey, opts.BaseURL)
-		cfg.APIVersion = opts.AzureAPIVersion
-		if cfg.APIVersion == "" {
-			cfg.APIVersion = DefaultAzureAPIVersion
-		}
-	} else {
-		cfg = openai.DefaultConfig(opts.APIKey)
-		cfg.BaseURL = strings.TrimSuffix(opts.BaseURL, "/")
-	}
-	cfg.OrgID = opts.Organization
-	hc := httpx.Wrap(opts.HTTPClient)
-	// The client's own Timeout would cut long streams: Timeout is
-	// enforced per call instead.
-	hc.Timeout = 0
-	cfg.HTTPClient = hc
-
 	o := &OpenAI{
-		client:        openai.NewClientWithConfig(cfg),
+		client:        openaix.NewClient(opts.OpenAIConfig, DefaultAzureAPIVersion, true),
+		invalid:       opts.Validate(),
 		model:         opts.Model,
 		timeout:       opts.Timeout,
-		maxCompletion: official,
+		maxCompletion: opts.Official(),
 		streamUsage:   !opts.NoStreamUsage,
 	}
 	switch opts.MaxTokensParam {
@@ -156,22 +122,13 @@ func NewOpenAI(opts OpenAIOptions) *OpenAI {
 	return o
 }
 
-// OpenAIFromEnv returns NewOpenAI(opts) with APIKey, BaseURL and
-// Organization, when empty in opts, taken from the environment variables
-// OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_ORG_ID. It returns
-// ErrMissingAPIKey when no key is set and the base URL is OpenAI's.
+// OpenAIFromEnv returns NewOpenAI(opts) with the configuration completed
+// from the environment (provider.OpenAIConfig.WithEnv: OPENAI_API_KEY,
+// OPENAI_BASE_URL, OPENAI_ORG_ID). It returns ErrMissingAPIKey when no
+// key is set and the base URL is OpenAI's.
 func OpenAIFromEnv(opts OpenAIOptions) (*OpenAI, error) {
-	if opts.APIKey == "" {
-		opts.APIKey = os.Getenv("OPENAI_API_KEY")
-	}
-	if opts.BaseURL == "" {
-		opts.BaseURL = os.Getenv("OPENAI_BASE_URL")
-	}
-	if opts.Organization == "" {
-		opts.Organization = os.Getenv("OPENAI_ORG_ID")
-	}
-	if opts.APIKey == "" && (opts.BaseURL == "" || opts.BaseURL == DefaultOpenAIBaseURL) {
-		return nil, ErrMissingAPIKey
+	if err := openaix.LoadEnv(&opts.OpenAIConfig); err != nil {
+		return nil, err
 	}
 	return NewOpenAI(opts), nil
 }
@@ -213,6 +170,9 @@ func (o *OpenAI) chatRequest(req *Request) (openai.ChatCompletionRequest, error)
 
 // Generate returns the whole reply to req. See OpenAI for errors.
 func (o *OpenAI) Generate(ctx context.Context, req Request) (*Response, error) {
+	if o.invalid != nil {
+		return nil, fmt.Errorf("llm: openai %s: %w", o.model, o.invalid)
+	}
 	cr, err := o.chatRequest(&req)
 	if err != nil {
 		return nil, err
@@ -235,7 +195,7 @@ func (o *OpenAI) Generate(ctx context.Context, req Request) (*Response, error) {
 		return nil, o.apiError(err, slot, rctx.Err() != nil)
 	}
 	if len(resp.Choices) == 0 {
-		return nil, &APIError{Code: "invalid_response", Message: "the answer has no choices"}
+		return nil, &provider.Error{Provider: openaix.Provider, Code: "invalid_response", Message: "the answer has no choices"}
 	}
 	ch := resp.Choices[0]
 	return &Response{
@@ -253,6 +213,10 @@ var errStalled = errors.New("llm: stream stalled")
 // the contract and OpenAI for errors.
 func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
 	return func(yield func(Chunk, error) bool) {
+		if o.invalid != nil {
+			yield(Chunk{}, fmt.Errorf("llm: openai %s: %w", o.model, o.invalid))
+			return
+		}
 		cr, err := o.chatRequest(&req)
 		if err != nil {
 			yield(Chunk{}, err)
@@ -330,7 +294,7 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 			if !started {
 				msg = "the stream ended before any text"
 			}
-			yield(Chunk{}, &APIError{Code: "incomplete_stream", Message: msg, Err: ErrIncomplete})
+			yield(Chunk{}, &provider.Error{Provider: openaix.Provider, Code: "incomplete_stream", Message: msg, Err: ErrIncomplete})
 			return
 		}
 		yield(Chunk{FinishReason: finish, Usage: usage}, nil)
@@ -344,7 +308,7 @@ func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *httpx.S
 		return fmt.Errorf("llm: openai %s: %w", o.model, ctx.Err())
 	}
 	if context.Cause(sctx) == errStalled {
-		ae := &APIError{Message: "no data from the server for " + o.timeout.String(), Err: errors.New(err.Error())}
+		ae := &provider.Error{Provider: openaix.Provider, Message: "no data from the server for " + o.timeout.String(), Err: errors.New(err.Error())}
 		if midStream {
 			ae.Err = fmt.Errorf("%w: %s", ErrIncomplete, err)
 		}
@@ -354,25 +318,24 @@ func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *httpx.S
 		var oe *openai.APIError
 		if errors.As(err, &oe) {
 			// An error event inside the stream.
-			ae := o.apiError(err, slot, false).(*APIError)
+			ae := o.apiError(err, slot, false).(*provider.Error)
 			ae.Err = fmt.Errorf("%w: %w", ErrIncomplete, err)
 			return ae
 		}
-		return &APIError{Code: "incomplete_stream", Message: "the stream broke: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrIncomplete, err)}
+		return &provider.Error{Provider: openaix.Provider, Code: "incomplete_stream", Message: "the stream broke: " + err.Error(), Err: fmt.Errorf("%w: %w", ErrIncomplete, err)}
 	}
 	return o.apiError(err, slot, false)
 }
 
-// apiError turns an error of go-openai into an *APIError, or an error
-// matching ErrInvalidRequest when the request was never sent.
+// apiError turns an error of go-openai into a *provider.Error, or an
+// error matching ErrInvalidRequest when the request was never sent.
 func (o *OpenAI) apiError(err error, slot *httpx.Slot, timedOut bool) error {
-	f := httpx.OpenAIFailure(err, slot, timedOut, o.timeout)
-	if f.Unsent {
+	pe, unsent := openaix.Failure(err, slot, timedOut, o.timeout)
+	if unsent {
 		return fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
-	ae := &APIError{StatusCode: f.Status, Code: f.Code, Message: f.Message, RetryAfter: f.RetryAfter, Err: f.Err}
-	if ae.StatusCode == http.StatusBadRequest || ae.StatusCode == http.StatusNotFound || ae.StatusCode == http.StatusUnprocessableEntity {
-		ae.Err = fmt.Errorf("%w: %w", ErrInvalidRequest, ae.Err)
+	if pe.StatusCode == http.StatusBadRequest || pe.StatusCode == http.StatusNotFound || pe.StatusCode == http.StatusUnprocessableEntity {
+		pe.Err = fmt.Errorf("%w: %w", ErrInvalidRequest, pe.Err)
 	}
-	return ae
+	return pe
 }

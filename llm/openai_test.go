@@ -15,6 +15,7 @@ import (
 
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 func newServer(t *testing.T, o openaitest.Options) *openaitest.Server {
@@ -25,7 +26,7 @@ func newServer(t *testing.T, o openaitest.Options) *openaitest.Server {
 }
 
 func newModel(srv *openaitest.Server, mod ...func(*llm.OpenAIOptions)) *llm.OpenAI {
-	o := llm.OpenAIOptions{BaseURL: srv.URL(), APIKey: "test", HTTPClient: srv.Client()}
+	o := llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "test", HTTPClient: srv.Client()}}
 	for _, m := range mod {
 		m(&o)
 	}
@@ -193,9 +194,9 @@ func TestOpenAIStreamBreaks(t *testing.T) {
 	if !errors.Is(failure, llm.ErrIncomplete) {
 		t.Fatalf("err %v", failure)
 	}
-	var ae *llm.APIError
-	if !errors.As(failure, &ae) || !ae.Retryable() || !llm.Retryable(failure) {
-		t.Fatalf("err %#v not a retryable *APIError", failure)
+	var ae *provider.Error
+	if !errors.As(failure, &ae) || !ae.Retryable() || !provider.Retryable(failure) {
+		t.Fatalf("err %#v not a retryable *provider.Error", failure)
 	}
 }
 
@@ -221,8 +222,8 @@ func TestOpenAIErrors(t *testing.T) {
 		srv := newServer(t, openaitest.Options{Models: []string{"gpt-4o-mini"}})
 		m := newModel(srv, func(o *llm.OpenAIOptions) { o.Model = "nope" })
 		_, err := m.Generate(ctx, ask("hi"))
-		var ae *llm.APIError
-		if !errors.As(err, &ae) || ae.StatusCode != 404 || ae.Code != "model_not_found" || ae.Retryable() || llm.Retryable(err) {
+		var ae *provider.Error
+		if !errors.As(err, &ae) || ae.StatusCode != 404 || ae.Code != "model_not_found" || ae.Retryable() || provider.Retryable(err) {
 			t.Fatalf("err %#v", err)
 		}
 		if !errors.Is(err, llm.ErrInvalidRequest) {
@@ -232,8 +233,8 @@ func TestOpenAIErrors(t *testing.T) {
 	t.Run("wrong key", func(t *testing.T) {
 		srv := newServer(t, openaitest.Options{APIKey: "right"})
 		_, err := llm.Collect(newModel(srv).Stream(ctx, ask("hi")))
-		var ae *llm.APIError
-		if !errors.As(err, &ae) || ae.StatusCode != 401 || ae.Code != "invalid_api_key" || llm.Retryable(err) {
+		var ae *provider.Error
+		if !errors.As(err, &ae) || ae.StatusCode != 401 || ae.Code != "invalid_api_key" || provider.Retryable(err) {
 			t.Fatalf("err %#v", err)
 		}
 	})
@@ -246,7 +247,7 @@ func TestOpenAIErrors(t *testing.T) {
 			"stream":   func(m llm.Model) error { _, err := llm.Collect(m.Stream(ctx, ask("hi"))); return err },
 		} {
 			err := call(newModel(srv))
-			var ae *llm.APIError
+			var ae *provider.Error
 			if !errors.As(err, &ae) || ae.StatusCode != 429 || ae.RetryAfter != 1500*time.Millisecond || !ae.Retryable() {
 				t.Fatalf("%s: err %#v", name, err)
 			}
@@ -256,12 +257,12 @@ func TestOpenAIErrors(t *testing.T) {
 		srv := newServer(t, openaitest.Options{Fault: func(openaitest.Request) *openaitest.Fault { return &openaitest.Fault{Hang: true} }})
 		m := newModel(srv, func(o *llm.OpenAIOptions) { o.Timeout = 50 * time.Millisecond })
 		_, err := m.Generate(ctx, ask("hi"))
-		var ae *llm.APIError
+		var ae *provider.Error
 		if !errors.As(err, &ae) || ae.StatusCode != 0 || !ae.Retryable() || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("generate err %#v", err)
 		}
 		_, err = llm.Collect(m.Stream(ctx, ask("hi")))
-		if !errors.As(err, &ae) || ae.StatusCode != 0 || !llm.Retryable(err) || errors.Is(err, context.DeadlineExceeded) {
+		if !errors.As(err, &ae) || ae.StatusCode != 0 || !provider.Retryable(err) || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("stream err %#v", err)
 		}
 	})
@@ -269,14 +270,14 @@ func TestOpenAIErrors(t *testing.T) {
 		srv := newServer(t, openaitest.Options{StreamDelay: time.Second, ChatReplies: []string{"slow reply"}})
 		m := newModel(srv, func(o *llm.OpenAIOptions) { o.Timeout = 50 * time.Millisecond })
 		_, err := llm.Collect(m.Stream(ctx, ask("hi")))
-		if !errors.Is(err, llm.ErrIncomplete) || !llm.Retryable(err) || errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, llm.ErrIncomplete) || !provider.Retryable(err) || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err %v", err)
 		}
 	})
 	t.Run("malformed answer", func(t *testing.T) {
 		srv := newServer(t, openaitest.Options{MalformedRate: 1})
 		_, err := newModel(srv).Generate(ctx, ask("hi"))
-		var ae *llm.APIError
+		var ae *provider.Error
 		if !errors.As(err, &ae) || ae.StatusCode != 0 || !ae.Retryable() {
 			t.Fatalf("err %#v", err)
 		}
@@ -436,7 +437,7 @@ func TestOpenAIStopSent(t *testing.T) {
 		io.WriteString(w, `{"id":"x","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
 	}))
 	defer srv.Close()
-	m := llm.NewOpenAI(llm.OpenAIOptions{BaseURL: srv.URL + "/v1"})
+	m := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL + "/v1"}})
 	req := ask("hi")
 	req.Stop = []string{"\n\n", "END"}
 	resp, err := m.Generate(context.Background(), req)

@@ -3,48 +3,20 @@ package llm
 import (
 	"context"
 	"errors"
-	"github.com/ragkit-go/rag/internal/backoff"
-	"io"
 	"iter"
-	"net"
-	"time"
+
+	"github.com/ragkit-go/rag/provider"
 )
 
-// RetryOptions configure Retry. The zero value works.
-type RetryOptions struct {
-	// MaxRetries is how many times a failed call is made again. Default:
-	// 6. Negative means no retry.
-	MaxRetries int
-	// MinBackoff and MaxBackoff bound the exponential backoff between
-	// attempts, with full jitter; a longer Retry-After from the provider
-	// wins. Defaults: 500ms and 30s.
-	MinBackoff, MaxBackoff time.Duration
-	// OnRetry, if set, is called before each wait with the attempt that
-	// failed (0 for the first), its error and the wait. It may be called
-	// from several goroutines at once.
-	OnRetry func(attempt int, err error, wait time.Duration)
-}
-
-func (o RetryOptions) withDefaults() RetryOptions {
-	if o.MaxRetries == 0 {
-		o.MaxRetries = 6
-	}
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = 500 * time.Millisecond
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Second
-	}
-	if o.MaxBackoff < o.MinBackoff {
-		o.MaxBackoff = o.MinBackoff
-	}
-	return o
-}
+// RetryOptions configure Retry: they are the module's one retry policy,
+// provider.RetryPolicy (MaxRetries, MinBackoff, MaxBackoff,
+// RequestTimeout, MaxRetryAfter, OnRetry). The zero value works.
+type RetryOptions = provider.RetryPolicy
 
 // Retrier is a Model that retries the calls of another. See Retry.
 type Retrier struct {
 	m Model
-	o RetryOptions
+	o provider.RetryPolicy
 }
 
 var (
@@ -53,15 +25,19 @@ var (
 )
 
 // Retry returns a Model that makes the calls of m again when they fail
-// with a retryable error (see Retryable), up to o.MaxRetries times, waiting
+// with a retryable error (see provider.Retryable; a stream cut short,
+// ErrIncomplete, is one), as o.Do does: up to o.MaxRetries times, waiting
 // an exponential backoff with full jitter, or the provider's Retry-After
 // when that is longer.
 //
-// A stream is retried only while it has yielded nothing: once a chunk has
-// reached the caller, a failure is returned as it is, since the caller has
-// already used part of the reply. Cancelling ctx stops the waits too.
+// o.RequestTimeout bounds each Generate attempt. It does not bound a
+// Stream, whose length is the caller's: the model bounds its own waits
+// (OpenAIOptions.Timeout). A stream is retried only while it has yielded
+// nothing: once a chunk has reached the caller, a failure is returned as
+// it is, since the caller has already used part of the reply. Cancelling
+// ctx stops the waits too.
 func Retry(m Model, o RetryOptions) *Retrier {
-	return &Retrier{m: m, o: o.withDefaults()}
+	return &Retrier{m: m, o: o}
 }
 
 // Unwrap returns the model whose calls r retries.
@@ -77,87 +53,52 @@ func (r *Retrier) Name() string {
 
 // Generate calls the model's Generate, with retries.
 func (r *Retrier) Generate(ctx context.Context, req Request) (*Response, error) {
-	for attempt := 0; ; attempt++ {
-		resp, err := r.m.Generate(ctx, req)
-		if err == nil {
-			return resp, nil
-		}
-		if err := r.wait(ctx, attempt, err); err != nil {
-			return nil, err
-		}
+	var resp *Response
+	err := r.o.Do(ctx, func(ctx context.Context, _ int) error {
+		var err error
+		resp, err = r.m.Generate(ctx, req)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return resp, nil
 }
+
+// errStreamed stops the retries of a stream that failed after yielding:
+// it is not retryable.
+var errStreamed = errors.New("llm: stream failed after yielding text")
 
 // Stream calls the model's Stream, with retries until the first chunk.
 func (r *Retrier) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
 	return func(yield func(Chunk, error) bool) {
-		for attempt := 0; ; attempt++ {
-			delivered := false
-			var failure error
+		p := r.o
+		p.RequestTimeout = -1 // see Retry
+		var (
+			delivered bool
+			late      error // the failure after a chunk was yielded
+		)
+		err := p.Do(ctx, func(ctx context.Context, _ int) error {
 			for c, err := range r.m.Stream(ctx, req) {
 				if err != nil {
-					failure = err
-					break
+					if delivered {
+						late = err
+						return errStreamed
+					}
+					return err
 				}
 				delivered = true
 				if !yield(c, nil) {
-					return
+					return nil
 				}
 			}
-			if failure == nil {
-				return
-			}
-			if delivered {
-				yield(Chunk{}, failure)
-				return
-			}
-			if err := r.wait(ctx, attempt, failure); err != nil {
-				yield(Chunk{}, err)
-				return
-			}
+			return nil
+		})
+		switch {
+		case late != nil:
+			yield(Chunk{}, late)
+		case err != nil:
+			yield(Chunk{}, err)
 		}
 	}
-}
-
-// wait decides whether a failed attempt is retried: it returns nil after
-// the backoff, or the error to give up with.
-func (r *Retrier) wait(ctx context.Context, attempt int, err error) error {
-	if ctx.Err() != nil {
-		if errors.Is(err, ctx.Err()) {
-			return err
-		}
-		return context.Cause(ctx)
-	}
-	if !Retryable(err) || attempt >= r.o.MaxRetries {
-		return err
-	}
-	d := backoff.Delay(attempt, r.o.MinBackoff, r.o.MaxBackoff)
-	var ae *APIError
-	if errors.As(err, &ae) {
-		d = max(d, ae.RetryAfter)
-	}
-	if r.o.OnRetry != nil {
-		r.o.OnRetry(attempt, err, d)
-	}
-	return backoff.Sleep(ctx, d)
-}
-
-// Retryable reports whether a failed call may succeed if made again: a
-// retryable *APIError (429, 5xx, timeouts, lost connections), a network
-// error, or a reply cut short (ErrIncomplete, io.ErrUnexpectedEOF).
-// Invalid requests and other 4xx answers are permanent; so are context
-// errors.
-func Retryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	var ae *APIError
-	if errors.As(err, &ae) {
-		return ae.Retryable()
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	return errors.Is(err, ErrIncomplete) || errors.Is(err, io.ErrUnexpectedEOF)
 }

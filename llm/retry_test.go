@@ -13,6 +13,7 @@ import (
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/llm/llmtest"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 var fast = llm.RetryOptions{MinBackoff: time.Millisecond, MaxBackoff: 2 * time.Millisecond}
@@ -23,13 +24,13 @@ func TestRetryable(t *testing.T) {
 		want bool
 	}{
 		{nil, false},
-		{&llm.APIError{StatusCode: 429}, true},
-		{&llm.APIError{StatusCode: 503}, true},
-		{&llm.APIError{StatusCode: 0}, true},
-		{&llm.APIError{StatusCode: 408}, true},
-		{&llm.APIError{StatusCode: 400}, false},
-		{&llm.APIError{StatusCode: 401}, false},
-		{fmt.Errorf("wrapped: %w", &llm.APIError{StatusCode: 500}), true},
+		{&provider.Error{StatusCode: 429}, true},
+		{&provider.Error{StatusCode: 503}, true},
+		{&provider.Error{StatusCode: 0}, true},
+		{&provider.Error{StatusCode: 408}, true},
+		{&provider.Error{StatusCode: 400}, false},
+		{&provider.Error{StatusCode: 401}, false},
+		{fmt.Errorf("wrapped: %w", &provider.Error{StatusCode: 500}), true},
 		{llm.ErrIncomplete, true},
 		{io.ErrUnexpectedEOF, true},
 		{llm.ErrInvalidRequest, false},
@@ -37,7 +38,7 @@ func TestRetryable(t *testing.T) {
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), false},
 		{errors.New("something else"), false},
 	} {
-		if got := llm.Retryable(c.err); got != c.want {
+		if got := provider.Retryable(c.err); got != c.want {
 			t.Errorf("Retryable(%v) = %v", c.err, got)
 		}
 	}
@@ -49,7 +50,7 @@ func TestRetryGenerate(t *testing.T) {
 		m := llmtest.New("fine")
 		m.Fault = func(call int, _ llm.Request) error {
 			if call <= 2 {
-				return &llm.APIError{StatusCode: 503}
+				return &provider.Error{StatusCode: 503}
 			}
 			return nil
 		}
@@ -66,18 +67,18 @@ func TestRetryGenerate(t *testing.T) {
 	})
 	t.Run("gives up after MaxRetries", func(t *testing.T) {
 		m := llmtest.New()
-		m.Fault = func(int, llm.Request) error { return &llm.APIError{StatusCode: 500} }
+		m.Fault = func(int, llm.Request) error { return &provider.Error{StatusCode: 500} }
 		o := fast
 		o.MaxRetries = 3
 		_, err := llm.Retry(m, o).Generate(ctx, ask("q"))
-		var ae *llm.APIError
+		var ae *provider.Error
 		if !errors.As(err, &ae) || ae.StatusCode != 500 || m.Calls() != 4 {
 			t.Fatalf("%v after %d calls", err, m.Calls())
 		}
 	})
 	t.Run("negative MaxRetries: no retry", func(t *testing.T) {
 		m := llmtest.New()
-		m.Fault = func(int, llm.Request) error { return &llm.APIError{StatusCode: 500} }
+		m.Fault = func(int, llm.Request) error { return &provider.Error{StatusCode: 500} }
 		o := fast
 		o.MaxRetries = -1
 		if _, err := llm.Retry(m, o).Generate(ctx, ask("q")); err == nil || m.Calls() != 1 {
@@ -86,7 +87,7 @@ func TestRetryGenerate(t *testing.T) {
 	})
 	t.Run("permanent errors are not retried", func(t *testing.T) {
 		m := llmtest.New()
-		m.Fault = func(int, llm.Request) error { return &llm.APIError{StatusCode: 400, Err: llm.ErrInvalidRequest} }
+		m.Fault = func(int, llm.Request) error { return &provider.Error{StatusCode: 400, Err: llm.ErrInvalidRequest} }
 		_, err := llm.Retry(m, fast).Generate(ctx, ask("q"))
 		if !errors.Is(err, llm.ErrInvalidRequest) || m.Calls() != 1 {
 			t.Fatalf("%v after %d calls", err, m.Calls())
@@ -96,7 +97,7 @@ func TestRetryGenerate(t *testing.T) {
 		m := llmtest.New("ok")
 		m.Fault = func(call int, _ llm.Request) error {
 			if call == 1 {
-				return &llm.APIError{StatusCode: 429, RetryAfter: 30 * time.Millisecond}
+				return &provider.Error{StatusCode: 429, RetryAfter: 30 * time.Millisecond}
 			}
 			return nil
 		}
@@ -112,7 +113,7 @@ func TestRetryGenerate(t *testing.T) {
 	})
 	t.Run("cancelling stops the wait", func(t *testing.T) {
 		m := llmtest.New()
-		m.Fault = func(int, llm.Request) error { return &llm.APIError{StatusCode: 500} }
+		m.Fault = func(int, llm.Request) error { return &provider.Error{StatusCode: 500} }
 		ctx, cancel := context.WithCancel(ctx)
 		o := llm.RetryOptions{MinBackoff: time.Hour, MaxBackoff: time.Hour, OnRetry: func(int, error, time.Duration) { cancel() }}
 		_, err := llm.Retry(m, o).Generate(ctx, ask("q"))
@@ -128,7 +129,7 @@ func TestRetryStream(t *testing.T) {
 		m := llmtest.New("all is well")
 		m.Fault = func(call int, _ llm.Request) error {
 			if call == 1 {
-				return &llm.APIError{StatusCode: 502}
+				return &provider.Error{StatusCode: 502}
 			}
 			return nil
 		}

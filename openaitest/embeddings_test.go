@@ -354,7 +354,7 @@ func TestAPIKey(t *testing.T) {
 	_, err := client(srv, "sk-wrong").CreateEmbeddings(context.Background(), openai.EmbeddingRequestStrings{Input: []string{"x"}, Model: "m"})
 	var apiErr *openai.APIError
 	if !errors.As(err, &apiErr) || apiErr.HTTPStatusCode != 401 || apiErr.Code != "invalid_api_key" {
-		t.Fatalf("wrong key: %v, want a 401 invalid_api_key APIError", err)
+		t.Fatalf("wrong key: %v, want a 401 invalid_api_key provider.Error", err)
 	}
 	status, _, body := post(t, srv, "/embeddings", map[string]any{"model": "m", "input": "x"})
 	checkError(t, status, body, 401, "invalid_request_error", "invalid_api_key")

@@ -9,7 +9,7 @@
 //
 //	srv := openaitest.NewServer(openaitest.Options{MaxConcurrent: 4})
 //	defer srv.Close()
-//	e := embed.NewOpenAI(embed.OpenAIOptions{BaseURL: srv.URL(), APIKey: "test"})
+//	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), APIKey: "test"}})
 //	vecs, err := e.Embed(ctx, texts)
 //	st := srv.Stats() // st.Requests, st.MaxInFlight, st.Connections...
 //

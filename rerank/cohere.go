@@ -15,7 +15,9 @@ type CohereOptions struct {
 	// BaseURL defaults to "https://api.cohere.com"; requests go to
 	// BaseURL + "/v2/rerank".
 	BaseURL string
-	// HTTPClient defaults to a client with a 120 s timeout.
+	// HTTPClient sends the requests; it is not modified. Default: a
+	// client over a shared transport; without a Timeout of its own, each
+	// request is bounded to 120 s.
 	HTTPClient *http.Client
 	// MaxDocuments is the number of passages per request; larger sets are
 	// split. 0 means 1000, Cohere's recommended maximum.
@@ -47,11 +49,10 @@ func NewCohere(opts CohereOptions) *Cohere {
 	maxTokens := opts.MaxTokensPerDoc
 	return &Cohere{ce: crossEncoder{
 		provider:    "cohere",
-		endpoint:    endpoint(opts.BaseURL, "https://api.cohere.com", "/v2/rerank"),
-		apiKey:      opts.APIKey,
+		api:         newEndpoint("cohere", opts.BaseURL, "https://api.cohere.com", "/v2/rerank", opts.APIKey, opts.HTTPClient),
 		maxDocs:     positive(opts.MaxDocuments, 1000),
 		concurrency: positive(opts.Concurrency, DefaultConcurrency),
-		http:        newRetrier(opts.HTTPClient, opts.MaxRetries),
+		retry:       retryPolicy(opts.MaxRetries),
 		body: func(query string, docs []string) any {
 			return cohereRequest{Model: model, Query: query, Documents: docs, TopN: len(docs), MaxTokensPerDoc: maxTokens}
 		},

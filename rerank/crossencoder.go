@@ -1,15 +1,16 @@
 package rerank
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/internal/jsonapi"
+	"github.com/ragkit-go/rag/provider"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -30,11 +31,12 @@ const maxResponseBody = 32 << 20
 // share its request, and scores from separate requests are comparable.
 type crossEncoder struct {
 	provider    string
-	endpoint    string
-	apiKey      string
+	api         *jsonapi.Endpoint
 	maxDocs     int
 	concurrency int
-	http        *retrier
+	retry       provider.RetryPolicy
+	// sleep, if set, replaces the waits between retries (tests).
+	sleep backoff.SleepFunc
 	// body builds the request for one batch.
 	body func(query string, docs []string) any
 	// results extracts (index, score) pairs from a successful response.
@@ -53,16 +55,32 @@ func positive(v, def int) int {
 	return v
 }
 
-func endpoint(baseURL, def, path string) string {
+// newEndpoint returns the JSON endpoint baseURL (or def when empty) +
+// path of a provider.
+func newEndpoint(prov, baseURL, def, path, apiKey string, client *http.Client) *jsonapi.Endpoint {
 	if baseURL == "" {
 		baseURL = def
 	}
-	return strings.TrimRight(baseURL, "/") + path
+	var timeout time.Duration
+	if client == nil || client.Timeout == 0 {
+		timeout = defaultTimeout
+	}
+	return jsonapi.New(jsonapi.Options{
+		Provider: prov,
+		Label:    "rerank: " + prov,
+		URL:      strings.TrimRight(baseURL, "/") + path,
+		APIKey:   apiKey,
+		Client:   client,
+		Timeout:  timeout,
+	})
 }
 
 // rerank scores passages in batches of at most maxDocs, at most
 // concurrency requests at a time, and returns the scores in input order.
 func (c *crossEncoder) rerank(ctx context.Context, query string, passages []string) ([]float64, error) {
+	if c.sleep != nil {
+		ctx = backoff.WithSleep(ctx, c.sleep)
+	}
 	return inBatches(ctx, c.provider, query, passages, c.maxDocs, c.concurrency, c.batch)
 }
 
@@ -97,32 +115,18 @@ func inBatches(ctx context.Context, provider, query string, passages []string, s
 	return scores, nil
 }
 
-// batch makes one request for docs and writes their scores into out.
+// batch makes one request for docs, with retries, and writes their
+// scores into out.
 func (c *crossEncoder) batch(ctx context.Context, query string, docs []string, out []float64) error {
-	payload, err := json.Marshal(c.body(query, docs))
+	body := c.body(query, docs)
+	var data []byte
+	err := c.retry.Do(ctx, func(ctx context.Context, _ int) error {
+		var err error
+		data, err = c.api.Raw(ctx, body, maxResponseBody)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("rerank: %s: encode request: %w", c.provider, err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
-	if err != nil {
-		return fmt.Errorf("rerank: %s: %w", c.provider, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if c.apiKey != "" {
-		req.Header.Set("Authorization", "Bearer "+c.apiKey)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return transportError(ctx, c.provider, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return apiErrorFrom(c.provider, resp)
-	}
-	defer drainClose(resp.Body)
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
-	if err != nil {
-		return transportError(ctx, c.provider, err)
+		return err
 	}
 	results, err := c.results(data)
 	if err != nil {

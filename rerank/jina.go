@@ -15,7 +15,9 @@ type JinaOptions struct {
 	// BaseURL defaults to "https://api.jina.ai"; requests go to
 	// BaseURL + "/v1/rerank".
 	BaseURL string
-	// HTTPClient defaults to a client with a 120 s timeout.
+	// HTTPClient sends the requests; it is not modified. Default: a
+	// client over a shared transport; without a Timeout of its own, each
+	// request is bounded to 120 s.
 	HTTPClient *http.Client
 	// MaxDocuments is the number of passages per request; larger sets are
 	// split. 0 means 1000.
@@ -42,11 +44,10 @@ func NewJina(opts JinaOptions) *Jina {
 	}
 	return &Jina{ce: crossEncoder{
 		provider:    "jina",
-		endpoint:    endpoint(opts.BaseURL, "https://api.jina.ai", "/v1/rerank"),
-		apiKey:      opts.APIKey,
+		api:         newEndpoint("jina", opts.BaseURL, "https://api.jina.ai", "/v1/rerank", opts.APIKey, opts.HTTPClient),
 		maxDocs:     positive(opts.MaxDocuments, 1000),
 		concurrency: positive(opts.Concurrency, DefaultConcurrency),
-		http:        newRetrier(opts.HTTPClient, opts.MaxRetries),
+		retry:       retryPolicy(opts.MaxRetries),
 		body: func(query string, docs []string) any {
 			return jinaRequest{Model: model, Query: query, Documents: docs, TopN: len(docs), ReturnDocuments: false}
 		},

@@ -11,6 +11,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/internal/httpx"
+	"github.com/ragkit-go/rag/internal/openaix"
+	"github.com/ragkit-go/rag/provider"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -25,8 +29,10 @@ type LLMOptions struct {
 	// "http://localhost:11434/v1"; "" means OpenAI's.
 	BaseURL string
 	APIKey  string
-	// HTTPClient defaults to a client with a 120 s timeout. Requests
-	// through it are retried as DefaultMaxRetries describes.
+	// HTTPClient sends the requests; it is not modified. Requests are
+	// retried as DefaultMaxRetries describes, each bounded to 120 s.
+	// Without an APIKey for OpenAI's own API, Rerank fails with
+	// provider.ErrMissingAPIKey.
 	HTTPClient *http.Client
 	// MaxRetries is the number of retries of a failed request; 0 means
 	// DefaultMaxRetries, a negative value means none.
@@ -62,8 +68,11 @@ type LLMOptions struct {
 // outside 0-10, is an error matching ErrBadResponse: the reranker does not
 // guess.
 type LLM struct {
-	client      *openai.Client
-	retrier     *retrier // nil when the caller gave the client
+	client  *openai.Client
+	invalid error // from provider.OpenAIConfig.Validate
+	retry   provider.RetryPolicy
+	// sleep, if set, replaces the waits between retries (tests).
+	sleep       backoff.SleepFunc
 	model       string
 	batchSize   int
 	concurrency int
@@ -76,26 +85,22 @@ var _ Reranker = (*LLM)(nil)
 
 // NewLLM returns an LLM reranker.
 func NewLLM(opts LLMOptions) *LLM {
-	client := opts.Client
-	var rt *retrier
-	if client == nil {
-		cfg := openai.DefaultConfig(opts.APIKey)
-		if opts.BaseURL != "" {
-			cfg.BaseURL = strings.TrimRight(opts.BaseURL, "/")
-		}
-		rt = newRetrier(opts.HTTPClient, opts.MaxRetries)
-		cfg.HTTPClient = rt
-		client = openai.NewClientWithConfig(cfg)
-	}
 	l := &LLM{
-		client:      client,
-		retrier:     rt,
+		client:      opts.Client,
+		retry:       provider.RetryPolicy{MaxRetries: -1}, // the caller's client decides
 		model:       opts.Model,
 		batchSize:   positive(opts.BatchSize, 10),
 		concurrency: positive(opts.Concurrency, DefaultConcurrency),
 		maxBytes:    opts.MaxPassageBytes,
 		temperature: opts.Temperature,
 		jsonMode:    !opts.NoJSONMode,
+	}
+	if l.client == nil {
+		cfg := provider.OpenAIConfig{APIKey: opts.APIKey, BaseURL: opts.BaseURL, HTTPClient: opts.HTTPClient}
+		l.client = openaix.NewClient(cfg, "", false)
+		l.invalid = cfg.Validate()
+		l.retry = retryPolicy(opts.MaxRetries)
+		l.retry.RequestTimeout = defaultTimeout
 	}
 	if l.model == "" {
 		l.model = "gpt-4o-mini"
@@ -122,6 +127,12 @@ Answer with JSON only, in exactly this form, one entry per passage:
 
 // Rerank returns one grade in [0, 10] per passage, in order.
 func (l *LLM) Rerank(ctx context.Context, query string, passages []string) ([]float64, error) {
+	if l.invalid != nil {
+		return nil, fmt.Errorf("rerank: llm: %w", l.invalid)
+	}
+	if l.sleep != nil {
+		ctx = backoff.WithSleep(ctx, l.sleep)
+	}
 	return inBatches(ctx, "llm", query, passages, l.batchSize, l.concurrency, l.batch)
 }
 
@@ -156,9 +167,17 @@ func (l *LLM) batch(ctx context.Context, query string, passages []string, out []
 	if l.jsonMode {
 		req.ResponseFormat = &openai.ChatCompletionResponseFormat{Type: openai.ChatCompletionResponseFormatTypeJSONObject}
 	}
-	resp, err := l.client.CreateChatCompletion(ctx, req)
+	var resp openai.ChatCompletionResponse
+	err := l.retry.Do(ctx, func(ctx context.Context, _ int) error {
+		slot := new(httpx.Slot)
+		var err error
+		if resp, err = l.client.CreateChatCompletion(httpx.WithSlot(ctx, slot), req); err != nil {
+			return llmError(ctx, err, slot)
+		}
+		return nil
+	})
 	if err != nil {
-		return llmError(ctx, err)
+		return err
 	}
 	if len(resp.Choices) == 0 {
 		return fmt.Errorf("%w: llm: no choices in the answer", ErrBadResponse)
@@ -171,21 +190,20 @@ func (l *LLM) batch(ctx context.Context, query string, passages []string, out []
 	return nil
 }
 
-// llmError maps go-openai's errors to *APIError.
-func llmError(ctx context.Context, err error) error {
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) {
-		return &APIError{Provider: "llm", StatusCode: apiErr.HTTPStatusCode, Message: apiErr.Message, Err: err}
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) {
-		msg := errorMessage(reqErr.Body)
-		if msg == "" {
-			msg = http.StatusText(reqErr.HTTPStatusCode)
+// llmError maps an error of go-openai to a *provider.Error, unless ctx is
+// done: then the error matches ctx.Err().
+func llmError(ctx context.Context, err error, slot *httpx.Slot) error {
+	if ctx.Err() != nil {
+		if errors.Is(err, ctx.Err()) {
+			return err
 		}
-		return &APIError{Provider: "llm", StatusCode: reqErr.HTTPStatusCode, Message: msg, Err: err}
+		return fmt.Errorf("rerank: llm: %w", ctx.Err())
 	}
-	return transportError(ctx, "llm", err)
+	pe, unsent := openaix.Failure(err, slot, false, 0)
+	if unsent {
+		return fmt.Errorf("rerank: llm: %w", err)
+	}
+	return pe
 }
 
 // parseGrades reads the model's answer: a JSON object {"scores": [...]}

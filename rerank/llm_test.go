@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ragkit-go/rag/provider"
 	openai "github.com/sashabaranov/go-openai"
 )
 
@@ -108,9 +109,7 @@ func newTestLLM(url string, o LLMOptions) (*LLM, *sleeps) {
 	o.BaseURL, o.APIKey, o.Model = url+"/v1", "sk-test", "judge-1"
 	l := NewLLM(o)
 	var s sleeps
-	if l.retrier != nil {
-		s.install(l.retrier)
-	}
+	s.install(&l.sleep)
 	return l, &s
 }
 
@@ -199,14 +198,14 @@ func TestLLMRetriesAndErrors(t *testing.T) {
 			t.Errorf("%d requests, waits %v", srv.requests.Load(), s.get())
 		}
 	})
-	t.Run("401 is an APIError", func(t *testing.T) {
+	t.Run("401 is a provider.Error", func(t *testing.T) {
 		srv := newFakeLLM(t, func(int32, string, []string) (string, int) {
 			return `{"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}`, 401
 		})
 		l, s := newTestLLM(srv.URL, LLMOptions{})
 		_, err := l.Rerank(context.Background(), "q", passages(2))
-		var apiErr *APIError
-		if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Message != "Incorrect API key provided" || apiErr.Provider != "llm" {
+		var apiErr *provider.Error
+		if !errors.As(err, &apiErr) || apiErr.StatusCode != 401 || apiErr.Message != "Incorrect API key provided" || apiErr.Provider != "openai" {
 			t.Fatalf("err = %#v", err)
 		}
 		if srv.requests.Load() != 1 || len(s.get()) != 0 {
@@ -217,7 +216,7 @@ func TestLLMRetriesAndErrors(t *testing.T) {
 		srv := newFakeLLM(t, func(int32, string, []string) (string, int) { return "bad gateway", 502 })
 		l, _ := newTestLLM(srv.URL, LLMOptions{MaxRetries: -1})
 		_, err := l.Rerank(context.Background(), "q", passages(2))
-		var apiErr *APIError
+		var apiErr *provider.Error
 		if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || apiErr.Message != "bad gateway" {
 			t.Errorf("err = %#v", err)
 		}

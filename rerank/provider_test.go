@@ -16,6 +16,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/backoff"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // fakeScore is the relevance the fake servers give a document: a
@@ -26,13 +29,13 @@ func fakeScore(query, doc string) float64 {
 	return float64(h.Sum32()%100000) / 100000
 }
 
-// provider describes one API for the table-driven tests: how to build the
+// fakeAPI describes one API for the table-driven tests: how to build the
 // client, how its requests and answers look.
-type provider struct {
+type fakeAPI struct {
 	name string
 	path string
 	// build makes a reranker talking to baseURL.
-	build func(baseURL string, o testOpts) (Reranker, *retrier)
+	build func(baseURL string, o testOpts) (Reranker, *backoff.SleepFunc)
 	// decode checks a request body in the provider's shape and returns
 	// the query and documents.
 	decode func(t *testing.T, body []byte) (query string, docs []string)
@@ -47,12 +50,12 @@ type testOpts struct {
 	apiKey                           string
 }
 
-var providers = []provider{
+var providers = []fakeAPI{
 	{
 		name: "cohere", path: "/v2/rerank",
-		build: func(u string, o testOpts) (Reranker, *retrier) {
+		build: func(u string, o testOpts) (Reranker, *backoff.SleepFunc) {
 			c := NewCohere(CohereOptions{APIKey: o.apiKey, BaseURL: u, MaxDocuments: o.maxDocs, Concurrency: o.concurrency, MaxRetries: o.maxRetries})
-			return c, c.ce.http
+			return c, &c.ce.sleep
 		},
 		decode: func(t *testing.T, body []byte) (string, []string) {
 			var r struct {
@@ -74,9 +77,9 @@ var providers = []provider{
 	},
 	{
 		name: "voyage", path: "/v1/rerank",
-		build: func(u string, o testOpts) (Reranker, *retrier) {
+		build: func(u string, o testOpts) (Reranker, *backoff.SleepFunc) {
 			v := NewVoyage(VoyageOptions{APIKey: o.apiKey, BaseURL: u, MaxDocuments: o.maxDocs, Concurrency: o.concurrency, MaxRetries: o.maxRetries})
-			return v, v.ce.http
+			return v, &v.ce.sleep
 		},
 		decode: func(t *testing.T, body []byte) (string, []string) {
 			var r struct {
@@ -99,9 +102,9 @@ var providers = []provider{
 	},
 	{
 		name: "jina", path: "/v1/rerank",
-		build: func(u string, o testOpts) (Reranker, *retrier) {
+		build: func(u string, o testOpts) (Reranker, *backoff.SleepFunc) {
 			j := NewJina(JinaOptions{APIKey: o.apiKey, BaseURL: u, MaxDocuments: o.maxDocs, Concurrency: o.concurrency, MaxRetries: o.maxRetries})
-			return j, j.ce.http
+			return j, &j.ce.sleep
 		},
 		decode: func(t *testing.T, body []byte) (string, []string) {
 			var r struct {
@@ -145,7 +148,7 @@ type fakeServer struct {
 	newConns atomic.Int32
 }
 
-func newFakeServer(t *testing.T, p provider, hook func(w http.ResponseWriter, r *http.Request, n int32) bool) *fakeServer {
+func newFakeServer(t *testing.T, p fakeAPI, hook func(w http.ResponseWriter, r *http.Request, n int32) bool) *fakeServer {
 	fs := &fakeServer{sizes: make(chan int, 1000)}
 	fs.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := fs.requests.Add(1)
@@ -187,14 +190,14 @@ func passages(n int) []string {
 	return out
 }
 
-// sleeps records the waits of a retrier instead of waiting.
+// sleeps records the waits of a reranker's retries instead of waiting.
 type sleeps struct {
 	mu sync.Mutex
 	d  []time.Duration
 }
 
-func (s *sleeps) install(r *retrier) {
-	r.sleep = func(ctx context.Context, d time.Duration) error {
+func (s *sleeps) install(sleep *backoff.SleepFunc) {
+	*sleep = func(ctx context.Context, d time.Duration) error {
 		s.mu.Lock()
 		s.d = append(s.d, d)
 		s.mu.Unlock()
@@ -367,7 +370,7 @@ func TestProvidersErrors(t *testing.T) {
 				var s sleeps
 				s.install(rt)
 				_, err := rr.Rerank(context.Background(), "q", passages(2))
-				var apiErr *APIError
+				var apiErr *provider.Error
 				if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Provider != p.name ||
 					apiErr.Message != "invalid request: documents must not be empty" || apiErr.Retryable() {
 					t.Fatalf("err = %#v", err)
@@ -385,19 +388,23 @@ func TestProvidersErrors(t *testing.T) {
 				var s sleeps
 				s.install(rt)
 				_, err := rr.Rerank(context.Background(), "q", passages(2))
-				var apiErr *APIError
+				var apiErr *provider.Error
 				if !errors.As(err, &apiErr) || apiErr.StatusCode != 502 || !apiErr.Retryable() || apiErr.Message != "upstream exploded" {
 					t.Fatalf("err = %v", err)
 				}
 				if srv.requests.Load() != 3 {
 					t.Errorf("%d requests, want 1 + 2 retries", srv.requests.Load())
 				}
-				// Exponential backoff with jitter: the k-th wait is in
-				// [base·2^k / 2, base·2^k].
-				for k, d := range s.get() {
-					hi := baseBackoff << k
-					if d < hi/2 || d > hi {
-						t.Errorf("wait %d = %v, want in [%v, %v]", k, d, hi/2, hi)
+				// Exponential backoff with full jitter: the k-th wait is
+				// in [base/2, base·2^k].
+				waits := s.get()
+				if len(waits) != 2 {
+					t.Errorf("waits %v, want 2", waits)
+				}
+				for k, d := range waits {
+					lo, hi := provider.DefaultMinBackoff/2, provider.DefaultMinBackoff<<k
+					if d < lo || d > hi {
+						t.Errorf("wait %d = %v, want in [%v, %v]", k, d, lo, hi)
 					}
 				}
 			})
@@ -422,7 +429,7 @@ func TestProvidersErrors(t *testing.T) {
 				})
 				rr, _ := p.build(srv.URL, testOpts{apiKey: "key-123", maxRetries: -1})
 				_, err := rr.Rerank(context.Background(), "q", passages(2))
-				var apiErr *APIError
+				var apiErr *provider.Error
 				if !errors.As(err, &apiErr) || apiErr.StatusCode != 503 || srv.requests.Load() != 1 {
 					t.Errorf("err %v after %d requests", err, srv.requests.Load())
 				}
@@ -438,7 +445,7 @@ func TestProvidersErrors(t *testing.T) {
 				var s sleeps
 				s.install(rt)
 				_, err := rr.Rerank(context.Background(), "q", passages(2))
-				var apiErr *APIError
+				var apiErr *provider.Error
 				if !errors.As(err, &apiErr) || apiErr.RetryAfter != time.Hour || apiErr.Message != "quota exhausted" {
 					t.Fatalf("err = %v", err)
 				}
@@ -458,7 +465,7 @@ func TestProvidersErrors(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				defer cancel()
 				_, err := rr.Rerank(ctx, "q", passages(2))
-				var apiErr *APIError
+				var apiErr *provider.Error
 				if !errors.As(err, &apiErr) || apiErr.StatusCode != 429 || len(s.get()) != 0 {
 					t.Errorf("err %v, waits %v", err, s.get())
 				}
@@ -516,11 +523,11 @@ func TestProvidersConnectionErrorsRetried(t *testing.T) {
 			if srv.requests.Load() != 3 || len(s.get()) != 2 {
 				t.Errorf("%d requests, waits %v; want 3 and 2", srv.requests.Load(), s.get())
 			}
-			// Given up: an *APIError with no status, wrapping the cause.
+			// Given up: a *provider.Error with no status, wrapping the cause.
 			rr, rt = p.build(srv.URL, testOpts{apiKey: "key-123", maxRetries: -1})
 			srv.requests.Store(0)
 			_, err = rr.Rerank(context.Background(), "q", passages(2))
-			var apiErr *APIError
+			var apiErr *provider.Error
 			if !errors.As(err, &apiErr) || apiErr.StatusCode != 0 || apiErr.Err == nil || !apiErr.Retryable() {
 				t.Errorf("err = %v", err)
 			}
@@ -561,17 +568,17 @@ func TestProvidersCancellation(t *testing.T) {
 }
 
 func TestDefaultsAndBaseURL(t *testing.T) {
-	if got := NewCohere(CohereOptions{}).ce.endpoint; got != "https://api.cohere.com/v2/rerank" {
+	if got := NewCohere(CohereOptions{}).ce.api.URL(); got != "https://api.cohere.com/v2/rerank" {
 		t.Errorf("cohere endpoint %q", got)
 	}
-	if got := NewVoyage(VoyageOptions{}).ce.endpoint; got != "https://api.voyageai.com/v1/rerank" {
+	if got := NewVoyage(VoyageOptions{}).ce.api.URL(); got != "https://api.voyageai.com/v1/rerank" {
 		t.Errorf("voyage endpoint %q", got)
 	}
-	if got := NewJina(JinaOptions{BaseURL: "http://proxy.local/jina/"}).ce.endpoint; got != "http://proxy.local/jina/v1/rerank" {
+	if got := NewJina(JinaOptions{BaseURL: "http://proxy.local/jina/"}).ce.api.URL(); got != "http://proxy.local/jina/v1/rerank" {
 		t.Errorf("jina endpoint %q", got)
 	}
 	c := NewCohere(CohereOptions{})
-	if c.ce.maxDocs != 1000 || c.ce.concurrency != DefaultConcurrency || c.ce.http.maxRetries != DefaultMaxRetries {
+	if c.ce.maxDocs != 1000 || c.ce.concurrency != DefaultConcurrency || c.ce.retry.MaxRetries != DefaultMaxRetries {
 		t.Errorf("cohere defaults: %+v", c.ce)
 	}
 	// Voyage with NoTruncation sends truncation false.

@@ -15,7 +15,9 @@ type VoyageOptions struct {
 	// BaseURL defaults to "https://api.voyageai.com"; requests go to
 	// BaseURL + "/v1/rerank".
 	BaseURL string
-	// HTTPClient defaults to a client with a 120 s timeout.
+	// HTTPClient sends the requests; it is not modified. Default: a
+	// client over a shared transport; without a Timeout of its own, each
+	// request is bounded to 120 s.
 	HTTPClient *http.Client
 	// MaxDocuments is the number of passages per request; larger sets are
 	// split. 0 means 1000, Voyage's limit. Voyage also limits a request's
@@ -48,11 +50,10 @@ func NewVoyage(opts VoyageOptions) *Voyage {
 	truncation := !opts.NoTruncation
 	return &Voyage{ce: crossEncoder{
 		provider:    "voyage",
-		endpoint:    endpoint(opts.BaseURL, "https://api.voyageai.com", "/v1/rerank"),
-		apiKey:      opts.APIKey,
+		api:         newEndpoint("voyage", opts.BaseURL, "https://api.voyageai.com", "/v1/rerank", opts.APIKey, opts.HTTPClient),
 		maxDocs:     positive(opts.MaxDocuments, 1000),
 		concurrency: positive(opts.Concurrency, DefaultConcurrency),
-		http:        newRetrier(opts.HTTPClient, opts.MaxRetries),
+		retry:       retryPolicy(opts.MaxRetries),
 		body: func(query string, docs []string) any {
 			return voyageRequest{Query: query, Documents: docs, Model: model, TopK: len(docs), Truncation: &truncation}
 		},

@@ -37,6 +37,7 @@ import (
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -184,7 +185,7 @@ func cpuTime() time.Duration {
 // runOurs ingests every text as a document of one chunk, through the fake
 // server.
 func runOurs(base string, texts []string) int {
-	return runOursOn(embed.NewOpenAI(embed.OpenAIOptions{BaseURL: base, APIKey: "bench", Dimensions: *dims}), texts)
+	return runOursOn(embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: base, APIKey: "bench"}, Dimensions: *dims}), texts)
 }
 
 // sleepingEmbedder answers after the latency without using the CPU: what

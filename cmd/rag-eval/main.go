@@ -26,7 +26,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -141,7 +140,7 @@ func embedder(preset string, dims, ngrams int) (embed.Embedder, error) {
 	case "char4":
 		o = embed.HashingOptions{Dimensions: 4096, CharNGrams: 4}
 	case "openai":
-		return embed.NewOpenAI(embed.OpenAIOptions{APIKey: os.Getenv("OPENAI_API_KEY")}), nil
+		return embed.OpenAIFromEnv(embed.OpenAIOptions{})
 	default:
 		return nil, fmt.Errorf("unknown -vector %q (want words, char4 or openai)", preset)
 	}

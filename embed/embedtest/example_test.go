@@ -7,6 +7,7 @@ import (
 
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/embed/embedtest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // A Fake fails the calls you choose, to test how code handles a provider
@@ -14,13 +15,13 @@ import (
 func ExampleFake() {
 	f := &embedtest.Fake{
 		Dims:   16,
-		OnCall: embedtest.ErrorOn(&embed.APIError{StatusCode: 503, Message: "overloaded"}, 1),
+		OnCall: embedtest.ErrorOn(&provider.Error{StatusCode: 503, Message: "overloaded"}, 1),
 	}
 	ctx := context.Background()
 	texts := []string{"first text", "second text"}
 
 	_, err := f.Embed(ctx, texts)
-	var ae *embed.APIError
+	var ae *provider.Error
 	fmt.Println("call 1:", errors.As(err, &ae), ae.StatusCode, ae.Retryable())
 
 	vecs, err := f.Embed(ctx, texts)

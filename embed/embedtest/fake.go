@@ -29,7 +29,7 @@ type Fake struct {
 	// OnCall, when set, is called by every Embed call with a non-empty
 	// batch, while the call counts as in flight, with the call's 1-based
 	// number (in order of arrival) and texts. A non-nil error fails the
-	// call and is returned as is: an *embed.APIError to simulate a
+	// call and is returned as is: a *provider.Error to simulate a
 	// provider's refusal (see ErrorOn). OnCall may block, for instance on
 	// a channel, to hold calls in flight; it should then watch ctx.
 	OnCall func(ctx context.Context, call int, texts []string) error

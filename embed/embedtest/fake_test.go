@@ -9,6 +9,7 @@ import (
 
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/embed/embedtest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 func TestFakeConformance(t *testing.T) {
@@ -61,7 +62,7 @@ func TestFakeVectorsAndCounts(t *testing.T) {
 }
 
 func TestFakeErrorOn(t *testing.T) {
-	rateLimited := &embed.APIError{StatusCode: 429, Code: "rate_limit_exceeded"}
+	rateLimited := &provider.Error{StatusCode: 429, Code: "rate_limit_exceeded"}
 	f := &embedtest.Fake{OnCall: embedtest.ErrorOn(rateLimited, 2, 4)}
 	ctx := context.Background()
 	for call := 1; call <= 5; call++ {
@@ -71,9 +72,9 @@ func TestFakeErrorOn(t *testing.T) {
 			t.Fatalf("call %d: %v", call, err)
 		}
 		if failing {
-			var ae *embed.APIError
+			var ae *provider.Error
 			if !errors.As(err, &ae) || ae.StatusCode != 429 || !ae.Retryable() || vecs != nil {
-				t.Errorf("call %d: %v, %v; want the *embed.APIError as is", call, vecs, err)
+				t.Errorf("call %d: %v, %v; want the *provider.Error as is", call, vecs, err)
 			}
 		}
 	}

@@ -37,6 +37,7 @@ import (
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/provider"
 )
 
 // config is what the flags and the environment say.
@@ -127,15 +128,15 @@ func run(ctx context.Context, cfg config, in io.Reader, out, errOut io.Writer) e
 		}
 		cfg.model = llm.DefaultOpenAIModel
 	}
-	model := llm.NewOpenAI(llm.OpenAIOptions{APIKey: cfg.apiKey, BaseURL: cfg.baseURL, Model: cfg.model})
+	model := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: cfg.apiKey, BaseURL: cfg.baseURL}, Model: cfg.model})
 
 	var embedder embed.Embedder
 	embedName := cfg.embedModel
 	switch {
 	case cfg.embedModel != "":
-		embedder = embed.NewOpenAI(embed.OpenAIOptions{APIKey: cfg.apiKey, BaseURL: cfg.baseURL, Model: cfg.embedModel})
+		embedder = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: cfg.apiKey, BaseURL: cfg.baseURL}, Model: cfg.embedModel})
 	case openAI:
-		embedder = embed.NewOpenAI(embed.OpenAIOptions{APIKey: cfg.apiKey})
+		embedder = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: cfg.apiKey}})
 		embedName = embed.DefaultOpenAIModel
 	default:
 		embedder = embed.NewHashing(embed.HashingOptions{})

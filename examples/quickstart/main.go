@@ -20,6 +20,7 @@ import (
 
 	"github.com/ragkit-go/rag"
 	ragembed "github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/provider"
 )
 
 //go:embed corpus/*.md
@@ -30,7 +31,7 @@ func main() {
 
 	var embedder ragembed.Embedder
 	if key := os.Getenv("OPENAI_API_KEY"); key != "" {
-		embedder = ragembed.NewOpenAI(ragembed.OpenAIOptions{APIKey: key})
+		embedder = ragembed.NewOpenAI(ragembed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{APIKey: key}})
 		fmt.Println("embedder: OpenAI text-embedding-3-small")
 	} else {
 		embedder = ragembed.NewHashing(ragembed.HashingOptions{})

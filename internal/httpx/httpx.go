@@ -53,10 +53,35 @@ func WithSlot(ctx context.Context, s *Slot) context.Context {
 	return context.WithValue(ctx, slotKey{}, s)
 }
 
-// Transport records the status and error headers of each answer in the
-// request's Slot, if it has one, and makes closing a body drain it first,
-// so a connection goes back to the pool even when a JSON decoder stopped
-// short of the body's end.
+type observerKey struct{}
+
+// WithHeaderObserver returns a context whose requests, sent through a
+// Transport, pass the headers of every answer (2xx and errors alike) to
+// f before the answer is read. Observers chain: one set on a context that
+// already has one runs after it. f is called on the goroutine sending the
+// request, so concurrent requests call it concurrently; it must not
+// modify the header nor keep it after returning.
+func WithHeaderObserver(ctx context.Context, f func(http.Header)) context.Context {
+	if f == nil {
+		return ctx
+	}
+	if prev := headerObserver(ctx); prev != nil {
+		next := f
+		f = func(h http.Header) { prev(h); next(h) }
+	}
+	return context.WithValue(ctx, observerKey{}, f)
+}
+
+func headerObserver(ctx context.Context) func(http.Header) {
+	f, _ := ctx.Value(observerKey{}).(func(http.Header))
+	return f
+}
+
+// Transport passes the headers of each answer to the request's header
+// observer (see WithHeaderObserver), records the status and error headers
+// in the request's Slot, if it has one, and makes closing a body drain it
+// first, so a connection goes back to the pool even when a JSON decoder
+// stopped short of the body's end.
 type Transport struct {
 	Base http.RoundTripper
 }
@@ -81,6 +106,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.Base.RoundTrip(req)
 	if err != nil || resp == nil {
 		return resp, err
+	}
+	if observe := headerObserver(req.Context()); observe != nil {
+		observe(resp.Header)
 	}
 	if slot, ok := req.Context().Value(slotKey{}).(*Slot); ok {
 		slot.Status = resp.StatusCode
@@ -126,8 +154,8 @@ func RetryAfter(h http.Header, status int, now time.Time) time.Duration {
 	if status != http.StatusTooManyRequests {
 		return 0
 	}
-	req, reqOK := parseReset(h.Get("X-Ratelimit-Reset-Requests"))
-	tok, tokOK := parseReset(h.Get("X-Ratelimit-Reset-Tokens"))
+	req, reqOK := ParseReset(h.Get("X-Ratelimit-Reset-Requests"))
+	tok, tokOK := ParseReset(h.Get("X-Ratelimit-Reset-Tokens"))
 	reqOut := reqOK && h.Get("X-Ratelimit-Remaining-Requests") == "0"
 	tokOut := tokOK && h.Get("X-Ratelimit-Remaining-Tokens") == "0"
 	switch {
@@ -147,9 +175,9 @@ func RetryAfter(h http.Header, status int, now time.Time) time.Duration {
 	return 0
 }
 
-// parseReset parses an x-ratelimit-reset-* value: a Go duration ("20ms",
-// "1s", "6m0s") or a number of seconds.
-func parseReset(v string) (time.Duration, bool) {
+// ParseReset parses an x-ratelimit-reset-* value: a Go duration ("20ms",
+// "1s", "6m0s") or a number of seconds; false when absent or invalid.
+func ParseReset(v string) (time.Duration, bool) {
 	if v == "" {
 		return 0, false
 	}

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -37,7 +38,7 @@ type Model struct {
 	BeforeChunk func(ctx context.Context, i int) error
 	// FailAfter > 0 breaks every stream after that many chunks of text,
 	// with an error matching llm.ErrIncomplete (a retryable
-	// *llm.APIError). A shorter reply streams whole.
+	// *provider.Error). A shorter reply streams whole.
 	FailAfter int
 	// FinishReason is the finish reason reported; default llm.FinishStop.
 	FinishReason string
@@ -225,7 +226,7 @@ func (m *Model) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Chunk
 				return
 			}
 			if m.FailAfter > 0 && i == m.FailAfter {
-				yield(llm.Chunk{}, &llm.APIError{Code: "incomplete_stream", Message: "llmtest: scripted broken stream", Err: llm.ErrIncomplete})
+				yield(llm.Chunk{}, &provider.Error{Code: "incomplete_stream", Message: "llmtest: scripted broken stream", Err: llm.ErrIncomplete})
 				return
 			}
 			if !yield(llm.Chunk{Text: piece}, nil) {

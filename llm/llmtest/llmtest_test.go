@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/llm/llmtest"
+	"github.com/ragkit-go/rag/provider"
 )
 
 func ask(q string) llm.Request {
@@ -86,8 +87,8 @@ func TestStreamFaults(t *testing.T) {
 	}
 
 	m = llmtest.New()
-	m.Fault = func(call int, _ llm.Request) error { return &llm.APIError{StatusCode: 500} }
-	if _, err := m.Generate(ctx, ask("x")); !llm.Retryable(err) || m.Active() != 0 {
+	m.Fault = func(call int, _ llm.Request) error { return &provider.Error{StatusCode: 500} }
+	if _, err := m.Generate(ctx, ask("x")); !provider.Retryable(err) || m.Active() != 0 {
 		t.Fatalf("%v", err)
 	}
 }

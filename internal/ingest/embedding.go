@@ -1,0 +1,63 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/provider"
+)
+
+// Embedding makes a pipeline's embedding requests, for ingestion and
+// queries alike: each within the one rate budget, retried by the one
+// policy, its answer checked against the one dimension. The provider's
+// rate-limit headers adjust the budget, and a 429 pauses every request
+// that shares it. Safe for concurrent use.
+type Embedding struct {
+	Embedder  embed.Embedder
+	Retry     provider.RetryPolicy
+	Budget    *provider.Budget // nil: no limits
+	Dimension *Dimension
+}
+
+// Embed embeds texts (tokens in all, for the budget), in query mode when
+// query is set and the embedder has one (embed.QueryEmbedder). It returns
+// the vectors, the requests made (retries included) and the last error.
+// It suits Config.Embed.
+func (e *Embedding) Embed(ctx context.Context, texts []string, tokens int, query bool) ([][]float32, int, error) {
+	var vecs [][]float32
+	requests := 0
+	policy := e.Retry
+	onRetry := policy.OnRetry
+	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
+		var pe *provider.Error
+		if errors.As(err, &pe) && pe.StatusCode == 429 {
+			// A rate limit holds for every request, not only this one.
+			e.Budget.Pause(max(pe.RetryAfter, wait))
+		}
+		if onRetry != nil {
+			onRetry(attempt, err, wait)
+		}
+	}
+	if e.Budget != nil {
+		ctx = provider.WithHeaderObserver(ctx, e.Budget.Observe)
+	}
+	err := policy.Do(ctx, func(ctx context.Context, _ int) error {
+		if err := e.Budget.Wait(ctx, tokens); err != nil {
+			return err
+		}
+		requests++
+		var err error
+		if qe, ok := e.Embedder.(embed.QueryEmbedder); ok && query {
+			vecs, err = qe.EmbedQueries(ctx, texts)
+		} else {
+			vecs, err = e.Embedder.Embed(ctx, texts)
+		}
+		if err != nil {
+			return err
+		}
+		return e.Dimension.Check(vecs, len(texts))
+	})
+	return vecs, requests, err
+}
