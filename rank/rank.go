@@ -52,29 +52,6 @@ func RRF(k int, lists ...[]string) []Scored {
 	return weightedRRF(k, lists, w)
 }
 
-// RankedList is a ranked list of IDs (best first) with the weight of its
-// vote in WeightedRRF.
-type RankedList struct {
-	IDs    []string
-	Weight float64
-}
-
-// WeightedRRF is RRF where each list's contributions are multiplied by its
-// weight: score(id) = Σ weight / (k + rank). Lists of weight 0 contribute
-// nothing but their IDs still appear (with score 0 if no other list holds
-// them).
-func WeightedRRF(k int, lists ...RankedList) []Scored {
-	if k <= 0 {
-		k = DefaultRRFK
-	}
-	ids := make([][]string, len(lists))
-	w := make([]float64, len(lists))
-	for i, l := range lists {
-		ids[i], w[i] = l.IDs, l.Weight
-	}
-	return weightedRRF(k, ids, w)
-}
-
 func weightedRRF(k int, lists [][]string, weights []float64) []Scored {
 	n := 0
 	for _, l := range lists {
@@ -109,10 +86,10 @@ type ScoredList struct {
 	Weight float64
 }
 
-// MinMax rescales scores linearly to [0, 1]: the best becomes 1 and the
+// minMax rescales scores linearly to [0, 1]: the best becomes 1 and the
 // worst 0. When all scores are equal they all become 1. Items with a NaN
 // score are dropped. The order of items is kept.
-func MinMax(items []Scored) []Scored {
+func minMax(items []Scored) []Scored {
 	out := make([]Scored, 0, len(items))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, it := range items {
@@ -145,7 +122,7 @@ func boolTo01(b bool) float64 {
 // Fuse combines scored lists by a weighted sum of min-max normalised
 // scores (convex combination when the weights sum to 1):
 //
-//	score(id) = Σ over the lists holding id of weight · MinMax(list)[id]
+//	score(id) = Σ over the lists holding id of weight · minMax(list)[id]
 //
 // so scores on different scales (cosine similarity, BM25) can be mixed. An
 // ID absent from a list gets nothing from it. An ID repeated in one list
@@ -160,7 +137,7 @@ func Fuse(lists ...ScoredList) []Scored {
 	out := make([]Scored, 0, n)
 	for _, l := range lists {
 		seen := make(map[string]struct{}, len(l.Items))
-		for _, it := range MinMax(l.Items) {
+		for _, it := range minMax(l.Items) {
 			if _, dup := seen[it.ID]; dup {
 				continue
 			}

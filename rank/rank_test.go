@@ -107,45 +107,21 @@ func TestRRFDuplicatesCountOnce(t *testing.T) {
 	}
 }
 
-func TestWeightedRRF(t *testing.T) {
-	got := scoresOf(WeightedRRF(10,
-		RankedList{IDs: []string{"a", "b"}, Weight: 2},
-		RankedList{IDs: []string{"b", "c"}, Weight: 0.5},
-		RankedList{IDs: []string{"d"}, Weight: 0},
-	))
-	want := map[string]float64{
-		"a": 2.0 / 11,
-		"b": 2.0/12 + 0.5/11,
-		"c": 0.5 / 12,
-		"d": 0,
-	}
-	for id, w := range want {
-		if !near(got[id], w) {
-			t.Errorf("%s = %v, want %v", id, got[id], w)
-		}
-	}
-	// Equal weights of 1 are plain RRF.
-	a, b := []string{"x", "y"}, []string{"y", "z"}
-	if !reflect.DeepEqual(WeightedRRF(60, RankedList{a, 1}, RankedList{b, 1}), RRF(60, a, b)) {
-		t.Error("weights of 1 differ from RRF")
-	}
-}
-
-func TestMinMax(t *testing.T) {
+func TestMinMaxScaling(t *testing.T) {
 	in := []Scored{{"a", 10}, {"b", 0}, {"c", 5}, {"n", math.NaN()}, {"d", 2.5}}
-	got := MinMax(in)
+	got := minMax(in)
 	// (x - 0) / (10 - 0), order kept, NaN dropped.
 	want := []Scored{{"a", 1}, {"b", 0}, {"c", 0.5}, {"d", 0.25}}
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("MinMax = %v, want %v", got, want)
+		t.Errorf("minMax = %v, want %v", got, want)
 	}
 	if in[0].Score != 10 {
 		t.Error("input modified")
 	}
-	if got := MinMax([]Scored{{"a", 3}, {"b", 3}}); got[0].Score != 1 || got[1].Score != 1 {
+	if got := minMax([]Scored{{"a", 3}, {"b", 3}}); got[0].Score != 1 || got[1].Score != 1 {
 		t.Errorf("equal scores: %v", got)
 	}
-	if got := MinMax([]Scored{{"a", math.Inf(1)}, {"b", 1}}); got[0].Score != 1 || got[1].Score != 0 {
+	if got := minMax([]Scored{{"a", math.Inf(1)}, {"b", 1}}); got[0].Score != 1 || got[1].Score != 0 {
 		t.Errorf("infinite score: %v", got)
 	}
 }

@@ -1,11 +1,13 @@
 package rerank_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 
 	"github.com/ragkit-go/rag/rerank"
@@ -53,7 +55,10 @@ func ExampleNewCohere() {
 		fmt.Println(err)
 		return
 	}
-	for _, i := range rerank.Order(scores) {
+	// Scores come in the passages' order; present the best first.
+	order := []int{0, 1, 2}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(scores[b], scores[a]) })
+	for _, i := range order {
 		fmt.Printf("%.1f %s\n", scores[i], passages[i])
 	}
 	// Output:
