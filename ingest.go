@@ -404,11 +404,6 @@ func (p *Pipeline) ingestSeq(parent context.Context, docs iter.Seq[Document], ke
 	rep.Elapsed = time.Since(r.start)
 
 	var errs []error
-	if p.lexical != nil {
-		if err := p.lexical.persist(); err != nil {
-			errs = append(errs, fmt.Errorf("rag: saving the lexical index: %w", err))
-		}
-	}
 	if rep.Failed > 0 {
 		ie := &IngestError{Failed: rep.Failed}
 		for _, d := range rep.Documents {
@@ -616,13 +611,13 @@ func (r *ingestRun) prepare(j *job, unchanged bool) error {
 	d := &j.doc
 	if unchanged {
 		if l := r.p.lexical; l != nil {
-			if lh, ok := l.hash(d.ID); !ok || lh != j.hash {
+			if lh, ok := l.Hash(d.ID); !ok || lh != j.hash {
 				// The store has this version but the lexical index does
 				// not: chunk it again (no embedding) to repair the index.
 				if err := r.chunk(j); err != nil {
 					return err
 				}
-				if err := l.upsert(j.hash, j.records); err != nil {
+				if err := l.Upsert(store.Document{ID: d.ID, Hash: j.hash, Records: j.records}); err != nil {
 					return fmt.Errorf("lexical index: %w", err)
 				}
 				j.records = nil
@@ -996,13 +991,15 @@ func (r *ingestRun) write(group []*job) {
 	}
 	err := r.p.store.Upsert(r.ctx, docs)
 	if err == nil {
-		for _, j := range live {
-			if l := r.p.lexical; l != nil {
-				if err := l.upsert(j.hash, j.records); err != nil {
+		if l := r.p.lexical; l != nil {
+			if err := l.Upsert(docs...); err != nil {
+				for _, j := range live {
 					r.fail(j, fmt.Errorf("stored, but not in the lexical index: %w", err))
-					continue
 				}
+				return
 			}
+		}
+		for _, j := range live {
 			r.finish(j, DocumentResult{ID: j.doc.ID, Status: Stored, Chunks: len(j.records)})
 		}
 		return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/lexical"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
@@ -126,8 +127,8 @@ type Pipeline struct {
 	model      string // embedder name, for cache keys and hashes
 	queries    *queryEmbedder
 	dims       dimension
-	lexical    *lexicalSide // nil unless Options.Lexical
-	gen        generation   // answer.go: the chat model and enrichment
+	lexical    *lexical.Store // nil unless Options.Lexical
+	gen        generation     // answer.go: the chat model and enrichment
 }
 
 // New returns a Pipeline on the given options.
@@ -170,7 +171,7 @@ func New(opts Options) (*Pipeline, error) {
 		p.dims.set(d.Dimensions())
 	}
 	if opts.Lexical != nil {
-		l, err := newLexicalSide(opts.Lexical)
+		l, err := newLexical(opts.Lexical) // lexical.go
 		if err != nil {
 			return nil, err
 		}
@@ -201,9 +202,8 @@ func (p *Pipeline) Delete(ctx context.Context, docIDs ...string) error {
 		return fmt.Errorf("rag: delete: %w", err)
 	}
 	if p.lexical != nil {
-		p.lexical.delete(docIDs...)
-		if err := p.lexical.persist(); err != nil {
-			return fmt.Errorf("rag: delete: saving the lexical index: %w", err)
+		if err := p.lexical.Delete(docIDs...); err != nil {
+			return fmt.Errorf("rag: delete: lexical index: %w", err)
 		}
 	}
 	return nil
