@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,14 +22,17 @@ import (
 //
 //	snapshot: "RAGLEX3\n", then generation (uvarint: the first log that
 //	          follows it), analyzer name, term count and terms (the term
-//	          IDs of the packed terms), document count and documents (see
+//	          IDs of the packed terms), each term's document frequency
+//	          (uvarints), document count and documents (see
 //	          codec.go, with packed terms), then CRC-32C (uint32 LE) of
 //	          all before it.
 //	log:      "RAGLEXL\n", generation (uint64 LE), analyzer name, CRC-32C
 //	          of the header; then records: payload length (uint32 LE),
 //	          CRC-32C of the payload, payload: an item count, then per
-//	          item 'u' and a document (without packed terms: replay
-//	          analyses the texts again) or 'd' and a document ID.
+//	          item 'u', a document (without packed terms) and per chunk
+//	          its analysed terms (count, then term string and tf each,
+//	          terms in order), or 'd' and a document ID. Replay does
+//	          not analyse texts again: the analyzer is the slow part.
 //
 // A Store opens by reading the snapshot, then replaying the logs of its
 // generation and later ones in order. A snapshot is written under a new
@@ -41,11 +45,14 @@ const (
 	logMagic  = "RAGLEXL\n"
 
 	// A snapshot is written when the logs exceed this fraction of the
-	// snapshot's size (and minLog): the logs are replayed by analysing
-	// their texts again, so they must stay small beside the snapshot.
-	logFraction = 16
-	minLog      = 4 << 20
+	// snapshot's size (and minLog): replaying a log is slower than
+	// reading a snapshot, so logs must stay small beside it.
+	logFraction = 8
 )
+
+// minLog is the log size below which no snapshot is written; a variable
+// so that tests can make background snapshots happen.
+var minLog int64 = 4 << 20
 
 // files is a Store's persistence. Fields are guarded by the Store's wmu
 // unless marked.
@@ -57,6 +64,8 @@ type files struct {
 	logSize int64    // bytes in the logs not yet folded into a snapshot
 	broken  error    // an append that could not be undone: writes fail
 	closed  bool
+
+	snapMu sync.Mutex // one snapshot at a time: a later one must not be overwritten by an earlier
 
 	mu       sync.Mutex // guards the fields below
 	snapSize int64
@@ -226,6 +235,12 @@ func encodeLogRecord(preps []prepared) []byte {
 			b = appendString(append(b, 'd'), p.id)
 		} else {
 			b = appendDoc(append(b, 'u'), p.id, p.doc, nil)
+			for _, e := range p.entries {
+				b = binary.AppendUvarint(b, uint64(len(e.terms)))
+				for _, tf := range e.terms {
+					b = binary.AppendUvarint(appendString(b, tf.term), uint64(tf.tf))
+				}
+			}
 		}
 	}
 	binary.LittleEndian.PutUint32(b, uint32(len(b)-8))
@@ -233,8 +248,7 @@ func encodeLogRecord(preps []prepared) []byte {
 	return b
 }
 
-// decodeLogRecord turns a log record back into the writes it holds,
-// analysing their texts.
+// decodeLogRecord turns a log record back into the writes it holds.
 func (s *Store) decodeLogRecord(payload []byte) ([]prepared, error) {
 	d := &decoder{b: payload}
 	preps := make([]prepared, d.count(2))
@@ -247,13 +261,20 @@ func (s *Store) decodeLogRecord(payload []byte) ([]prepared, error) {
 			if d.err != nil {
 				return nil, d.err
 			}
-			entries := make([]Entry, len(doc.chunks))
+			an := make([]analyzed, len(doc.chunks))
 			for j, c := range doc.chunks {
-				entries[j] = Entry{ID: c.id, Text: c.text}
+				an[j] = analyzed{id: c.id, terms: make([]termFreq, d.count(2))}
+				for k := range an[j].terms {
+					term, n := d.string(), d.uvarint()
+					tf := termFreq{term, int32(n)}
+					if d.err == nil && (n == 0 || n > math.MaxInt32 || k > 0 && tf.term <= an[j].terms[k-1].term) {
+						d.fail("bad term")
+					}
+					an[j].terms[k] = tf
+				}
 			}
-			an, err := s.ix.analyze(id, entries)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+			if d.err != nil {
+				return nil, d.err
 			}
 			preps[i] = prepared{id: id, doc: doc, entries: an}
 		default:
@@ -357,6 +378,8 @@ func (s *Store) Compact() error {
 // snapshot rotates the log and writes a snapshot of everything before the
 // rotation, then removes the logs it holds.
 func (f *files) snapshot(s *Store) error {
+	f.snapMu.Lock()
+	defer f.snapMu.Unlock()
 	s.wmu.Lock()
 	if f.closed {
 		s.wmu.Unlock()
@@ -379,6 +402,7 @@ func (f *files) snapshot(s *Store) error {
 type captured struct {
 	gen   uint64
 	words []string
+	df    []int32 // of each word
 	docs  []capturedDoc
 }
 
@@ -395,7 +419,7 @@ func (s *Store) capture() *captured {
 	defer s.mu.RUnlock()
 	s.ix.mu.RLock()
 	defer s.ix.mu.RUnlock()
-	c := &captured{gen: 1, words: s.ix.words[:len(s.ix.words):len(s.ix.words)], docs: make([]capturedDoc, 0, len(s.docs))}
+	c := &captured{gen: 1, words: s.ix.words[:len(s.ix.words):len(s.ix.words)], df: slices.Clone(s.ix.df), docs: make([]capturedDoc, 0, len(s.docs))}
 	if s.disk != nil {
 		c.gen = s.disk.gen
 	}
@@ -430,6 +454,9 @@ func (f *files) writeSnapshot(c *captured) error {
 		b := binary.AppendUvarint([]byte(snapMagic), c.gen)
 		b = appendString(b, f.name)
 		b = appendStrings(b, c.words)
+		for _, n := range c.df {
+			b = binary.AppendUvarint(b, uint64(n))
+		}
 		b = binary.AppendUvarint(b, uint64(len(c.docs)))
 		for _, d := range c.docs {
 			b = appendDoc(b, d.id, d.doc, d.packed)
@@ -487,7 +514,16 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 		return 0, fmt.Errorf("%w: file has %q, index has %q", ErrAnalyzerMismatch, name, s.ix.name)
 	}
 	words := d.strings()
+	dfs := make([]int, len(words))
+	total := 0
+	for i := range dfs {
+		dfs[i] = d.count(1)
+		total += dfs[i]
+	}
 	ndocs := d.count(6)
+	if d.err == nil && total > len(d.b) {
+		d.fail("document frequencies exceed the data")
+	}
 	if d.err != nil {
 		return 0, d.err
 	}
@@ -500,37 +536,91 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 		}
 		ix.terms[w] = int32(i)
 	}
+	// Postings are allocated at their final size, in two blocks: the
+	// snapshot gives each term's document frequency.
 	ix.post = make([]postings, len(words))
 	ix.df = make([]int32, len(words))
-	var arena []byte // the packed terms, copied out of data in large blocks
-	for range ndocs {
-		id, doc, packed := d.doc(true)
-		if d.err != nil {
-			return 0, d.err
-		}
-		if _, dup := s.docs[id]; dup {
-			return 0, fmt.Errorf("%w: document %q repeated", ErrCorrupt, id)
-		}
-		ords := make([]int32, len(packed))
-		for i, p := range packed {
-			if _, dup := ix.byID[doc.chunks[i].id]; dup || !eachTerm(p, len(words), func(t, tf int32) {}) {
-				return 0, fmt.Errorf("%w: entry %q repeated or its terms malformed", ErrCorrupt, doc.chunks[i].id)
-			}
-			if cap(arena)-len(arena) < len(p) {
-				arena = make([]byte, 0, max(1<<20, len(p)))
-			}
-			start := len(arena)
-			arena = append(arena, p...)
-			ords[i] = ix.addEntry(id, doc.chunks[i].id, int32(i), arena[start:len(arena):len(arena)])
-		}
-		ix.byDoc[id] = ords
-		s.docs[id] = doc
-		s.count(doc, 1)
+	ords, tfs := make([]int32, total), make([]int32, total)
+	for i, n := range dfs {
+		ix.post[i] = postings{ords: ords[:0:n], tfs: tfs[:0:n]}
+		ords, tfs = ords[n:], tfs[n:]
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("%d trailing bytes", len(d.b))
+	// Decoding (strings, checks, copying packed terms) runs in a goroutine
+	// of its own, building the index in this one: the two halves of a
+	// reopen take about as long as each other.
+	type batch struct {
+		ids    []string
+		docs   []*storedDoc
+		packed [][][]byte
+		err    error
 	}
-	return gen, d.err
+	batches := make(chan batch, 4)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(batches)
+		var arena []byte // the packed terms, copied out of data in large blocks
+		var bt batch
+		for i := range ndocs {
+			id, doc, packed := d.doc(true)
+			for j, p := range packed {
+				if d.err == nil && !eachTerm(p, len(words), func(t, tf int32) {}) {
+					d.fail("entry %q: terms malformed", doc.chunks[j].id)
+				}
+				if cap(arena)-len(arena) < len(p) {
+					arena = make([]byte, 0, max(1<<20, len(p)))
+				}
+				start := len(arena)
+				arena = append(arena, p...)
+				packed[j] = arena[start:len(arena):len(arena)]
+			}
+			if d.err == nil && i == ndocs-1 && len(d.b) != 0 {
+				d.fail("%d trailing bytes", len(d.b))
+			}
+			bt.err = d.err
+			if d.err == nil {
+				bt.ids, bt.docs, bt.packed = append(bt.ids, id), append(bt.docs, doc), append(bt.packed, packed)
+			}
+			if len(bt.ids) == 512 || i == ndocs-1 || d.err != nil {
+				select {
+				case batches <- bt:
+				case <-done:
+					return
+				}
+				if d.err != nil {
+					return
+				}
+				bt = batch{}
+			}
+		}
+	})
+	defer wg.Wait()
+	defer close(done)
+	for bt := range batches {
+		for k, id := range bt.ids {
+			doc, packed := bt.docs[k], bt.packed[k]
+			if _, dup := s.docs[id]; dup {
+				return 0, fmt.Errorf("%w: document %q repeated", ErrCorrupt, id)
+			}
+			ords := make([]int32, len(packed))
+			for i, p := range packed {
+				if _, dup := ix.byID[doc.chunks[i].id]; dup {
+					return 0, fmt.Errorf("%w: entry %q repeated", ErrCorrupt, doc.chunks[i].id)
+				}
+				ords[i] = ix.addEntry(id, doc.chunks[i].id, int32(i), p)
+			}
+			ix.byDoc[id] = ords
+			s.docs[id] = doc
+			s.count(doc, 1)
+		}
+		if bt.err != nil {
+			return 0, bt.err
+		}
+	}
+	if ndocs == 0 && len(d.b) != 0 {
+		return 0, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	}
+	return gen, nil
 }
 
 // close stops snapshots, waits for a running one and closes the log.

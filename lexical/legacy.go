@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ragkit-go/rag/store"
@@ -79,9 +80,16 @@ func (s *Store) readLegacy(data []byte) error {
 			}
 			recs[i] = r
 		}
-		p, err := s.prepare(&store.Document{ID: id, Hash: d.Hash, Records: recs})
-		if err != nil {
+		if err := store.CheckMetadata(store.NormalizeMetadata(d.Fields.Metadata)); err != nil {
 			return fmt.Errorf("%w: document %q: %v", ErrCorrupt, id, err)
+		}
+		// The old file's index has the analysed terms: no analysis again.
+		p := prepared{id: id, doc: buildDoc(d.Hash, recs), entries: make([]analyzed, len(ords))}
+		for i, ord := range ords {
+			e := analyzed{id: old.ids[ord]}
+			eachTerm(old.packed[ord], len(old.words), func(t, tf int32) { e.terms = append(e.terms, termFreq{old.words[t], tf}) })
+			slices.SortFunc(e.terms, func(a, b termFreq) int { return strings.Compare(a.term, b.term) })
+			p.entries[i] = e
 		}
 		preps = append(preps, p)
 	}

@@ -25,6 +25,9 @@ func (s *Store) simplify(f *store.Filter) (*store.Filter, constant) {
 	if f == nil {
 		return nil, matchesAll
 	}
+	if s.noFold {
+		return f, depends
+	}
 	g, c := s.fold(f)
 	if c == matchesAll {
 		return nil, c

@@ -59,6 +59,8 @@ type Store struct {
 
 	wmu  sync.Mutex // one write at a time: log order is apply order
 	disk *files     // nil when in memory
+
+	noFold bool // tests: filters are not simplified
 }
 
 // storedDoc is one document: immutable once built (a write replaces it).
