@@ -540,6 +540,11 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 	// snapshot gives each term's document frequency.
 	ix.post = make([]postings, len(words))
 	ix.df = make([]int32, len(words))
+	// Sized for one entry a document, the common case, to spare the
+	// growth of maps and arrays this large.
+	ix.byID, ix.byDoc, s.docs = make(map[string]int32, ndocs), make(map[string][]int32, ndocs), make(map[string]*storedDoc, ndocs)
+	ix.lens, ix.dead, ix.pos = make([]int32, 0, ndocs), make([]bool, 0, ndocs), make([]int32, 0, ndocs)
+	ix.ids, ix.docIDs, ix.packed = make([]string, 0, ndocs), make([]string, 0, ndocs), make([][]byte, 0, ndocs)
 	ords, tfs := make([]int32, total), make([]int32, total)
 	for i, n := range dfs {
 		ix.post[i] = postings{ords: ords[:0:n], tfs: tfs[:0:n]}

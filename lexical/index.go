@@ -9,6 +9,16 @@
 //	err := ix.Upsert("doc-1", []lexical.Entry{{ID: "doc-1#0", Text: "..."}})
 //	hits := ix.Search("query words", 10, nil)
 //
+// Store is that index kept beside a vector store without full-text search
+// of its own: it holds the records too (text, offsets, fields, metadata),
+// implements store.TextSearcher with the whole store filter language, and
+// with a Path persists every write to a synced log folded into snapshots
+// in the background:
+//
+//	s, err := lexical.NewStore(lexical.StoreOptions{Path: "bm25.idx"})
+//	err = s.Upsert(store.Document{ID: "doc-1", Hash: h, Records: recs})
+//	res, err := s.SearchText(ctx, "query words", 10, store.Eq("lang", "en"))
+//
 // Scoring is BM25 with Lucene's idf, as Anserini computes its baselines:
 //
 //	score(q, d) = Σ_t∈q  qtf(t) · idf(t) · tf(t,d)·(k1+1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl))
