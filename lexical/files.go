@@ -22,10 +22,13 @@ import (
 //
 //	snapshot: "RAGLEX3\n", then generation (uvarint: the first log that
 //	          follows it), analyzer name, term count and terms (the term
-//	          IDs of the packed terms), each term's document frequency
-//	          (uvarints), document count and documents (see
-//	          codec.go, with packed terms), then CRC-32C (uint32 LE) of
-//	          all before it.
+//	          IDs of the packed terms), document count and documents (see
+//	          codec.go, with packed terms; entries are numbered in this
+//	          order), then per term its postings: a count, then (entry
+//	          number minus the previous one, tf) uvarint pairs, entry
+//	          numbers ascending; then CRC-32C (uint32 LE) of all before it.
+//	          Postings are there twice, by entry and by term, so that
+//	          loading them is a sequential read, not a scatter.
 //	log:      "RAGLEXL\n", generation (uint64 LE), analyzer name, CRC-32C
 //	          of the header; then records: payload length (uint32 LE),
 //	          CRC-32C of the payload, payload: an item count, then per
@@ -402,8 +405,9 @@ func (f *files) snapshot(s *Store) error {
 type captured struct {
 	gen   uint64
 	words []string
-	df    []int32 // of each word
 	docs  []capturedDoc
+	dead  []bool     // by index ordinal
+	post  []postings // by term; each list as long as it was at the capture
 }
 
 type capturedDoc struct {
@@ -419,17 +423,27 @@ func (s *Store) capture() *captured {
 	defer s.mu.RUnlock()
 	s.ix.mu.RLock()
 	defer s.ix.mu.RUnlock()
-	c := &captured{gen: 1, words: s.ix.words[:len(s.ix.words):len(s.ix.words)], df: slices.Clone(s.ix.df), docs: make([]capturedDoc, 0, len(s.docs))}
+	ix := s.ix
+	n := len(ix.lens)
+	c := &captured{gen: 1, words: ix.words[:len(ix.words):len(ix.words)], docs: make([]capturedDoc, 0, len(s.docs)),
+		dead: slices.Clone(ix.dead[:n]), post: slices.Clone(ix.post)}
 	if s.disk != nil {
 		c.gen = s.disk.gen
 	}
-	for id, d := range s.docs {
-		ords := s.ix.byDoc[id]
-		packed := make([][]byte, len(ords))
-		for i, ord := range ords {
-			packed[i] = s.ix.packed[ord]
+	// A document's entries are consecutive ordinals, in order: documents
+	// go in the order of their first ordinal, so that renumbering the
+	// live entries keeps every postings list ascending.
+	for ord := range n {
+		if ix.dead[ord] || ix.pos[ord] != 0 {
+			continue
 		}
-		c.docs = append(c.docs, capturedDoc{id, d, packed})
+		id := ix.docIDs[ord]
+		ords := ix.byDoc[id]
+		packed := make([][]byte, len(ords))
+		for i, o := range ords {
+			packed[i] = ix.packed[o]
+		}
+		c.docs = append(c.docs, capturedDoc{id, s.docs[id], packed})
 	}
 	return c
 }
@@ -454,18 +468,49 @@ func (f *files) writeSnapshot(c *captured) error {
 		b := binary.AppendUvarint([]byte(snapMagic), c.gen)
 		b = appendString(b, f.name)
 		b = appendStrings(b, c.words)
-		for _, n := range c.df {
-			b = binary.AppendUvarint(b, uint64(n))
-		}
 		b = binary.AppendUvarint(b, uint64(len(c.docs)))
+		flush := func() error {
+			if len(b) < 1<<20 {
+				return nil
+			}
+			_, err := cw.Write(b)
+			size += int64(len(b))
+			b = b[:0]
+			return err
+		}
 		for _, d := range c.docs {
 			b = appendDoc(b, d.id, d.doc, d.packed)
-			if len(b) > 1<<20 {
-				if _, err := cw.Write(b); err != nil {
-					return err
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		// Postings by term, in the live entries' new ordinals.
+		remap := make([]int32, len(c.dead))
+		live := int32(0)
+		for ord, dead := range c.dead {
+			remap[ord] = live
+			if !dead {
+				live++
+			}
+		}
+		for _, p := range c.post {
+			n := 0
+			for _, ord := range p.ords {
+				if !c.dead[ord] {
+					n++
 				}
-				size += int64(len(b))
-				b = b[:0]
+			}
+			b = binary.AppendUvarint(b, uint64(n))
+			prev := int32(0)
+			for i, ord := range p.ords {
+				if !c.dead[ord] {
+					b = binary.AppendUvarint(b, uint64(remap[ord]-prev))
+					b = binary.AppendUvarint(b, uint64(p.tfs[i]))
+					prev = remap[ord]
+				}
+			}
+			if err := flush(); err != nil {
+				return err
 			}
 		}
 		if _, err := cw.Write(b); err != nil {
@@ -514,16 +559,7 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 		return 0, fmt.Errorf("%w: file has %q, index has %q", ErrAnalyzerMismatch, name, s.ix.name)
 	}
 	words := d.strings()
-	dfs := make([]int, len(words))
-	total := 0
-	for i := range dfs {
-		dfs[i] = d.count(1)
-		total += dfs[i]
-	}
 	ndocs := d.count(6)
-	if d.err == nil && total > len(d.b) {
-		d.fail("document frequencies exceed the data")
-	}
 	if d.err != nil {
 		return 0, d.err
 	}
@@ -536,8 +572,6 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 		}
 		ix.terms[w] = int32(i)
 	}
-	// Postings are allocated at their final size, in two blocks: the
-	// snapshot gives each term's document frequency.
 	ix.post = make([]postings, len(words))
 	ix.df = make([]int32, len(words))
 	// Sized for one entry a document, the common case, to spare the
@@ -545,11 +579,6 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 	ix.byID, ix.byDoc, s.docs = make(map[string]int32, ndocs), make(map[string][]int32, ndocs), make(map[string]*storedDoc, ndocs)
 	ix.lens, ix.dead, ix.pos = make([]int32, 0, ndocs), make([]bool, 0, ndocs), make([]int32, 0, ndocs)
 	ix.ids, ix.docIDs, ix.packed = make([]string, 0, ndocs), make([]string, 0, ndocs), make([][]byte, 0, ndocs)
-	ords, tfs := make([]int32, total), make([]int32, total)
-	for i, n := range dfs {
-		ix.post[i] = postings{ords: ords[:0:n], tfs: tfs[:0:n]}
-		ords, tfs = ords[n:], tfs[n:]
-	}
 	// Decoding (strings, checks, copying packed terms) runs in a goroutine
 	// of its own, building the index in this one: the two halves of a
 	// reopen take about as long as each other.
@@ -560,6 +589,7 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 		err    error
 	}
 	batches := make(chan batch, 4)
+	pairs := 0 // in the packed terms; read once batches is closed
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -569,7 +599,7 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 		for i := range ndocs {
 			id, doc, packed := d.doc(true)
 			for j, p := range packed {
-				if d.err == nil && !eachTerm(p, len(words), func(t, tf int32) {}) {
+				if d.err == nil && !eachTerm(p, len(words), func(t, tf int32) { pairs++ }) {
 					d.fail("entry %q: terms malformed", doc.chunks[j].id)
 				}
 				if cap(arena)-len(arena) < len(p) {
@@ -578,9 +608,6 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 				start := len(arena)
 				arena = append(arena, p...)
 				packed[j] = arena[start:len(arena):len(arena)]
-			}
-			if d.err == nil && i == ndocs-1 && len(d.b) != 0 {
-				d.fail("%d trailing bytes", len(d.b))
 			}
 			bt.err = d.err
 			if d.err == nil {
@@ -612,7 +639,7 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 				if _, dup := ix.byID[doc.chunks[i].id]; dup {
 					return 0, fmt.Errorf("%w: entry %q repeated", ErrCorrupt, doc.chunks[i].id)
 				}
-				ords[i] = ix.addEntry(id, doc.chunks[i].id, int32(i), p)
+				ords[i] = ix.addEntry(id, doc.chunks[i].id, int32(i), p, false)
 			}
 			ix.byDoc[id] = ords
 			s.docs[id] = doc
@@ -622,10 +649,36 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 			return 0, bt.err
 		}
 	}
-	if ndocs == 0 && len(d.b) != 0 {
-		return 0, fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	// The postings, read in order into lists of their final size.
+	entries := int32(len(ix.lens))
+	for t := range words {
+		n := d.count(2)
+		p := postings{ords: make([]int32, n), tfs: make([]int32, n)}
+		ord := int32(-1)
+		for i := range n {
+			delta, tf := d.uvarint(), d.uvarint()
+			if d.err == nil && (i > 0 && delta == 0 || delta >= uint64(entries-ord) && i > 0 || i == 0 && delta >= uint64(entries) || tf == 0 || tf > math.MaxInt32) {
+				d.fail("bad posting of term %q", words[t])
+			}
+			if d.err != nil {
+				return 0, d.err
+			}
+			if i == 0 {
+				ord = 0
+			}
+			ord += int32(delta)
+			p.ords[i], p.tfs[i] = ord, int32(tf)
+		}
+		ix.post[t], ix.df[t] = p, int32(n)
+		pairs -= n
 	}
-	return gen, nil
+	if d.err == nil && pairs != 0 {
+		d.fail("postings and entries disagree")
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+	return gen, d.err
 }
 
 // close stops snapshots, waits for a running one and closes the log.

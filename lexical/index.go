@@ -364,22 +364,26 @@ func (ix *Index) add(docID string, docs []analyzed) {
 			}
 			pairs = append(pairs, termPair{t, tf.tf})
 		}
-		ords = append(ords, ix.addEntry(docID, d.id, int32(i), packTerms(nil, pairs)))
+		ords = append(ords, ix.addEntry(docID, d.id, int32(i), packTerms(nil, pairs), true))
 	}
 	ix.byDoc[docID] = ords
 }
 
 // addEntry appends one entry whose terms are already packed in the term
-// IDs of the index, and returns its ordinal. Caller holds the write lock
-// and records the ordinal in byDoc.
-func (ix *Index) addEntry(docID, id string, pos int32, packed []byte) int32 {
+// IDs of the index, and returns its ordinal; with postings it adds the
+// entry to the postings and document frequencies too (a snapshot being
+// read fills them itself). Caller holds the write lock and records the
+// ordinal in byDoc.
+func (ix *Index) addEntry(docID, id string, pos int32, packed []byte, postings bool) int32 {
 	ord := int32(len(ix.lens))
 	var length int32
 	eachTerm(packed, len(ix.words), func(t, tf int32) {
-		p := &ix.post[t]
-		p.ords = append(p.ords, ord)
-		p.tfs = append(p.tfs, tf)
-		ix.df[t]++
+		if postings {
+			p := &ix.post[t]
+			p.ords = append(p.ords, ord)
+			p.tfs = append(p.tfs, tf)
+			ix.df[t]++
+		}
 		length += tf
 	})
 	ix.lens = append(ix.lens, length)
