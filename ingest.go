@@ -16,7 +16,6 @@ import (
 	"github.com/ragkit-go/rag/tokenizer"
 
 	"github.com/ragkit-go/rag/embed"
-	"github.com/ragkit-go/rag/store"
 )
 
 // IngestOptions tune ingestion. The zero value works: every zero field
@@ -310,11 +309,6 @@ func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll boo
 	if runErr != nil {
 		errs = append(errs, fmt.Errorf("rag: ingest: %w", runErr))
 	}
-	if p.lexical != nil {
-		if err := p.lexical.persist(); err != nil {
-			errs = append(errs, fmt.Errorf("rag: saving the lexical index: %w", err))
-		}
-	}
 	if rep.Failed > 0 {
 		ie := &IngestError{Failed: rep.Failed}
 		for _, d := range rep.Documents {
@@ -360,7 +354,7 @@ func (p *Pipeline) engineConfig() *ingest.Config {
 		MaxPendingChunks: o.MaxPendingChunks,
 	}
 	if p.lexical != nil {
-		cfg.Lexical = lexicalEngine{p.lexical}
+		cfg.Lexical = p.lexical
 	}
 	if e := p.gen.enrich; e != nil {
 		cfg.Enrich = e.Enrich
@@ -383,9 +377,3 @@ func (rep *IngestReport) add(d DocumentResult, keepAll bool) {
 		rep.Documents = append(rep.Documents, d)
 	}
 }
-
-// lexicalEngine is the pipeline's BM25 index as the engine sees it.
-type lexicalEngine struct{ l *lexicalSide }
-
-func (e lexicalEngine) Hash(docID string) (string, bool)              { return e.l.hash(docID) }
-func (e lexicalEngine) Upsert(hash string, recs []store.Record) error { return e.l.upsert(hash, recs) }

@@ -10,6 +10,7 @@ import (
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/internal/ingest"
+	"github.com/ragkit-go/rag/lexical"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
@@ -112,7 +113,7 @@ type Pipeline struct {
 	modelRetry provider.RetryPolicy
 	embedding  *ingest.Embedding // every embedding request: budget, retries, dimension
 	engine     *ingest.Config    // the ingestion engine's configuration
-	lexical    *lexicalSide      // nil unless Options.Lexical
+	lexical    *lexical.Store    // nil unless Options.Lexical
 	gen        generation        // answer.go: the chat model and enrichment
 }
 
@@ -157,7 +158,7 @@ func New(opts Options) (*Pipeline, error) {
 		p.dims.Set(d.Dimensions())
 	}
 	if opts.Lexical != nil {
-		l, err := newLexicalSide(opts.Lexical)
+		l, err := newLexical(opts.Lexical) // lexical.go
 		if err != nil {
 			return nil, err
 		}
@@ -190,6 +191,20 @@ func New(opts Options) (*Pipeline, error) {
 // the Store interface.
 func (p *Pipeline) Store() store.Store { return p.store }
 
+// Close releases what New opened: the lexical index's files, after its
+// last background snapshot. It does not close Options.Store, which is the
+// caller's. A closed pipeline still searches; ingesting into its lexical
+// index fails. Close may be called more than once.
+func (p *Pipeline) Close() error {
+	if p.lexical == nil {
+		return nil
+	}
+	if err := p.lexical.Close(); err != nil {
+		return fmt.Errorf("rag: close: lexical index: %w", err)
+	}
+	return nil
+}
+
 // Delete removes the named documents and all their chunks. Deleting a
 // document that does not exist is not an error.
 func (p *Pipeline) Delete(ctx context.Context, docIDs ...string) error {
@@ -203,9 +218,8 @@ func (p *Pipeline) Delete(ctx context.Context, docIDs ...string) error {
 		return fmt.Errorf("rag: delete: %w", err)
 	}
 	if p.lexical != nil {
-		p.lexical.delete(docIDs...)
-		if err := p.lexical.persist(); err != nil {
-			return fmt.Errorf("rag: delete: saving the lexical index: %w", err)
+		if err := p.lexical.Delete(docIDs...); err != nil {
+			return fmt.Errorf("rag: delete: lexical index: %w", err)
 		}
 	}
 	return nil

@@ -9,6 +9,16 @@
 //	err := ix.Upsert("doc-1", []lexical.Entry{{ID: "doc-1#0", Text: "..."}})
 //	hits := ix.Search("query words", 10, nil)
 //
+// Store is that index kept beside a vector store without full-text search
+// of its own: it holds the records too (text, offsets, fields, metadata),
+// implements store.TextSearcher with the whole store filter language, and
+// with a Path persists every write to a synced log folded into snapshots
+// in the background:
+//
+//	s, err := lexical.NewStore(lexical.StoreOptions{Path: "bm25.idx"})
+//	err = s.Upsert(store.Document{ID: "doc-1", Hash: h, Records: recs})
+//	res, err := s.SearchText(ctx, "query words", 10, store.Eq("lang", "en"))
+//
 // Scoring is BM25 with Lucene's idf, as Anserini computes its baselines:
 //
 //	score(q, d) = Σ_t∈q  qtf(t) · idf(t) · tf(t,d)·(k1+1) / (tf(t,d) + k1·(1 − b + b·|d|/avgdl))
@@ -24,7 +34,7 @@
 package lexical
 
 import (
-	"container/heap"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -101,10 +111,19 @@ type Index struct {
 
 	mu    sync.RWMutex
 	terms map[string]int32 // term -> term ID
-	words []string         // term ID -> term
+	words []string         // term ID -> term; only appended to (see compact)
 	post  []postings       // term ID -> postings, ordinals ascending
 	df    []int32          // term ID -> live entries holding the term
-	recs  []record         // ordinal -> entry (dead ones until compaction)
+
+	// Per entry ordinal (dead ones until compaction), in parallel arrays
+	// so that scoring a posting reads a few bytes, not a whole record.
+	lens   []int32  // number of terms
+	dead   []bool   // deleted, its postings not yet compacted away
+	ids    []string // entry ID
+	docIDs []string // the entry's document
+	pos    []int32  // the entry's position within its document's entries
+	packed [][]byte // the entry's distinct terms, see packTerms; nil once dead
+
 	byID  map[string]int32 // entry ID -> ordinal (live entries only)
 	byDoc map[string][]int32
 	live  int
@@ -116,13 +135,6 @@ type Index struct {
 type postings struct {
 	ords []int32
 	tfs  []int32
-}
-
-type record struct {
-	id, docID string
-	length    int32   // number of terms
-	terms     []int32 // distinct term IDs, for deletion
-	dead      bool
 }
 
 // New returns an empty index.
@@ -152,7 +164,8 @@ func New(opts Options) *Index {
 
 func (ix *Index) reset() {
 	ix.terms = map[string]int32{}
-	ix.words, ix.post, ix.df, ix.recs = nil, nil, nil, nil
+	ix.words, ix.post, ix.df = nil, nil, nil
+	ix.lens, ix.dead, ix.ids, ix.docIDs, ix.pos, ix.packed = nil, nil, nil, nil, nil, nil
 	ix.byID = map[string]int32{}
 	ix.byDoc = map[string][]int32{}
 	ix.live, ix.total = 0, 0
@@ -183,6 +196,27 @@ func countTerms(terms []string) []termFreq {
 	return out
 }
 
+// analyze checks and analyses the entries of one document, without
+// locking the index.
+func (ix *Index) analyze(docID string, entries []Entry) ([]analyzed, error) {
+	if docID == "" {
+		return nil, fmt.Errorf("%w: document ID", ErrEmptyID)
+	}
+	seen := make(map[string]struct{}, len(entries))
+	docs := make([]analyzed, len(entries))
+	for i, e := range entries {
+		if e.ID == "" {
+			return nil, fmt.Errorf("%w: entry %d of document %q", ErrEmptyID, i, docID)
+		}
+		if _, dup := seen[e.ID]; dup {
+			return nil, fmt.Errorf("%w: %q occurs twice in document %q", ErrDuplicateID, e.ID, docID)
+		}
+		seen[e.ID] = struct{}{}
+		docs[i] = analyzed{id: e.ID, terms: countTerms(ix.analyzer.Analyze(e.Text))}
+	}
+	return docs, nil
+}
+
 // Upsert replaces every entry of document docID with entries, atomically.
 // Upsert with no entries deletes the document. Entries are analysed before
 // the index is locked, so searches are not held up by analysis.
@@ -191,32 +225,29 @@ func countTerms(terms []string) []termFreq {
 // empty, and with ErrDuplicateID when an entry ID occurs twice in entries
 // or belongs to another document.
 func (ix *Index) Upsert(docID string, entries []Entry) error {
-	if docID == "" {
-		return fmt.Errorf("%w: document ID", ErrEmptyID)
+	docs, err := ix.analyze(docID, entries)
+	if err != nil {
+		return err
 	}
-	seen := make(map[string]struct{}, len(entries))
-	docs := make([]analyzed, len(entries))
-	for i, e := range entries {
-		if e.ID == "" {
-			return fmt.Errorf("%w: entry %d of document %q", ErrEmptyID, i, docID)
-		}
-		if _, dup := seen[e.ID]; dup {
-			return fmt.Errorf("%w: %q occurs twice in document %q", ErrDuplicateID, e.ID, docID)
-		}
-		seen[e.ID] = struct{}{}
-		docs[i] = analyzed{id: e.ID, terms: countTerms(ix.analyzer.Analyze(e.Text))}
-	}
-
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	for _, e := range entries {
-		if ord, ok := ix.byID[e.ID]; ok && ix.recs[ord].docID != docID {
-			return fmt.Errorf("%w: %q belongs to document %q", ErrDuplicateID, e.ID, ix.recs[ord].docID)
-		}
+	if err := ix.checkOwner(docID, docs); err != nil {
+		return err
 	}
 	ix.remove(docID)
 	ix.add(docID, docs)
 	ix.maybeCompact()
+	return nil
+}
+
+// checkOwner fails with ErrDuplicateID if an entry ID of docs belongs to
+// another document than docID. Caller holds a lock.
+func (ix *Index) checkOwner(docID string, docs []analyzed) error {
+	for _, e := range docs {
+		if ord, ok := ix.byID[e.id]; ok && ix.docIDs[ord] != docID {
+			return fmt.Errorf("%w: %q belongs to document %q", ErrDuplicateID, e.id, ix.docIDs[ord])
+		}
+	}
 	return nil
 }
 
@@ -253,6 +284,50 @@ func (ix *Index) Has(docID string) bool {
 	return ok
 }
 
+// termPair is one distinct term of an entry, by term ID.
+type termPair struct{ t, tf int32 }
+
+// packTerms encodes an entry's distinct terms, sorted by term ID, as
+// uvarint pairs (term ID minus the previous one, tf). It is the only copy
+// of an entry's terms outside the postings: deletion reads it to update
+// document frequencies, and a Store's snapshot writes it as it is. It
+// sorts pairs.
+func packTerms(buf []byte, pairs []termPair) []byte {
+	slices.SortFunc(pairs, func(a, b termPair) int { return int(a.t - b.t) })
+	prev := int32(0)
+	for _, p := range pairs {
+		buf = binary.AppendUvarint(buf, uint64(p.t-prev))
+		buf = binary.AppendUvarint(buf, uint64(p.tf))
+		prev = p.t
+	}
+	return buf
+}
+
+// eachTerm calls f for every (term ID, tf) pair of packed terms. It
+// returns false if packed is malformed or names a term ID >= words; f is
+// not called for the pair that is.
+func eachTerm(packed []byte, words int, f func(t, tf int32)) bool {
+	t := uint64(0)
+	for first := true; len(packed) > 0; first = false {
+		delta, n := binary.Uvarint(packed)
+		if n <= 0 {
+			return false
+		}
+		packed = packed[n:]
+		tf, n := binary.Uvarint(packed)
+		if n <= 0 || tf == 0 || tf > math.MaxInt32 || !first && delta == 0 {
+			return false
+		}
+		packed = packed[n:]
+		t += delta
+		if t >= uint64(words) {
+			return false
+		}
+		f(int32(t), int32(tf))
+	}
+	return true
+}
+
 // remove marks the entries of docID dead. Caller holds the write lock.
 func (ix *Index) remove(docID string) {
 	ords, ok := ix.byDoc[docID]
@@ -260,14 +335,11 @@ func (ix *Index) remove(docID string) {
 		return
 	}
 	for _, ord := range ords {
-		r := &ix.recs[ord]
-		for _, t := range r.terms {
-			ix.df[t]--
-		}
-		ix.total -= int64(r.length)
+		eachTerm(ix.packed[ord], len(ix.words), func(t, _ int32) { ix.df[t]-- })
+		ix.total -= int64(ix.lens[ord])
 		ix.live--
-		delete(ix.byID, r.id)
-		r.dead, r.terms = true, nil
+		delete(ix.byID, ix.ids[ord])
+		ix.dead[ord], ix.packed[ord] = true, nil
 	}
 	delete(ix.byDoc, docID)
 }
@@ -278,10 +350,10 @@ func (ix *Index) add(docID string, docs []analyzed) {
 		return
 	}
 	ords := make([]int32, 0, len(docs))
-	for _, d := range docs {
-		ord := int32(len(ix.recs))
-		r := record{id: d.id, docID: docID, terms: make([]int32, len(d.terms))}
-		for i, tf := range d.terms {
+	var pairs []termPair
+	for i, d := range docs {
+		pairs = pairs[:0]
+		for _, tf := range d.terms {
 			t, ok := ix.terms[tf.term]
 			if !ok {
 				t = int32(len(ix.words))
@@ -290,59 +362,79 @@ func (ix *Index) add(docID string, docs []analyzed) {
 				ix.post = append(ix.post, postings{})
 				ix.df = append(ix.df, 0)
 			}
-			p := &ix.post[t]
-			p.ords = append(p.ords, ord)
-			p.tfs = append(p.tfs, tf.tf)
-			ix.df[t]++
-			r.terms[i] = t
-			r.length += tf.tf
+			pairs = append(pairs, termPair{t, tf.tf})
 		}
-		ix.recs = append(ix.recs, r)
-		ix.byID[d.id] = ord
-		ix.total += int64(r.length)
-		ix.live++
-		ords = append(ords, ord)
+		ords = append(ords, ix.addEntry(docID, d.id, int32(i), packTerms(nil, pairs), true))
 	}
 	ix.byDoc[docID] = ords
+}
+
+// addEntry appends one entry whose terms are already packed in the term
+// IDs of the index, and returns its ordinal; with postings it adds the
+// entry to the postings and document frequencies too (a snapshot being
+// read fills them itself). Caller holds the write lock and records the
+// ordinal in byDoc.
+func (ix *Index) addEntry(docID, id string, pos int32, packed []byte, postings bool) int32 {
+	ord := int32(len(ix.lens))
+	var length int32
+	eachTerm(packed, len(ix.words), func(t, tf int32) {
+		if postings {
+			p := &ix.post[t]
+			p.ords = append(p.ords, ord)
+			p.tfs = append(p.tfs, tf)
+			ix.df[t]++
+		}
+		length += tf
+	})
+	ix.lens = append(ix.lens, length)
+	ix.dead = append(ix.dead, false)
+	ix.ids = append(ix.ids, id)
+	ix.docIDs = append(ix.docIDs, docID)
+	ix.pos = append(ix.pos, pos)
+	ix.packed = append(ix.packed, packed)
+	ix.byID[id] = ord
+	ix.total += int64(length)
+	ix.live++
+	return ord
 }
 
 // maybeCompact rebuilds the postings without dead entries once they
 // outnumber the live ones. Caller holds the write lock.
 func (ix *Index) maybeCompact() {
-	dead := len(ix.recs) - ix.live
+	dead := len(ix.lens) - ix.live
 	if dead < 1024 || dead < ix.live {
 		return
 	}
 	ix.compact()
 }
 
+// compact drops dead entries and renumbers the live ones. Term IDs stay
+// (a term no live entry holds keeps its ID and an empty postings list), so
+// packed terms stay valid; and nothing reachable from before is modified
+// in place, so a Store's snapshot can keep reading what it captured.
 func (ix *Index) compact() {
-	remap := make([]int32, len(ix.recs))
-	recs := make([]record, 0, ix.live)
-	for ord, r := range ix.recs {
-		if r.dead {
+	remap := make([]int32, len(ix.lens))
+	n := int32(0)
+	for ord, d := range ix.dead {
+		if d {
 			remap[ord] = -1
 			continue
 		}
-		remap[ord] = int32(len(recs))
-		recs = append(recs, r)
+		remap[ord] = n
+		n++
 	}
-	// Drop terms no live entry holds, renumbering the others.
-	termMap := make([]int32, len(ix.words))
-	terms := make(map[string]int32, len(ix.terms))
-	var words []string
-	var post []postings
-	var df []int32
-	for t, w := range ix.words {
+	keep := func(ord int) bool { return remap[ord] >= 0 }
+	ix.lens = filterKept(ix.lens, keep)
+	ix.ids = filterKept(ix.ids, keep)
+	ix.docIDs = filterKept(ix.docIDs, keep)
+	ix.pos = filterKept(ix.pos, keep)
+	ix.packed = filterKept(ix.packed, keep)
+	ix.dead = make([]bool, n)
+	post := make([]postings, len(ix.post))
+	for t, old := range ix.post {
 		if ix.df[t] == 0 {
-			termMap[t] = -1
 			continue
 		}
-		nt := int32(len(words))
-		termMap[t] = nt
-		terms[w] = nt
-		words = append(words, w)
-		old := ix.post[t]
 		p := postings{ords: make([]int32, 0, ix.df[t]), tfs: make([]int32, 0, ix.df[t])}
 		for i, ord := range old.ords {
 			if m := remap[ord]; m >= 0 {
@@ -350,38 +442,79 @@ func (ix *Index) compact() {
 				p.tfs = append(p.tfs, old.tfs[i])
 			}
 		}
-		post = append(post, p)
-		df = append(df, ix.df[t])
+		post[t] = p
 	}
-	for i := range recs {
-		for j, t := range recs[i].terms {
-			recs[i].terms[j] = termMap[t]
-		}
-	}
+	ix.post = post
 	for id, ord := range ix.byID {
 		ix.byID[id] = remap[ord]
 	}
 	for doc, ords := range ix.byDoc {
+		re := make([]int32, len(ords))
 		for i, ord := range ords {
-			ords[i] = remap[ord]
+			re[i] = remap[ord]
 		}
-		ix.byDoc[doc] = ords
+		ix.byDoc[doc] = re
 	}
-	ix.recs, ix.terms, ix.words, ix.post, ix.df = recs, terms, words, post, df
+}
+
+// filterKept returns the elements of xs whose index keep accepts, in a new
+// slice.
+func filterKept[E any](xs []E, keep func(int) bool) []E {
+	out := make([]E, 0, len(xs))
+	for i, x := range xs {
+		if keep(i) {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // accumulator holds per-entry scores of one search.
 type accumulator struct {
 	scores  []float64
 	touched []int32
+	heap    []scored
+}
+
+// scored is a candidate of a search: an entry ordinal and its score.
+type scored struct {
+	score float64
+	ord   int32
+}
+
+// entryHit is a hit with the entry's position in its document, for Store.
+type entryHit struct {
+	Hit
+	pos int32
 }
 
 // Search returns the k entries that score best for query, best first;
 // ties are broken by entry ID, ascending. Only entries holding at least
 // one query term are returned, so there may be fewer than k. When keep is
 // not nil, only entries for which it returns true are considered: the
-// result is the exact top k of the kept entries.
+// result is the exact top k of the kept entries. Keep is called only for
+// entries that score well enough to enter the top k found so far, so a
+// costly filter is called far fewer times than there are matches.
 func (ix *Index) Search(query string, k int, keep Filter) []Hit {
+	var hits []entryHit
+	if keep == nil {
+		hits = ix.search(query, k, nil)
+	} else {
+		hits = ix.search(query, k, func(ord int32) bool { return keep(ix.ids[ord], ix.docIDs[ord]) })
+	}
+	if hits == nil {
+		return nil
+	}
+	out := make([]Hit, len(hits))
+	for i, h := range hits {
+		out[i] = h.Hit
+	}
+	return out
+}
+
+// search is Search with a filter on entry ordinals, called under the read
+// lock, returning entries' positions in their documents too.
+func (ix *Index) search(query string, k int, keep func(ord int32) bool) []entryHit {
 	if k <= 0 {
 		return nil
 	}
@@ -409,14 +542,15 @@ func (ix *Index) Search(query string, k int, keep Filter) []Hit {
 	if acc == nil {
 		acc = &accumulator{}
 	}
-	if len(acc.scores) < len(ix.recs) {
-		acc.scores = make([]float64, len(ix.recs)+len(ix.recs)/4)
+	if len(acc.scores) < len(ix.lens) {
+		acc.scores = make([]float64, len(ix.lens)+len(ix.lens)/4)
 	}
 	defer func() {
 		for _, ord := range acc.touched {
 			acc.scores[ord] = 0
 		}
 		acc.touched = acc.touched[:0]
+		acc.heap = acc.heap[:0]
 		ix.accs.Put(acc)
 	}()
 
@@ -426,6 +560,7 @@ func (ix *Index) Search(query string, k int, keep Filter) []Hit {
 		avgdl = 1
 	}
 	k1, b := ix.k1, ix.b
+	scores, lens, dead := acc.scores, ix.lens, ix.dead
 	for _, term := range order {
 		t, ok := ix.terms[term]
 		if !ok || ix.df[t] == 0 {
@@ -434,59 +569,84 @@ func (ix *Index) Search(query string, k int, keep Filter) []Hit {
 		df := float64(ix.df[t])
 		w := float64(qtf[term]) * math.Log(1+(n-df+0.5)/(df+0.5))
 		p := ix.post[t]
+		tfs := p.tfs[:len(p.ords)]
 		for i, ord := range p.ords {
-			r := &ix.recs[ord]
-			if r.dead {
+			if dead[ord] {
 				continue
 			}
-			tf := float64(p.tfs[i])
-			s := w * tf * (k1 + 1) / (tf + k1*(1-b+b*float64(r.length)/avgdl))
-			if acc.scores[ord] == 0 {
+			tf := float64(tfs[i])
+			s := w * tf * (k1 + 1) / (tf + k1*(1-b+b*float64(lens[ord])/avgdl))
+			if scores[ord] == 0 {
 				acc.touched = append(acc.touched, ord)
 			}
-			acc.scores[ord] += s
+			scores[ord] += s
 		}
 	}
 
-	h := hitHeap{}
+	// Top k by a min-heap whose root is the worst kept candidate. A
+	// candidate is compared with the root before it is filtered, so keep
+	// runs only for the few that would enter the heap.
+	h := acc.heap[:0]
+	worse := func(a, b scored) bool { // a ranks below b
+		if a.score != b.score {
+			return a.score < b.score
+		}
+		return ix.ids[a.ord] > ix.ids[b.ord]
+	}
 	for _, ord := range acc.touched {
-		r := &ix.recs[ord]
-		if keep != nil && !keep(r.id, r.docID) {
+		c := scored{scores[ord], ord}
+		if len(h) == k && !worse(h[0], c) {
 			continue
 		}
-		hit := Hit{ID: r.id, DocID: r.docID, Score: acc.scores[ord]}
+		if keep != nil && !keep(ord) {
+			continue
+		}
 		if len(h) < k {
-			heap.Push(&h, hit)
-		} else if better(hit, h[0]) {
-			h[0] = hit
-			heap.Fix(&h, 0)
+			h = append(h, c)
+			siftUp(h, len(h)-1, worse)
+		} else {
+			h[0] = c
+			siftDown(h, 0, worse)
 		}
 	}
-	out := make([]Hit, len(h))
+	acc.heap = h
+	out := make([]entryHit, len(h))
 	for i := len(h) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(&h).(Hit)
+		c := h[0]
+		out[i] = entryHit{Hit{ID: ix.ids[c.ord], DocID: ix.docIDs[c.ord], Score: c.score}, ix.pos[c.ord]}
+		last := len(h) - 1
+		h[0] = h[last]
+		h = h[:last]
+		siftDown(h, 0, worse)
 	}
 	return out
 }
 
-// better orders hits: higher score first, then smaller ID.
-func better(a, b Hit) bool {
-	if a.Score != b.Score {
-		return a.Score > b.Score
+func siftUp(h []scored, i int, worse func(a, b scored) bool) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !worse(h[i], h[parent]) {
+			return
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
 	}
-	return a.ID < b.ID
 }
 
-// hitHeap is a min-heap on better: the root is the worst kept hit.
-type hitHeap []Hit
-
-func (h hitHeap) Len() int           { return len(h) }
-func (h hitHeap) Less(i, j int) bool { return better(h[j], h[i]) }
-func (h hitHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *hitHeap) Push(x any)        { *h = append(*h, x.(Hit)) }
-func (h *hitHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func siftDown(h []scored, i int, worse func(a, b scored) bool) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && worse(h[r], h[l]) {
+			m = r
+		}
+		if !worse(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }

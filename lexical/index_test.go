@@ -78,7 +78,12 @@ func (r *reference) search(query string, k int, keep Filter) []Hit {
 			hits = append(hits, Hit{e.id, e.doc, score})
 		}
 	}
-	sort.Slice(hits, func(i, j int) bool { return better(hits[i], hits[j]) })
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].ID < hits[j].ID
+	})
 	if len(hits) > k {
 		hits = hits[:k]
 	}
@@ -281,8 +286,8 @@ func TestAgainstReference(t *testing.T) {
 				}
 			}
 		}
-		if len(ix.recs) > 2*ix.live+1024 {
-			t.Errorf("no compaction: %d records for %d live", len(ix.recs), ix.live)
+		if len(ix.lens) > 2*ix.live+1024 {
+			t.Errorf("no compaction: %d records for %d live", len(ix.lens), ix.live)
 		}
 	}
 }

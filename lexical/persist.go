@@ -108,16 +108,11 @@ func (ix *Index) encode() []byte {
 		ords := ix.byDoc[id]
 		putUvarint(&buf, uint64(len(ords)))
 		for _, ord := range ords {
-			r := &ix.recs[ord]
-			putString(&buf, r.id)
-			// Term frequencies come from the postings: look each term's
-			// up by binary search on ordinals.
+			putString(&buf, ix.ids[ord])
 			pairs = pairs[:0]
-			for _, t := range r.terms {
-				p := ix.post[t]
-				i := sort.Search(len(p.ords), func(i int) bool { return p.ords[i] >= ord })
-				pairs = append(pairs, pair{rank[t], uint64(p.tfs[i])})
-			}
+			eachTerm(ix.packed[ord], len(ix.words), func(t, tf int32) {
+				pairs = append(pairs, pair{rank[t], uint64(tf)})
+			})
 			sort.Slice(pairs, func(i, j int) bool { return pairs[i].term < pairs[j].term })
 			putUvarint(&buf, uint64(len(pairs)))
 			prev := uint64(0)
@@ -190,49 +185,6 @@ func (ix *Index) ReadFrom(r io.Reader) (int64, error) {
 type decodedDoc struct {
 	id      string
 	entries []analyzed
-}
-
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = fmt.Errorf("%w: bad varint", ErrCorrupt)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// count reads a count of items each taking at least min bytes, refusing
-// counts the remaining bytes cannot hold.
-func (d *decoder) count(min int) int {
-	v := d.uvarint()
-	if d.err == nil && v > uint64(len(d.b)/min) {
-		d.err = fmt.Errorf("%w: count %d exceeds the data", ErrCorrupt, v)
-		return 0
-	}
-	return int(v)
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.err = fmt.Errorf("%w: string overruns the data", ErrCorrupt)
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
 }
 
 func decode(body []byte) (name string, docs []decodedDoc, err error) {

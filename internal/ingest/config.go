@@ -73,9 +73,9 @@ type Config struct {
 type Lexical interface {
 	// Hash returns the content hash the index holds for a document.
 	Hash(docID string) (string, bool)
-	// Upsert replaces a document's records (all of one document, with
-	// its content hash).
-	Upsert(hash string, recs []store.Record) error
+	// Upsert replaces the records of each document, as store.Store's
+	// Upsert does.
+	Upsert(docs ...store.Document) error
 }
 
 // Status is what the engine did with a document.

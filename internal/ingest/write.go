@@ -96,7 +96,7 @@ func (s *Stream) write(group []*job) {
 // an error of the run.
 func (s *Stream) stored(j *job) {
 	if l := s.cfg.Lexical; l != nil {
-		if err := l.Upsert(j.hash, j.records); err != nil {
+		if err := l.Upsert(store.Document{ID: j.doc.ID, Hash: j.hash, Records: j.records}); err != nil {
 			s.runError(fmt.Errorf("document %q stored, but not in the lexical index: %w", j.doc.ID, err))
 		}
 	}

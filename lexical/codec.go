@@ -1,0 +1,258 @@
+package lexical
+
+import (
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"time"
+)
+
+// The binary form of a Store's documents, shared by its snapshot and its
+// log. Integers are uvarints (varints where they may be negative), a
+// string is its length then its bytes, a metadata map its size then its
+// keys in order, each with a type byte and a value:
+//
+//	doc:   ID, hash, title, source, tags (count, strings), metadata,
+//	       chunk count, chunks
+//	chunk: ID, chunk index, start, end (varints), text, own metadata,
+//	       and in snapshots the packed terms (a string, see packTerms)
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendStrings(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+// appendMeta encodes a metadata map of the types store.CheckMetadata
+// accepts, in key order.
+func appendMeta(b []byte, m map[string]any) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendString(b, k)
+		switch v := m[k].(type) {
+		case string:
+			b = appendString(append(b, 's'), v)
+		case float64:
+			b = binary.LittleEndian.AppendUint64(append(b, 'f'), math.Float64bits(v))
+		case bool:
+			if v {
+				b = append(b, 'b', 1)
+			} else {
+				b = append(b, 'b', 0)
+			}
+		case time.Time:
+			tb, _ := v.MarshalBinary() // fails only for odd zone offsets; v is UTC
+			b = appendString(append(b, 't'), string(tb))
+		case []string:
+			b = appendStrings(append(b, 'l'), v)
+		default:
+			panic(fmt.Sprintf("lexical: metadata type %T passed validation", v)) // prepare checks it
+		}
+	}
+	return b
+}
+
+// appendDoc encodes a document; packed, when not nil, holds its chunks'
+// packed terms.
+func appendDoc(b []byte, id string, d *storedDoc, packed [][]byte) []byte {
+	b = appendString(b, id)
+	b = appendString(b, d.hash)
+	b = appendString(b, d.fields.Title)
+	b = appendString(b, d.fields.Source)
+	b = appendStrings(b, d.fields.Tags)
+	b = appendMeta(b, d.fields.Metadata)
+	b = binary.AppendUvarint(b, uint64(len(d.chunks)))
+	for i := range d.chunks {
+		c := &d.chunks[i]
+		b = appendString(b, c.id)
+		b = binary.AppendVarint(b, int64(c.chunk))
+		b = binary.AppendVarint(b, int64(c.start))
+		b = binary.AppendVarint(b, int64(c.end))
+		b = appendString(b, c.text)
+		b = appendMeta(b, c.own)
+		if packed != nil {
+			b = appendString(b, string(packed[i]))
+		}
+	}
+	return b
+}
+
+// decoder reads the binary form; the first error sticks and every read
+// after it returns zero values.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 || v != int64(int(v)) {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(v)
+}
+
+// count reads a count of items each taking at least min bytes, refusing
+// counts the remaining bytes cannot hold.
+func (d *decoder) count(min int) int {
+	v := d.uvarint()
+	if d.err == nil && v > uint64(len(d.b)/min) {
+		d.fail("count %d exceeds the data", v)
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)) {
+		d.fail("string overruns the data")
+		return nil
+	}
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+func (d *decoder) byte() byte {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) == 0 {
+		d.fail("truncated")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) strings() []string {
+	n := d.count(1)
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.string()
+	}
+	return out
+}
+
+func (d *decoder) meta() map[string]any {
+	n := d.count(2)
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]any, n)
+	for range n {
+		k := d.string()
+		switch d.byte() {
+		case 's':
+			m[k] = d.string()
+		case 'f':
+			if len(d.b) < 8 {
+				d.fail("truncated number")
+				return nil
+			}
+			m[k] = math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+			d.b = d.b[8:]
+		case 'b':
+			m[k] = d.byte() == 1
+		case 't':
+			var t time.Time
+			if err := t.UnmarshalBinary(d.bytes()); err != nil {
+				d.fail("time: %v", err)
+			}
+			m[k] = t.UTC()
+		case 'l':
+			m[k] = d.strings()
+			if m[k] == nil {
+				m[k] = []string{}
+			}
+		default:
+			d.fail("unknown metadata type")
+		}
+		if d.err != nil {
+			return nil
+		}
+	}
+	return m
+}
+
+// doc decodes a document written by appendDoc; withPacked says whether
+// chunks carry packed terms, returned in packed (aliasing d's buffer).
+func (d *decoder) doc(withPacked bool) (id string, doc *storedDoc, packed [][]byte) {
+	id = d.string()
+	doc = &storedDoc{hash: d.string()}
+	doc.fields.DocID = id
+	doc.fields.Title = d.string()
+	doc.fields.Source = d.string()
+	doc.fields.Tags = d.strings()
+	doc.fields.Metadata = d.meta()
+	n := d.count(6)
+	if d.err != nil {
+		return "", nil, nil
+	}
+	if id == "" || n == 0 {
+		d.fail("document without ID or chunks")
+		return "", nil, nil
+	}
+	doc.chunks = make([]storedChunk, n)
+	if withPacked {
+		packed = make([][]byte, n)
+	}
+	for i := range n {
+		c := storedChunk{id: d.string(), chunk: d.varint(), start: d.varint(), end: d.varint(), text: d.string(), own: d.meta()}
+		if withPacked {
+			packed[i] = d.bytes()
+		}
+		if d.err != nil {
+			return "", nil, nil
+		}
+		if c.id == "" {
+			d.fail("chunk without ID")
+			return "", nil, nil
+		}
+		doc.setChunk(i, c)
+	}
+	return id, doc, packed
+}

@@ -1,0 +1,101 @@
+package lexical
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/gob"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ragkit-go/rag/store"
+)
+
+// The format package rag wrote at LexicalOptions.Path before Store
+// existed: the whole index rewritten on every change.
+//
+//	"RAGLEX2\n", an Index file (WriteTo), the documents in gob
+//	(map[string]*legacyDoc), and last the Index file's length (uint64 LE).
+//
+// rag kept each chunk's heading path apart from the document's metadata;
+// it goes back under legacyHeadings, the key rag gave it (rag.MetaHeadings).
+const (
+	legacyMagic    = "RAGLEX2\n"
+	legacyHeadings = "rag_headings"
+)
+
+type legacyDoc struct {
+	Hash   string
+	Fields store.Record
+	Chunks []legacyChunk
+}
+
+type legacyChunk struct {
+	Text       string
+	Start, End int
+	Headings   []string
+}
+
+func init() { gob.Register(time.Time{}) }
+
+// readLegacy loads a file of the old format into the empty s.
+func (s *Store) readLegacy(data []byte) error {
+	m := len(legacyMagic)
+	if len(data) < m+8 {
+		return fmt.Errorf("%w: truncated", ErrCorrupt)
+	}
+	n := binary.LittleEndian.Uint64(data[len(data)-8:])
+	if n > uint64(len(data)-m-8) {
+		return fmt.Errorf("%w: index length %d past the end of the file", ErrCorrupt, n)
+	}
+	end := m + int(n)
+	old := New(Options{Analyzer: s.ix.analyzer})
+	old.name = s.ix.name
+	if _, err := old.ReadFrom(bytes.NewReader(data[m:end])); err != nil {
+		return err
+	}
+	var docs map[string]*legacyDoc
+	if err := gob.NewDecoder(bytes.NewReader(data[end : len(data)-8])).Decode(&docs); err != nil {
+		return fmt.Errorf("%w: documents: %v", ErrCorrupt, err)
+	}
+	preps := make([]prepared, 0, len(docs))
+	for _, id := range slices.Sorted(maps.Keys(docs)) {
+		d := docs[id]
+		ords := old.byDoc[id]
+		if d == nil || len(ords) != len(d.Chunks) {
+			return fmt.Errorf("%w: document %q: index and documents disagree", ErrCorrupt, id)
+		}
+		recs := make([]store.Record, len(d.Chunks))
+		for i, c := range d.Chunks {
+			r := d.Fields
+			r.ID, r.DocID, r.Chunk, r.Text, r.Start, r.End = old.ids[ords[i]], id, i, c.Text, c.Start, c.End
+			if c.Headings != nil {
+				r.Metadata = maps.Clone(r.Metadata)
+				if r.Metadata == nil {
+					r.Metadata = map[string]any{}
+				}
+				r.Metadata[legacyHeadings] = c.Headings
+			}
+			recs[i] = r
+		}
+		if err := store.CheckMetadata(store.NormalizeMetadata(d.Fields.Metadata)); err != nil {
+			return fmt.Errorf("%w: document %q: %v", ErrCorrupt, id, err)
+		}
+		// The old file's index has the analysed terms: no analysis again.
+		p := prepared{id: id, doc: buildDoc(d.Hash, recs), entries: make([]analyzed, len(ords))}
+		for i, ord := range ords {
+			e := analyzed{id: old.ids[ord]}
+			eachTerm(old.packed[ord], len(old.words), func(t, tf int32) { e.terms = append(e.terms, termFreq{old.words[t], tf}) })
+			slices.SortFunc(e.terms, func(a, b termFreq) int { return strings.Compare(a.term, b.term) })
+			p.entries[i] = e
+		}
+		preps = append(preps, p)
+	}
+	if err := s.checkOwners(preps); err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	s.applyAll(preps)
+	return nil
+}
