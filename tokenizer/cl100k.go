@@ -1,8 +1,9 @@
 package tokenizer
 
 import (
-	"container/heap"
+	"context"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,10 @@ type bpeTokenizer struct {
 	// lookup instead of dozens. Bounded by mergeCacheSize entries.
 	merges sync.Map // piece -> []uint8 token starts
 	cached atomic.Int32
+
+	// long is the encoder of long pieces, built on first use (its tables
+	// take some 100 ms and are needed only for pieces over 128 bytes).
+	long func() *backtrack
 }
 
 const (
@@ -61,7 +66,10 @@ func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 	return starts
 }
 
-var _ Tokenizer = (*bpeTokenizer)(nil)
+var (
+	_ Tokenizer      = (*bpeTokenizer)(nil)
+	_ ContextIndexer = (*bpeTokenizer)(nil)
+)
 
 // cl100kSpecial are the special tokens of cl100k_base, which Decode knows
 // and Encode never produces (their text is encoded as ordinary text).
@@ -107,6 +115,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 		}
 		t.decoder[id] = s
 	}
+	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder) })
 	return t, nil
 }
 
@@ -170,6 +179,13 @@ func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
 	if id, ok := t.ranks[p]; ok {
 		return append(out, id)
 	}
+	if len(p) > longPiece {
+		ids, _ := t.long().encode(context.Background(), p, nil)
+		for _, id := range ids {
+			out = append(out, int(id))
+		}
+		return out
+	}
 	var buf [64]int
 	starts := t.mergeCached(p, buf[:0])
 	for k, s := range starts {
@@ -182,16 +198,30 @@ func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
 	return out
 }
 
+// scratch holds buffers of token ids for countPiece.
+var scratch = sync.Pool{New: func() any { return new([]int32) }}
+
 // countPiece returns the number of tokens of one pre-token.
 func (t *bpeTokenizer) countPiece(p string) int {
 	if _, ok := t.ranks[p]; ok {
 		return 1
 	}
+	if len(p) > longPiece {
+		buf := scratch.Get().(*[]int32)
+		ids, _ := t.long().encode(context.Background(), p, (*buf)[:0])
+		n := len(ids)
+		if cap(ids) <= 1<<16 { // keep a chunk's worth, not a whole text's
+			*buf = ids
+			scratch.Put(buf)
+		}
+		return n
+	}
 	var buf [64]int
 	return len(t.mergeCached(p, buf[:0]))
 }
 
-// pieceEnds appends the end offset (plus off) of each token of a pre-token.
+// pieceEnds appends the end offset (plus off) of each token of a
+// pre-token of at most longPiece bytes.
 func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
 	if _, ok := t.ranks[p]; ok {
 		return append(out, int32(off+len(p)))
@@ -206,14 +236,16 @@ func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
 
 const noRank = int(^uint(0) >> 1)
 
-// merge runs byte pair merging on p (len(p) >= 2, not itself a token) and
-// returns the start offset of each resulting token. It merges, at each
-// step, the adjacent pair of lowest rank, the leftmost on ties: tiktoken's
-// algorithm. Short pieces use its quadratic form, long ones a heap.
+// longPiece is the length in bytes above which a piece is encoded by the
+// backtracking encoder rather than merged by the quadratic loop.
+const longPiece = 128
+
+// merge runs byte pair merging on p (2 <= len(p) <= longPiece, not
+// itself a token) and returns the start offset of each resulting token.
+// It merges, at each step, the adjacent pair of lowest rank, the leftmost
+// on ties: tiktoken's algorithm, in its quadratic form. Longer pieces go
+// to the backtracking encoder, which gives the same tokens in linear time.
 func (t *bpeTokenizer) merge(p string, starts []int) []int {
-	if len(p) > 128 {
-		return t.mergeHeap(p, starts)
-	}
 	// parts[i] = start of part i; ranks[i] = rank of merging parts i, i+1.
 	var pbuf, rbuf [130]int
 	parts := pbuf[:len(p)+1]
@@ -251,85 +283,6 @@ func (t *bpeTokenizer) merge(p string, starts []int) []int {
 		}
 	}
 	return append(starts, parts[:len(parts)-1]...)
-}
-
-// mergeHeap is merge for long pieces, in O(n log n).
-func (t *bpeTokenizer) mergeHeap(p string, starts []int) []int {
-	n := len(p)
-	next := make([]int, n) // next[i] = start of the part after the part starting at i, or n
-	prev := make([]int, n)
-	rank := make([]int, n) // rank of the pair starting at i (valid for live parts)
-	alive := make([]bool, n)
-	h := make(pairHeap, 0, n)
-	for i := 0; i < n; i++ {
-		next[i], prev[i], alive[i] = i+1, i-1, true
-	}
-	// pairRank is the rank of merging the part at i with the next one.
-	pairRank := func(i int) int {
-		j := next[i]
-		if j >= n {
-			return noRank
-		}
-		if r, ok := t.ranks[p[i:next[j]]]; ok {
-			return r
-		}
-		return noRank
-	}
-	for i := 0; i < n; i++ {
-		rank[i] = pairRank(i)
-		if rank[i] != noRank {
-			h = append(h, pair{rank[i], i})
-		}
-	}
-	heap.Init(&h)
-	for h.Len() > 0 {
-		top := heap.Pop(&h).(pair)
-		i := top.start
-		if !alive[i] || rank[i] != top.rank {
-			continue // stale
-		}
-		// Merge part i with the part after it.
-		j := next[i]
-		alive[j] = false
-		next[i] = next[j]
-		if next[j] < n {
-			prev[next[j]] = i
-		}
-		rank[i] = pairRank(i)
-		if rank[i] != noRank {
-			heap.Push(&h, pair{rank[i], i})
-		}
-		if q := prev[i]; q >= 0 {
-			rank[q] = pairRank(q)
-			if rank[q] != noRank {
-				heap.Push(&h, pair{rank[q], q})
-			}
-		}
-	}
-	for i := 0; i < n; i = next[i] {
-		starts = append(starts, i)
-	}
-	return starts
-}
-
-type pair struct{ rank, start int }
-
-type pairHeap []pair
-
-func (h pairHeap) Len() int { return len(h) }
-func (h pairHeap) Less(a, b int) bool {
-	if h[a].rank != h[b].rank {
-		return h[a].rank < h[b].rank
-	}
-	return h[a].start < h[b].start
-}
-func (h pairHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
-func (h *pairHeap) Push(x any)   { *h = append(*h, x.(pair)) }
-func (h *pairHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
 
 // Character classes of the cl100k pre-tokenizer: \p{L}, \p{N}, \s (Go's
@@ -505,13 +458,52 @@ func crlfEnd(s string, i int) int {
 // plus text[q:e] tokenized on its own. Head and tail are a few pre-tokens
 // for chunks cut at white space, and never longer than e-s.
 func (t *bpeTokenizer) Index(text string) ([]int32, func(s, e int) int) {
+	ends, count, _ := t.IndexContext(context.Background(), text)
+	return ends, count
+}
+
+// checkBytes is how much text IndexContext tokenizes between looks at its
+// context: well under a millisecond of work.
+const checkBytes = 1 << 16
+
+// IndexContext is Index, stopping with ctx's error when ctx is done; it
+// looks every checkBytes of text and, inside one long pre-token, every
+// checkTokens tokens.
+func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, func(s, e int) int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	text = validText(text)
 	ends := make([]int32, 0, len(text)/4+16)
 	pre := make([]int32, 0, len(text)/4+16) // end of each pre-token
 	cum := make([]int32, 0, len(text)/4+16) // tokens up to and including each pre-token
+	var runs []longRun                      // the long pre-tokens, for splice
+	check := checkBytes
 	for i := 0; i < len(text); {
+		if i >= check {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			check = i + checkBytes
+		}
 		j := cl100kNext(text, i)
-		ends = t.pieceEnds(text[i:j], i, ends)
+		if _, one := t.ranks[text[i:j]]; j-i > longPiece && !one {
+			// A long pre-token: its ids are kept for splice.
+			bt := t.long()
+			ids, err := bt.encode(ctx, text[i:j], nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			runs = append(runs, longRun{s: i, e: j, first: len(ends), ids: ids})
+			ends = slices.Grow(ends, len(ids))
+			off := i
+			for _, id := range ids {
+				off += int(bt.size[id])
+				ends = append(ends, int32(off))
+			}
+		} else {
+			ends = t.pieceEnds(text[i:j], i, ends)
+		}
 		pre = append(pre, int32(j))
 		cum = append(cum, int32(len(ends)))
 		i = j
@@ -527,7 +519,7 @@ func (t *bpeTokenizer) Index(text string) ([]int32, func(s, e int) int) {
 		kp := -1
 		for i < len(sub) {
 			j := cl100kNext(sub, i)
-			n += t.countPiece(sub[i:j])
+			n += t.countAt(text, runs, ends, s+i, s+j)
 			i = j
 			for k < len(pre) && int(pre[k]) < s+j {
 				k++
@@ -552,15 +544,21 @@ func (t *bpeTokenizer) Index(text string) ([]int32, func(s, e int) int) {
 		if kq <= kp {
 			for i < len(sub) {
 				j := cl100kNext(sub, i)
-				n += t.countPiece(sub[i:j])
+				n += t.countAt(text, runs, ends, s+i, s+j)
 				i = j
 			}
 			return n
 		}
 		n += int(cum[kq] - cum[kp])
-		return n + t.Count(text[pre[kq]:e])
+		tail := text[pre[kq]:e]
+		for i := 0; i < len(tail); {
+			j := cl100kNext(tail, i)
+			n += t.countAt(text, runs, ends, int(pre[kq])+i, int(pre[kq])+j)
+			i = j
+		}
+		return n
 	}
-	return ends, count
+	return ends, count, nil
 }
 
 // searchInt32 returns the index of the first element of a >= x.

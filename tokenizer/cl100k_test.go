@@ -81,7 +81,9 @@ func TestCL100KMatchesTiktoken(t *testing.T) {
 }
 
 func FuzzCL100K(f *testing.F) {
-	for _, s := range []string{"hello world", "I'm 12345 ok\r\n\r\n  x", "中文。😀", " \u00a0\tx\n", "'LL'Ve'd"} {
+	for _, s := range []string{"hello world", "I'm 12345 ok\r\n\r\n  x", "中文。😀", " \u00a0\tx\n", "'LL'Ve'd",
+		// Long pre-tokens, for the backtracking encoder.
+		strings.Repeat("a", 1000), strings.Repeat("xy", 300) + "z", " " + strings.Repeat("qwertyuiop", 50), strings.Repeat("=-", 200)} {
 		f.Add(s)
 	}
 	ref, fast := reference(f), fastCL100K(f)
