@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"context"
 	"encoding/base64"
+	"hash/maphash"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,12 +24,24 @@ import (
 type bpeTokenizer struct {
 	ranks   map[string]int // token bytes -> id (= merge rank)
 	decoder []string       // id -> token bytes ("" for unused ids)
+	// pairs[b0<<8|b1] is the rank of the two-byte token b0 b1, or -1: the
+	// lookups of merge's first pass (most of its lookups in text whose
+	// bytes rarely merge) and of short pieces, without hashing a string.
+	pairs []int32
+	bytes [256]int32 // the rank of each one-byte token, or -1
 
 	// merges caches the merge of short pieces that are not tokens
 	// themselves: prose repeats its words, and a cached merge is one
 	// lookup instead of dozens. Bounded by mergeCacheSize entries.
 	merges sync.Map // piece -> []uint8 token starts
 	cached atomic.Int32
+	// mayHave has a bit set, by the piece's hash, for every cached piece:
+	// text that never repeats (random letters, bytes of unassigned
+	// characters) fills the cache and then misses it on every piece, and
+	// a missed bit costs a hash where a missed sync.Map costs several
+	// times more.
+	mayHave [mergeFilterBits / 64]atomic.Uint64
+	seed    maphash.Seed
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -38,6 +51,7 @@ type bpeTokenizer struct {
 const (
 	mergeCachePiece = 48      // longest piece cached, in bytes
 	mergeCacheSize  = 1 << 16 // most pieces cached
+	mergeFilterBits = 1 << 20 // bits of mayHave (128 KB): 6% false hits when full
 )
 
 // mergeCached is merge, through the cache for short pieces.
@@ -45,11 +59,15 @@ func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 	if len(p) > mergeCachePiece {
 		return t.merge(p, starts)
 	}
-	if v, ok := t.merges.Load(p); ok {
-		for _, s := range v.([]uint8) {
-			starts = append(starts, int(s))
+	h := maphash.String(t.seed, p) % mergeFilterBits
+	word, bit := &t.mayHave[h/64], uint64(1)<<(h%64)
+	if word.Load()&bit != 0 {
+		if v, ok := t.merges.Load(p); ok {
+			for _, s := range v.([]uint8) {
+				starts = append(starts, int(s))
+			}
+			return starts
 		}
-		return starts
 	}
 	n := len(starts)
 	starts = t.merge(p, starts)
@@ -62,6 +80,7 @@ func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 		if _, loaded := t.merges.LoadOrStore(strings.Clone(p), b); !loaded {
 			t.cached.Add(1)
 		}
+		word.Or(bit)
 	}
 	return starts
 }
@@ -86,7 +105,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &bpeTokenizer{ranks: make(map[string]int, 100_300)}
+	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed()}
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if line == "" {
 			continue
@@ -114,6 +133,21 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 			t.decoder = append(t.decoder, "")
 		}
 		t.decoder[id] = s
+	}
+	t.pairs = make([]int32, 1<<16)
+	for i := range t.pairs {
+		t.pairs[i] = -1
+	}
+	for i := range t.bytes {
+		t.bytes[i] = -1
+	}
+	for tok, id := range t.ranks {
+		switch len(tok) {
+		case 1:
+			t.bytes[tok[0]] = int32(id)
+		case 2:
+			t.pairs[int(tok[0])<<8|int(tok[1])] = int32(id)
+		}
 	}
 	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder) })
 	return t, nil
@@ -176,7 +210,7 @@ func validText(s string) string {
 
 // encodePiece appends the ids of one pre-token.
 func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
-	if id, ok := t.ranks[p]; ok {
+	if id, ok := t.tokenID(p); ok {
 		return append(out, id)
 	}
 	if len(p) > longPiece {
@@ -203,7 +237,7 @@ var scratch = sync.Pool{New: func() any { return new([]int32) }}
 
 // countPiece returns the number of tokens of one pre-token.
 func (t *bpeTokenizer) countPiece(p string) int {
-	if _, ok := t.ranks[p]; ok {
+	if _, ok := t.tokenID(p); ok {
 		return 1
 	}
 	if len(p) > longPiece {
@@ -220,10 +254,32 @@ func (t *bpeTokenizer) countPiece(p string) int {
 	return len(t.mergeCached(p, buf[:0]))
 }
 
+// isToken reports whether p is a single token.
+func (t *bpeTokenizer) isToken(p string) bool {
+	_, ok := t.tokenID(p)
+	return ok
+}
+
+// tokenID returns the id of the token p, if p is one; pieces of one or
+// two bytes, most of the pieces of text that is not prose, are looked up
+// without hashing.
+func (t *bpeTokenizer) tokenID(p string) (int, bool) {
+	switch len(p) {
+	case 1:
+		id := t.bytes[p[0]]
+		return int(id), id >= 0
+	case 2:
+		id := t.pairs[int(p[0])<<8|int(p[1])]
+		return int(id), id >= 0
+	}
+	id, ok := t.ranks[p]
+	return id, ok
+}
+
 // pieceEnds appends the end offset (plus off) of each token of a
 // pre-token of at most longPiece bytes.
 func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
-	if _, ok := t.ranks[p]; ok {
+	if _, ok := t.tokenID(p); ok {
 		return append(out, int32(off+len(p)))
 	}
 	var buf [64]int
@@ -256,6 +312,12 @@ func (t *bpeTokenizer) merge(p string, starts []int) []int {
 	}
 	rank := func(i int) int { // rank of parts[i]..parts[i+2]
 		if i+2 < len(parts) {
+			if a := parts[i]; parts[i+2]-a == 2 {
+				if r := t.pairs[int(p[a])<<8|int(p[a+1])]; r >= 0 {
+					return int(r)
+				}
+				return noRank
+			}
 			if r, ok := t.ranks[p[parts[i]:parts[i+2]]]; ok {
 				return r
 			}
@@ -487,7 +549,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			check = i + checkBytes
 		}
 		j := cl100kNext(text, i)
-		if _, one := t.ranks[text[i:j]]; j-i > longPiece && !one {
+		if j-i > longPiece && !t.isToken(text[i:j]) {
 			// A long pre-token: its ids are kept for splice.
 			bt := t.long()
 			ids, err := bt.encode(ctx, text[i:j], nil)

@@ -61,7 +61,7 @@ func (t *bpeTokenizer) splice(text string, r *longRun, ends []int32, a, b int) i
 // pieceIDs appends the ids of the tokens of p (a pre-token or part of
 // one) to ids.
 func (t *bpeTokenizer) pieceIDs(p string, ids []int32) []int32 {
-	if id, ok := t.ranks[p]; ok {
+	if id, ok := t.tokenID(p); ok {
 		return append(ids, int32(id))
 	}
 	if len(p) > longPiece {
