@@ -568,6 +568,14 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 		}
 		pre = append(pre, int32(j))
 		cum = append(cum, int32(len(ends)))
+		if len(ends)+longPiece > cap(ends) {
+			// Double: append's growth of a slice this large, by a quarter
+			// at a time, would allocate some five times its final size.
+			ends = slices.Grow(ends, cap(ends))
+		}
+		if len(pre) == cap(pre) {
+			pre, cum = slices.Grow(pre, cap(pre)), slices.Grow(cum, cap(cum))
+		}
 		i = j
 	}
 	count := func(s, e int) int {
