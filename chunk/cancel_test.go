@@ -68,27 +68,13 @@ func TestCancelWhileChunking(t *testing.T) {
 	}
 }
 
-// errAfter is a context that reports context.Canceled from its
-// (limit+1)-th call of Err on: a cancellation that arrives while a call is
-// under way, at a point fixed by the count, not by timing.
-type errAfter struct {
-	context.Context
-	limit int64
-	calls atomic.Int64
-}
-
-func (c *errAfter) Err() error {
-	if c.calls.Add(1) > c.limit {
-		return context.Canceled
-	}
-	return nil
-}
-
-// indexSpy is a ContextIndexer around CL100K that records the error its
-// IndexContext returned.
+// indexSpy is a ContextIndexer around CL100K that cancels the context of
+// the Chunk call when asked to index (that is, once the chunker has
+// started) and records the error its IndexContext returned.
 type indexSpy struct {
 	tokenizer.Tokenizer
-	err error
+	cancel context.CancelFunc
+	err    error
 }
 
 func (s *indexSpy) Index(text string) ([]int32, func(s, e int) int) {
@@ -96,29 +82,30 @@ func (s *indexSpy) Index(text string) ([]int32, func(s, e int) int) {
 }
 
 func (s *indexSpy) IndexContext(ctx context.Context, text string) ([]int32, func(s, e int) int, error) {
+	s.cancel()
 	ends, count, err := s.Tokenizer.(tokenizer.ContextIndexer).IndexContext(ctx, text)
 	s.err = err
 	return ends, count, err
 }
 
-// TestCancelInsideOnePiece cancels chunkers while they tokenize a 4 MB
-// line with no white space (one cl100k pre-token), and checks that the
-// tokenizer itself saw the cancellation and stopped, rather than the
-// chunker after the whole text was tokenized.
-func TestCancelInsideOnePiece(t *testing.T) {
+// TestCancelWhileIndexing cancels chunkers as they start tokenizing a
+// 4 MB line with no white space (one cl100k pre-token), and checks that
+// they hand their context to the tokenizer, which stops (that it also
+// stops midway is TestIndexContextStops in package tokenizer), rather
+// than noticing only once the whole text is tokenized.
+func TestCancelWhileIndexing(t *testing.T) {
 	for _, line := range pathologicalLines(4 << 20) {
 		for _, mk := range makers() {
 			t.Run(line.name+"/"+mk.name, func(t *testing.T) {
-				spy := &indexSpy{Tokenizer: tokenizer.CL100K()}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				spy := &indexSpy{Tokenizer: tokenizer.CL100K(), cancel: cancel}
 				c, _ := mk.make(512, 0, spy)
-				// Err answers nil twice, to the chunker's first look and the
-				// tokenizer's, before it starts; then the context is done.
-				ctx := &errAfter{Context: context.Background(), limit: 2}
 				if _, err := c.Chunk(ctx, line.text); !errors.Is(err, context.Canceled) {
 					t.Fatalf("err = %v, want context.Canceled", err)
 				}
 				if !errors.Is(spy.err, context.Canceled) {
-					t.Errorf("the tokenizer returned %v: it did not see the cancellation", spy.err)
+					t.Errorf("the tokenizer returned %v: it did not get the cancelled context", spy.err)
 				}
 			})
 		}

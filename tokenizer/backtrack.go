@@ -267,12 +267,10 @@ const checkTokens = 1 << 12
 // stops with ctx's error when ctx is done, looking every checkTokens steps.
 func (b *backtrack) encode(ctx context.Context, p string, tokens []int32) ([]int32, error) {
 	base := len(tokens)
-	if tokens == nil {
-		// Enough for tokens of two bytes on average, the shortest that
-		// long pieces of letters come to: growing a huge slice step by
-		// step would allocate several times its size.
-		tokens = make([]int32, 0, len(p)/2+1)
-	}
+	// Room for tokens of two bytes on average, the shortest that long
+	// pieces of letters come to: growing a huge slice step by step would
+	// allocate several times its size.
+	tokens = slices.Grow(tokens, len(p)/2+1)
 	// dead marks the offsets from which no valid encoding continues.
 	var deadBuf [64]uint64 // pieces up to 4 KB: a chunk's count
 	dead := deadBuf[:]

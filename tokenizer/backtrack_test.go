@@ -205,16 +205,7 @@ func TestSpliceCount(t *testing.T) {
 		for _, text := range []string{p, "The start. " + p + " and the end", p + "\n\n" + p} {
 			_, count := fast.Index(text)
 			for range 300 {
-				s, e := rng.IntN(len(text)+1), rng.IntN(len(text)+1)
-				if s > e {
-					s, e = e, s
-				}
-				for s > 0 && s < len(text) && !utf8.RuneStart(text[s]) {
-					s--
-				}
-				for e < len(text) && !utf8.RuneStart(text[e]) {
-					e++
-				}
+				s, e := runeRange(text, rng.IntN(len(text)+1), rng.IntN(len(text)+1))
 				if got, want := count(s, e), fast.Count(text[s:e]); got != want {
 					t.Fatalf("count(%d,%d) = %d, want %d; range %.80q...", s, e, got, want, text[s:e])
 				}

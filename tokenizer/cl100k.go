@@ -210,24 +210,9 @@ func validText(s string) string {
 
 // encodePiece appends the ids of one pre-token.
 func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
-	if id, ok := t.tokenID(p); ok {
-		return append(out, id)
-	}
-	if len(p) > longPiece {
-		ids, _ := t.long().encode(context.Background(), p, nil)
-		for _, id := range ids {
-			out = append(out, int(id))
-		}
-		return out
-	}
-	var buf [64]int
-	starts := t.mergeCached(p, buf[:0])
-	for k, s := range starts {
-		e := len(p)
-		if k+1 < len(starts) {
-			e = starts[k+1]
-		}
-		out = append(out, t.ranks[p[s:e]])
+	var buf [64]int32
+	for _, id := range t.pieceIDs(p, buf[:0]) {
+		out = append(out, int(id))
 	}
 	return out
 }

@@ -134,20 +134,26 @@ func TestCL100KRangeCount(t *testing.T) {
 		}
 		for range 100 {
 			s, e := rng.IntN(len(text)+1), rng.IntN(len(text)+1)
-			if s > e {
-				s, e = e, s
-			}
-			for s > 0 && !utf8.RuneStart(text[s]) && s < len(text) {
-				s--
-			}
-			for e < len(text) && !utf8.RuneStart(text[e]) {
-				e++
-			}
+			s, e = runeRange(text, s, e)
 			if got, want := count(s, e), fast.Count(text[s:e]); got != want {
 				t.Fatalf("count(%d,%d) = %d, want %d; range %q", s, e, got, want, text[s:e])
 			}
 		}
 	}
+}
+
+// runeRange orders s and e and widens text[s:e] to whole characters.
+func runeRange(text string, s, e int) (int, int) {
+	if s > e {
+		s, e = e, s
+	}
+	for s > 0 && s < len(text) && !utf8.RuneStart(text[s]) {
+		s--
+	}
+	for e < len(text) && !utf8.RuneStart(text[e]) {
+		e++
+	}
+	return s, e
 }
 
 func FuzzCL100KRangeCount(f *testing.F) {
@@ -158,16 +164,7 @@ func FuzzCL100KRangeCount(f *testing.F) {
 		if !utf8.ValidString(text) || len(text) == 0 {
 			return
 		}
-		s, e := int(a)%(len(text)+1), int(b)%(len(text)+1)
-		if s > e {
-			s, e = e, s
-		}
-		for s > 0 && s < len(text) && !utf8.RuneStart(text[s]) {
-			s--
-		}
-		for e < len(text) && !utf8.RuneStart(text[e]) {
-			e++
-		}
+		s, e := runeRange(text, int(a)%(len(text)+1), int(b)%(len(text)+1))
 		_, count := fast.Index(text)
 		if got, want := count(s, e), fast.Count(text[s:e]); got != want {
 			t.Fatalf("count(%d,%d) = %d, want %d; range %q", s, e, got, want, text[s:e])
