@@ -121,11 +121,13 @@ func BenchmarkChunkers(b *testing.B) {
 	for _, c := range benchChunkers() {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
+			done := perMB(b, len(text))
 			for b.Loop() {
 				if _, err := c.c.Chunk(ctx, text); err != nil {
 					b.Fatal(err)
 				}
 			}
+			done()
 		})
 	}
 	// Markdown on Markdown: the same abstracts under "## title" headings.

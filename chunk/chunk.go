@@ -79,6 +79,12 @@ type Chunk struct {
 //
 // Concurrency: Chunk may be called concurrently from many goroutines.
 //
+// Cancellation: Chunk returns ctx's error, and no chunk, soon after ctx is
+// done. The chunkers of this package look at ctx every few thousand
+// tokens of work, including while the tokenizer indexes the text when it
+// implements tokenizer.ContextIndexer (CL100K and Runes do; another
+// tokenizer's pass over the text runs to its end first).
+//
 // Ownership: the returned slice belongs to the caller. Chunk texts may
 // share memory with text (strings are immutable).
 type Chunker interface {

@@ -25,6 +25,10 @@ func fuzzChunker(f *testing.F, mk maker) {
 	f.Add("a\xffb", uint16(8), int8(0), false)
 	f.Add("# A\n\n```\ncode\n```\n\n| x |\n|---|\n| 1 |\n", uint16(5), int8(-1), true)
 	f.Add("Dr. No. 3.14 \"Hi!\" he said. 。！？", uint16(4), int8(2), true)
+	// Long single lines without white space: one pre-token, no separator.
+	f.Add(repeatedLetter(4096), uint16(100), int8(10), false)
+	f.Add(randomLetters(4096, 2), uint16(30), int8(0), false)
+	f.Add(randomRunes(4096, 2), uint16(60), int8(5), false)
 	f.Fuzz(func(t *testing.T, text string, size uint16, overlap int8, runes bool) {
 		tok := tokenizer.CL100K()
 		if runes {

@@ -105,7 +105,10 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		return nil, err
 	}
 	front, sections := parseMarkdown(text)
-	m := newMeasure(c.tok, text)
+	m, err := newMeasure(ctx, c.tok, text)
+	if err != nil {
+		return nil, err
+	}
 	var out []Chunk
 	add := func(p *packer, spans []span, path []string, prefix string) {
 		for k, sp := range spans {
@@ -116,8 +119,8 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		}
 	}
 	if front.e > 0 && !c.skipFront {
-		p := &packer{m: m, size: c.size, budget: c.size, levels: lineLevels}
-		spans, err := p.pack(ctx, p.split(front.s, front.e, 0, nil))
+		p := &packer{ctx: ctx, m: m, size: c.size, budget: c.size, levels: lineLevels}
+		spans, err := p.pack(p.split(front.s, front.e, 0, nil))
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +137,7 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p := &packer{m: m, size: c.size, budget: c.size, overlap: c.overlap, levels: textLevels}
+		p := &packer{ctx: ctx, m: m, size: c.size, budget: c.size, overlap: c.overlap, levels: textLevels}
 		prefix := ""
 		if c.prefix && len(sec.path) > 0 {
 			prefix = strings.Join(sec.path, " > ") + "\n\n"
@@ -172,7 +175,7 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		}
 		p.levels = nil // a chunk that comes out too long is cut between pieces first
 		p.pieceCuts = leaves
-		spans, err := p.pack(ctx, leaves)
+		spans, err := p.pack(leaves)
 		if err != nil {
 			return nil, err
 		}

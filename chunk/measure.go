@@ -1,6 +1,7 @@
 package chunk
 
 import (
+	"context"
 	"math"
 
 	"github.com/ragkit-go/rag/tokenizer"
@@ -16,10 +17,14 @@ type measure struct {
 	count func(s, e int) int
 }
 
-func newMeasure(tok tokenizer.Tokenizer, text string) *measure {
+// newMeasure tokenizes text once; it fails only with ctx's error.
+func newMeasure(ctx context.Context, tok tokenizer.Tokenizer, text string) (*measure, error) {
 	m := &measure{text: text}
-	m.ends, m.count = tokenizer.Index(tok, text)
-	return m
+	var err error
+	if m.ends, m.count, err = tokenizer.IndexContext(ctx, tok, text); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // search returns the index of the first token ending at or after off.

@@ -165,6 +165,11 @@ var corpus = map[string]string{
 		strings.Repeat("| cell one | cell two |\n", 30) + "\n## macOS\n\nUse brew.\n\nSetext Heading\n==============\n\nText under it.\n",
 	"nested": strings.Repeat("> ", 30) + "deep quote\n" + strings.Repeat("  ", 40) + "- deep list item\n" +
 		strings.Repeat("#", 6) + " Six\n" + strings.Repeat("- a\n  - b\n    - c\n      - d\n", 20),
+	// Single lines without white space (see pathological_test.go): one
+	// cl100k pre-token, no separator of any level.
+	"repeated-letter": repeatedLetter(20_000),
+	"random-letters":  randomLetters(20_000, 1),
+	"random-utf8":     randomRunes(20_000, 1),
 }
 
 // TestProperties checks the shared invariants of every chunker on the

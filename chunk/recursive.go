@@ -111,10 +111,12 @@ func (r *Recursive) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 	if err != nil || s == e {
 		return nil, err
 	}
-	m := newMeasure(r.tok, text)
-	p := &packer{m: m, size: r.size, overlap: r.overlap, levels: r.levels, overlapLevels: r.levels, tokenOverlap: true}
-	leaves := p.split(s, e, 0, nil)
-	spans, err := p.pack(ctx, leaves)
+	m, err := newMeasure(ctx, r.tok, text)
+	if err != nil {
+		return nil, err
+	}
+	p := &packer{ctx: ctx, m: m, size: r.size, overlap: r.overlap, levels: r.levels, overlapLevels: r.levels, tokenOverlap: true}
+	spans, err := p.pack(p.split(s, e, 0, nil))
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +126,11 @@ func (r *Recursive) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 // packer holds the state of one Chunk call shared by the chunkers that
 // split and pack: Recursive, Markdown and Sentence.
 type packer struct {
+	// ctx is the Chunk call's context; err is its error once seen, after
+	// which split and emit return at once and pack fails with it.
+	ctx           context.Context
+	err           error
+	ticks         int
 	m             *measure
 	size, overlap int
 	// budget is the size pieces are planned to (size when 0); prefix,
@@ -143,10 +150,33 @@ type packer struct {
 	counts        []int // exact token count of each span returned by pack
 }
 
+// checkEvery is how many calls of stopped pass between looks at the
+// context: each call stands for a piece or a few thousand tokens of work.
+const checkEvery = 64
+
+// stopped reports whether the Chunk call's context is done (setting
+// p.err), looking at it every checkEvery calls: chunkers call it for every
+// piece they make, so that a cancelled call returns within milliseconds
+// even on a text that is one huge piece.
+func (p *packer) stopped() bool {
+	if p.err != nil {
+		return true
+	}
+	if p.ticks++; p.ticks%checkEvery != 0 {
+		return false
+	}
+	p.err = p.ctx.Err()
+	return p.err != nil
+}
+
 // split appends to out pieces covering text[s:e] in order, each at most
 // size tokens by approx, cut at the coarsest level from lvl on that has
-// cuts, and between tokens as a last resort.
+// cuts, and between tokens as a last resort. It stops early, leaving
+// p.err set, when the context is done.
 func (p *packer) split(s, e, lvl int, out []span) []span {
+	if p.stopped() {
+		return out
+	}
 	if p.m.approx(s, e) <= p.plan() {
 		return append(out, span{s, e})
 	}
@@ -180,6 +210,9 @@ func (p *packer) tokenPieces(s, e int, out []span) []span {
 	prev := s
 	n := 0
 	for ; t < len(m.ends) && int(m.ends[t]) < e; t++ {
+		if t%checkEvery == 0 && p.stopped() {
+			return out
+		}
 		n++
 		if n < g {
 			continue
@@ -195,15 +228,20 @@ func (p *packer) tokenPieces(s, e int, out []span) []span {
 }
 
 // pack merges pieces into chunk spans (trimmed, non-empty, each at most
-// size tokens by exact count), with overlap. It sets p.counts.
-func (p *packer) pack(ctx context.Context, leaves []span) ([]span, error) {
+// size tokens by exact count), with overlap. It sets p.counts. It fails
+// with the context's error when the context is done (or was found done
+// by split).
+func (p *packer) pack(leaves []span) ([]span, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
 	m, text := p.m, p.m.text
 	var out []span
 	p.counts = p.counts[:0]
 	i := 0
 	start := -1
 	for i < len(leaves) {
-		if err := ctx.Err(); err != nil {
+		if err := p.ctx.Err(); err != nil {
 			return nil, err
 		}
 		if start < 0 {
@@ -226,6 +264,9 @@ func (p *packer) pack(ctx context.Context, leaves []span) ([]span, error) {
 		}
 		before := len(out)
 		out = p.emit(ts, te, out)
+		if p.err != nil {
+			return nil, p.err
+		}
 		if len(out) == before {
 			start = -1
 			continue
@@ -246,8 +287,12 @@ func (p *packer) pack(ctx context.Context, leaves []span) ([]span, error) {
 }
 
 // emit appends text[s:e] to out if its exact count fits, or else splits it
-// in two at the best cut near its middle and emits both halves.
+// in two at the best cut near its middle and emits both halves. It stops
+// early, leaving p.err set, when the context is done.
 func (p *packer) emit(s, e int, out []span) []span {
+	if p.stopped() {
+		return out
+	}
 	s, e = trim(p.m.text, s, e)
 	if s == e {
 		return out

@@ -150,8 +150,11 @@ func (c *Semantic) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 	if err != nil || s == e {
 		return nil, err
 	}
-	m := newMeasure(c.tok, text)
-	p := &packer{m: m, size: c.size, levels: []level{words}}
+	m, err := newMeasure(ctx, c.tok, text)
+	if err != nil {
+		return nil, err
+	}
+	p := &packer{ctx: ctx, m: m, size: c.size, levels: []level{words}}
 	// Units: sentences, each cut further if longer than Size.
 	var units []span
 	prev := s
@@ -160,6 +163,9 @@ func (c *Semantic) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 			units = p.split(us, ue, 0, units)
 		}
 		prev = cut
+	}
+	if p.err != nil {
+		return nil, p.err
 	}
 	if len(units) == 0 {
 		return nil, nil
@@ -178,12 +184,14 @@ func (c *Semantic) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 			a = i + 1
 		}
 	}
-	segs = c.joinSmall(m, units, segs, dist)
+	if segs, err = c.joinSmall(ctx, m, units, segs, dist); err != nil {
+		return nil, err
+	}
 	// Pack each segment's units into chunks of up to Size.
 	var out []span
 	var counts []int
 	for _, g := range segs {
-		spans, err := p.pack(ctx, units[g[0]:g[1]])
+		spans, err := p.pack(units[g[0]:g[1]])
 		if err != nil {
 			return nil, err
 		}
@@ -197,14 +205,17 @@ func (c *Semantic) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 // joinSmall merges each segment smaller than the minimum into the
 // neighbour it is closest to (the smaller distance across the break), if
 // the two fit in Size, else into the other neighbour if that fits;
-// smallest segments first.
-func (c *Semantic) joinSmall(m *measure, units []span, segs [][2]int, dist []float64) [][2]int {
+// smallest segments first. It fails only with ctx's error.
+func (c *Semantic) joinSmall(ctx context.Context, m *measure, units []span, segs [][2]int, dist []float64) ([][2]int, error) {
 	if c.min <= 0 {
-		return segs
+		return segs, nil
 	}
 	tokens := func(g [2]int) int { return m.approx(units[g[0]].s, units[g[1]-1].e) }
 	stuck := make([]bool, len(segs))
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		k, least := -1, c.min
 		for i, g := range segs {
 			if n := tokens(g); !stuck[i] && n < least {
@@ -212,7 +223,7 @@ func (c *Semantic) joinSmall(m *measure, units []span, segs [][2]int, dist []flo
 			}
 		}
 		if k < 0 || len(segs) < 2 {
-			return segs
+			return segs, nil
 		}
 		fits := func(j int) bool {
 			return j >= 0 && j < len(segs) && tokens([2]int{segs[min(j, k)][0], segs[max(j, k)][1]}) <= c.size
@@ -254,6 +265,9 @@ func (c *Semantic) distances(ctx context.Context, text string, units []span) ([]
 	vecs := make([][]float32, 0, len(groups))
 	dim := 0
 	for k := 0; k < len(groups); k += c.batch {
+		if err := ctx.Err(); err != nil {
+			return nil, err // the embedder may not look at ctx itself
+		}
 		batch := groups[k:min(k+c.batch, len(groups))]
 		vs, err := c.emb.Embed(ctx, batch)
 		if err == nil {

@@ -73,12 +73,16 @@ func (c *Sentence) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 	if err != nil || s == e {
 		return nil, err
 	}
+	m, err := newMeasure(ctx, c.tok, text)
+	if err != nil {
+		return nil, err
+	}
 	p := &packer{
-		m: newMeasure(c.tok, text), size: c.size, overlap: c.overlap,
+		ctx: ctx, m: m, size: c.size, overlap: c.overlap,
 		levels:        []level{c.sentences, words},
 		overlapLevels: []level{c.sentences},
 	}
-	spans, err := p.pack(ctx, p.split(s, e, 0, nil))
+	spans, err := p.pack(p.split(s, e, 0, nil))
 	if err != nil {
 		return nil, err
 	}

@@ -69,8 +69,11 @@ func (t *Tokens) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 	if s, e, err := start(ctx, text); err != nil || s == e {
 		return nil, err
 	}
-	m := newMeasure(t.tok, text)
-	p := &packer{m: m, size: t.size}
+	m, err := newMeasure(ctx, t.tok, text)
+	if err != nil {
+		return nil, err
+	}
+	p := &packer{ctx: ctx, m: m, size: t.size}
 	n := len(m.ends)
 	// bound returns the cut before token k, at a character boundary.
 	bound := func(k int) int {
@@ -110,6 +113,9 @@ func (t *Tokens) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		}
 		if ts < te {
 			out = p.emit(ts, te, out) // splits only a one-token window that is still too long
+			if p.err != nil {
+				return nil, p.err
+			}
 			prevStart, prevEnd = out[len(out)-1].s, out[len(out)-1].e
 		}
 		if j >= n {

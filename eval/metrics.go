@@ -19,7 +19,8 @@
 // grade itself as the gain (not 2^grade-1) and a log2(rank+1) discount;
 // precision@k divides by k even when fewer than k documents were
 // retrieved. A document ID repeated in a ranking counts at its first
-// position only.
+// position only: repeats are dropped before the cut-off is applied, so
+// ranks and k count distinct documents.
 package eval
 
 import (
@@ -80,15 +81,19 @@ func MRR(k int) Metric { return Metric{Name: "MRR", K: k, Func: ReciprocalRankAt
 // mean over queries is the hit rate (also called success@k).
 func HitRate(k int) Metric { return Metric{Name: "Hit", K: k, Func: HitAt} }
 
-// cut returns the first k positions of ranked (all of them when k <= 0),
-// keeping only the first occurrence of a repeated ID.
+// cut returns the first k distinct IDs of ranked (all of them when
+// k <= 0): repeats are dropped first, then the ranking is cut, so a
+// repeated ID neither counts twice nor pushes a later document past k.
 func cut(ranked []string, k int) []string {
 	if k <= 0 || k > len(ranked) {
 		k = len(ranked)
 	}
 	seen := make(map[string]struct{}, k)
 	out := make([]string, 0, k)
-	for _, id := range ranked[:k] {
+	for _, id := range ranked {
+		if len(out) == k {
+			break
+		}
 		if _, dup := seen[id]; dup {
 			continue
 		}
@@ -129,15 +134,22 @@ func RecallAt(ranked []string, rel Judgements, k int) float64 {
 }
 
 // PrecisionAt is the number of relevant documents in the first k divided
-// by k (by the length of the ranking when k <= 0).
+// by k (by the number of distinct IDs in the ranking when k <= 0).
 func PrecisionAt(ranked []string, rel Judgements, k int) float64 {
+	top := cut(ranked, k)
 	if k <= 0 {
-		k = len(ranked)
+		k = len(top)
 	}
 	if k == 0 {
 		return 0
 	}
-	return float64(relevantRetrieved(ranked, rel, k)) / float64(k)
+	n := 0
+	for _, id := range top {
+		if rel[id] > 0 {
+			n++
+		}
+	}
+	return float64(n) / float64(k)
 }
 
 // ReciprocalRankAt is 1/r for the rank r (from 1) of the first relevant

@@ -122,6 +122,41 @@ func TestDuplicatesCountOnce(t *testing.T) {
 	}
 }
 
+// TestRepeatsDroppedBeforeCut checks that every metric drops repeated IDs
+// before it cuts the ranking at k: [a a b] at k = 2 is scored as [a b],
+// so b, the second distinct document, is within the cut.
+func TestRepeatsDroppedBeforeCut(t *testing.T) {
+	dup := []string{"a", "a", "b"}
+	rel := Judgements{"b": 1}
+	for _, c := range []struct {
+		name string
+		got  float64
+		want float64
+	}{
+		{"RR@2", ReciprocalRankAt(dup, rel, 2), 1.0 / 2},
+		{"Hit@2", HitAt(dup, rel, 2), 1},
+		{"Recall@2", RecallAt(dup, rel, 2), 1},
+		{"P@2", PrecisionAt(dup, rel, 2), 1.0 / 2},
+		{"P (whole ranking)", PrecisionAt(dup, rel, 0), 1.0 / 2},
+		{"DCG@2", DCGAt(dup, rel, 2), 1 / math.Log2(3)},
+		{"nDCG@2", NDCGAt(dup, rel, 2), 1 / math.Log2(3)},
+	} {
+		if !near(c.got, c.want) {
+			t.Errorf("%s of %v = %v, want %v", c.name, dup, c.got, c.want)
+		}
+	}
+	// The same ranking without the repeat scores the same at every k.
+	clean := []string{"a", "b"}
+	rel = Judgements{"a": 2, "b": 1}
+	for k := 0; k <= 4; k++ {
+		for _, m := range []Metric{NDCG(k), Recall(k), Precision(k), MRR(k), HitRate(k)} {
+			if got, want := m.Score(dup, rel), m.Score(clean, rel); !near(got, want) {
+				t.Errorf("%s: %v scores %v, %v scores %v", m, dup, got, clean, want)
+			}
+		}
+	}
+}
+
 func TestMetricsBounded(t *testing.T) {
 	// Property: every metric lies in [0, 1] and is monotone where it
 	// should be (recall and hit never decrease as k grows).

@@ -1,8 +1,10 @@
 package tokenizer
 
 import (
-	"container/heap"
+	"context"
 	"encoding/base64"
+	"hash/maphash"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,17 +24,34 @@ import (
 type bpeTokenizer struct {
 	ranks   map[string]int // token bytes -> id (= merge rank)
 	decoder []string       // id -> token bytes ("" for unused ids)
+	// pairs[b0<<8|b1] is the rank of the two-byte token b0 b1, or -1: the
+	// lookups of merge's first pass (most of its lookups in text whose
+	// bytes rarely merge) and of short pieces, without hashing a string.
+	pairs []int32
+	bytes [256]int32 // the rank of each one-byte token, or -1
 
 	// merges caches the merge of short pieces that are not tokens
 	// themselves: prose repeats its words, and a cached merge is one
 	// lookup instead of dozens. Bounded by mergeCacheSize entries.
 	merges sync.Map // piece -> []uint8 token starts
 	cached atomic.Int32
+	// mayHave has a bit set, by the piece's hash, for every cached piece:
+	// text that never repeats (random letters, bytes of unassigned
+	// characters) fills the cache and then misses it on every piece, and
+	// a missed bit costs a hash where a missed sync.Map costs several
+	// times more.
+	mayHave [mergeFilterBits / 64]atomic.Uint64
+	seed    maphash.Seed
+
+	// long is the encoder of long pieces, built on first use (its tables
+	// take some 100 ms and are needed only for pieces over 128 bytes).
+	long func() *backtrack
 }
 
 const (
 	mergeCachePiece = 48      // longest piece cached, in bytes
 	mergeCacheSize  = 1 << 16 // most pieces cached
+	mergeFilterBits = 1 << 20 // bits of mayHave (128 KB): 6% false hits when full
 )
 
 // mergeCached is merge, through the cache for short pieces.
@@ -40,11 +59,15 @@ func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 	if len(p) > mergeCachePiece {
 		return t.merge(p, starts)
 	}
-	if v, ok := t.merges.Load(p); ok {
-		for _, s := range v.([]uint8) {
-			starts = append(starts, int(s))
+	h := maphash.String(t.seed, p) % mergeFilterBits
+	word, bit := &t.mayHave[h/64], uint64(1)<<(h%64)
+	if word.Load()&bit != 0 {
+		if v, ok := t.merges.Load(p); ok {
+			for _, s := range v.([]uint8) {
+				starts = append(starts, int(s))
+			}
+			return starts
 		}
-		return starts
 	}
 	n := len(starts)
 	starts = t.merge(p, starts)
@@ -57,11 +80,15 @@ func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 		if _, loaded := t.merges.LoadOrStore(strings.Clone(p), b); !loaded {
 			t.cached.Add(1)
 		}
+		word.Or(bit)
 	}
 	return starts
 }
 
-var _ Tokenizer = (*bpeTokenizer)(nil)
+var (
+	_ Tokenizer      = (*bpeTokenizer)(nil)
+	_ ContextIndexer = (*bpeTokenizer)(nil)
+)
 
 // cl100kSpecial are the special tokens of cl100k_base, which Decode knows
 // and Encode never produces (their text is encoded as ordinary text).
@@ -78,7 +105,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &bpeTokenizer{ranks: make(map[string]int, 100_300)}
+	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed()}
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if line == "" {
 			continue
@@ -107,6 +134,22 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 		}
 		t.decoder[id] = s
 	}
+	t.pairs = make([]int32, 1<<16)
+	for i := range t.pairs {
+		t.pairs[i] = -1
+	}
+	for i := range t.bytes {
+		t.bytes[i] = -1
+	}
+	for tok, id := range t.ranks {
+		switch len(tok) {
+		case 1:
+			t.bytes[tok[0]] = int32(id)
+		case 2:
+			t.pairs[int(tok[0])<<8|int(tok[1])] = int32(id)
+		}
+	}
+	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder) })
 	return t, nil
 }
 
@@ -167,33 +210,61 @@ func validText(s string) string {
 
 // encodePiece appends the ids of one pre-token.
 func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
-	if id, ok := t.ranks[p]; ok {
-		return append(out, id)
-	}
-	var buf [64]int
-	starts := t.mergeCached(p, buf[:0])
-	for k, s := range starts {
-		e := len(p)
-		if k+1 < len(starts) {
-			e = starts[k+1]
-		}
-		out = append(out, t.ranks[p[s:e]])
+	var buf [64]int32
+	for _, id := range t.pieceIDs(p, buf[:0]) {
+		out = append(out, int(id))
 	}
 	return out
 }
 
+// scratch holds buffers of token ids for countPiece.
+var scratch = sync.Pool{New: func() any { return new([]int32) }}
+
 // countPiece returns the number of tokens of one pre-token.
 func (t *bpeTokenizer) countPiece(p string) int {
-	if _, ok := t.ranks[p]; ok {
+	if _, ok := t.tokenID(p); ok {
 		return 1
+	}
+	if len(p) > longPiece {
+		buf := scratch.Get().(*[]int32)
+		ids, _ := t.long().encode(context.Background(), p, (*buf)[:0])
+		n := len(ids)
+		if cap(ids) <= 1<<16 { // keep a chunk's worth, not a whole text's
+			*buf = ids
+			scratch.Put(buf)
+		}
+		return n
 	}
 	var buf [64]int
 	return len(t.mergeCached(p, buf[:0]))
 }
 
-// pieceEnds appends the end offset (plus off) of each token of a pre-token.
+// isToken reports whether p is a single token.
+func (t *bpeTokenizer) isToken(p string) bool {
+	_, ok := t.tokenID(p)
+	return ok
+}
+
+// tokenID returns the id of the token p, if p is one; pieces of one or
+// two bytes, most of the pieces of text that is not prose, are looked up
+// without hashing.
+func (t *bpeTokenizer) tokenID(p string) (int, bool) {
+	switch len(p) {
+	case 1:
+		id := t.bytes[p[0]]
+		return int(id), id >= 0
+	case 2:
+		id := t.pairs[int(p[0])<<8|int(p[1])]
+		return int(id), id >= 0
+	}
+	id, ok := t.ranks[p]
+	return id, ok
+}
+
+// pieceEnds appends the end offset (plus off) of each token of a
+// pre-token of at most longPiece bytes.
 func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
-	if _, ok := t.ranks[p]; ok {
+	if _, ok := t.tokenID(p); ok {
 		return append(out, int32(off+len(p)))
 	}
 	var buf [64]int
@@ -206,14 +277,16 @@ func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
 
 const noRank = int(^uint(0) >> 1)
 
-// merge runs byte pair merging on p (len(p) >= 2, not itself a token) and
-// returns the start offset of each resulting token. It merges, at each
-// step, the adjacent pair of lowest rank, the leftmost on ties: tiktoken's
-// algorithm. Short pieces use its quadratic form, long ones a heap.
+// longPiece is the length in bytes above which a piece is encoded by the
+// backtracking encoder rather than merged by the quadratic loop.
+const longPiece = 128
+
+// merge runs byte pair merging on p (2 <= len(p) <= longPiece, not
+// itself a token) and returns the start offset of each resulting token.
+// It merges, at each step, the adjacent pair of lowest rank, the leftmost
+// on ties: tiktoken's algorithm, in its quadratic form. Longer pieces go
+// to the backtracking encoder, which gives the same tokens in linear time.
 func (t *bpeTokenizer) merge(p string, starts []int) []int {
-	if len(p) > 128 {
-		return t.mergeHeap(p, starts)
-	}
 	// parts[i] = start of part i; ranks[i] = rank of merging parts i, i+1.
 	var pbuf, rbuf [130]int
 	parts := pbuf[:len(p)+1]
@@ -224,6 +297,12 @@ func (t *bpeTokenizer) merge(p string, starts []int) []int {
 	}
 	rank := func(i int) int { // rank of parts[i]..parts[i+2]
 		if i+2 < len(parts) {
+			if a := parts[i]; parts[i+2]-a == 2 {
+				if r := t.pairs[int(p[a])<<8|int(p[a+1])]; r >= 0 {
+					return int(r)
+				}
+				return noRank
+			}
 			if r, ok := t.ranks[p[parts[i]:parts[i+2]]]; ok {
 				return r
 			}
@@ -251,85 +330,6 @@ func (t *bpeTokenizer) merge(p string, starts []int) []int {
 		}
 	}
 	return append(starts, parts[:len(parts)-1]...)
-}
-
-// mergeHeap is merge for long pieces, in O(n log n).
-func (t *bpeTokenizer) mergeHeap(p string, starts []int) []int {
-	n := len(p)
-	next := make([]int, n) // next[i] = start of the part after the part starting at i, or n
-	prev := make([]int, n)
-	rank := make([]int, n) // rank of the pair starting at i (valid for live parts)
-	alive := make([]bool, n)
-	h := make(pairHeap, 0, n)
-	for i := 0; i < n; i++ {
-		next[i], prev[i], alive[i] = i+1, i-1, true
-	}
-	// pairRank is the rank of merging the part at i with the next one.
-	pairRank := func(i int) int {
-		j := next[i]
-		if j >= n {
-			return noRank
-		}
-		if r, ok := t.ranks[p[i:next[j]]]; ok {
-			return r
-		}
-		return noRank
-	}
-	for i := 0; i < n; i++ {
-		rank[i] = pairRank(i)
-		if rank[i] != noRank {
-			h = append(h, pair{rank[i], i})
-		}
-	}
-	heap.Init(&h)
-	for h.Len() > 0 {
-		top := heap.Pop(&h).(pair)
-		i := top.start
-		if !alive[i] || rank[i] != top.rank {
-			continue // stale
-		}
-		// Merge part i with the part after it.
-		j := next[i]
-		alive[j] = false
-		next[i] = next[j]
-		if next[j] < n {
-			prev[next[j]] = i
-		}
-		rank[i] = pairRank(i)
-		if rank[i] != noRank {
-			heap.Push(&h, pair{rank[i], i})
-		}
-		if q := prev[i]; q >= 0 {
-			rank[q] = pairRank(q)
-			if rank[q] != noRank {
-				heap.Push(&h, pair{rank[q], q})
-			}
-		}
-	}
-	for i := 0; i < n; i = next[i] {
-		starts = append(starts, i)
-	}
-	return starts
-}
-
-type pair struct{ rank, start int }
-
-type pairHeap []pair
-
-func (h pairHeap) Len() int { return len(h) }
-func (h pairHeap) Less(a, b int) bool {
-	if h[a].rank != h[b].rank {
-		return h[a].rank < h[b].rank
-	}
-	return h[a].start < h[b].start
-}
-func (h pairHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
-func (h *pairHeap) Push(x any)   { *h = append(*h, x.(pair)) }
-func (h *pairHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
 
 // Character classes of the cl100k pre-tokenizer: \p{L}, \p{N}, \s (Go's
@@ -505,15 +505,62 @@ func crlfEnd(s string, i int) int {
 // plus text[q:e] tokenized on its own. Head and tail are a few pre-tokens
 // for chunks cut at white space, and never longer than e-s.
 func (t *bpeTokenizer) Index(text string) ([]int32, func(s, e int) int) {
+	ends, count, _ := t.IndexContext(context.Background(), text)
+	return ends, count
+}
+
+// checkBytes is how much text IndexContext tokenizes between looks at its
+// context: well under a millisecond of work.
+const checkBytes = 1 << 16
+
+// IndexContext is Index, stopping with ctx's error when ctx is done; it
+// looks every checkBytes of text and, inside one long pre-token, every
+// checkTokens tokens.
+func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, func(s, e int) int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	text = validText(text)
 	ends := make([]int32, 0, len(text)/4+16)
 	pre := make([]int32, 0, len(text)/4+16) // end of each pre-token
 	cum := make([]int32, 0, len(text)/4+16) // tokens up to and including each pre-token
+	var runs []longRun                      // the long pre-tokens, for splice
+	check := checkBytes
 	for i := 0; i < len(text); {
+		if i >= check {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			check = i + checkBytes
+		}
 		j := cl100kNext(text, i)
-		ends = t.pieceEnds(text[i:j], i, ends)
+		if j-i > longPiece && !t.isToken(text[i:j]) {
+			// A long pre-token: its ids are kept for splice.
+			bt := t.long()
+			ids, err := bt.encode(ctx, text[i:j], nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			runs = append(runs, longRun{s: i, e: j, first: len(ends), ids: ids})
+			ends = slices.Grow(ends, len(ids))
+			off := i
+			for _, id := range ids {
+				off += int(bt.size[id])
+				ends = append(ends, int32(off))
+			}
+		} else {
+			ends = t.pieceEnds(text[i:j], i, ends)
+		}
 		pre = append(pre, int32(j))
 		cum = append(cum, int32(len(ends)))
+		if len(ends)+longPiece > cap(ends) {
+			// Double: append's growth of a slice this large, by a quarter
+			// at a time, would allocate some five times its final size.
+			ends = slices.Grow(ends, cap(ends))
+		}
+		if len(pre) == cap(pre) {
+			pre, cum = slices.Grow(pre, cap(pre)), slices.Grow(cum, cap(cum))
+		}
 		i = j
 	}
 	count := func(s, e int) int {
@@ -527,7 +574,7 @@ func (t *bpeTokenizer) Index(text string) ([]int32, func(s, e int) int) {
 		kp := -1
 		for i < len(sub) {
 			j := cl100kNext(sub, i)
-			n += t.countPiece(sub[i:j])
+			n += t.countAt(text, runs, ends, s+i, s+j)
 			i = j
 			for k < len(pre) && int(pre[k]) < s+j {
 				k++
@@ -552,15 +599,21 @@ func (t *bpeTokenizer) Index(text string) ([]int32, func(s, e int) int) {
 		if kq <= kp {
 			for i < len(sub) {
 				j := cl100kNext(sub, i)
-				n += t.countPiece(sub[i:j])
+				n += t.countAt(text, runs, ends, s+i, s+j)
 				i = j
 			}
 			return n
 		}
 		n += int(cum[kq] - cum[kp])
-		return n + t.Count(text[pre[kq]:e])
+		tail := text[pre[kq]:e]
+		for i := 0; i < len(tail); {
+			j := cl100kNext(tail, i)
+			n += t.countAt(text, runs, ends, int(pre[kq])+i, int(pre[kq])+j)
+			i = j
+		}
+		return n
 	}
-	return ends, count
+	return ends, count, nil
 }
 
 // searchInt32 returns the index of the first element of a >= x.

@@ -81,7 +81,9 @@ func TestCL100KMatchesTiktoken(t *testing.T) {
 }
 
 func FuzzCL100K(f *testing.F) {
-	for _, s := range []string{"hello world", "I'm 12345 ok\r\n\r\n  x", "中文。😀", " \u00a0\tx\n", "'LL'Ve'd"} {
+	for _, s := range []string{"hello world", "I'm 12345 ok\r\n\r\n  x", "中文。😀", " \u00a0\tx\n", "'LL'Ve'd",
+		// Long pre-tokens, for the backtracking encoder.
+		strings.Repeat("a", 1000), strings.Repeat("xy", 300) + "z", " " + strings.Repeat("qwertyuiop", 50), strings.Repeat("=-", 200)} {
 		f.Add(s)
 	}
 	ref, fast := reference(f), fastCL100K(f)
@@ -132,20 +134,26 @@ func TestCL100KRangeCount(t *testing.T) {
 		}
 		for range 100 {
 			s, e := rng.IntN(len(text)+1), rng.IntN(len(text)+1)
-			if s > e {
-				s, e = e, s
-			}
-			for s > 0 && !utf8.RuneStart(text[s]) && s < len(text) {
-				s--
-			}
-			for e < len(text) && !utf8.RuneStart(text[e]) {
-				e++
-			}
+			s, e = runeRange(text, s, e)
 			if got, want := count(s, e), fast.Count(text[s:e]); got != want {
 				t.Fatalf("count(%d,%d) = %d, want %d; range %q", s, e, got, want, text[s:e])
 			}
 		}
 	}
+}
+
+// runeRange orders s and e and widens text[s:e] to whole characters.
+func runeRange(text string, s, e int) (int, int) {
+	if s > e {
+		s, e = e, s
+	}
+	for s > 0 && s < len(text) && !utf8.RuneStart(text[s]) {
+		s--
+	}
+	for e < len(text) && !utf8.RuneStart(text[e]) {
+		e++
+	}
+	return s, e
 }
 
 func FuzzCL100KRangeCount(f *testing.F) {
@@ -156,16 +164,7 @@ func FuzzCL100KRangeCount(f *testing.F) {
 		if !utf8.ValidString(text) || len(text) == 0 {
 			return
 		}
-		s, e := int(a)%(len(text)+1), int(b)%(len(text)+1)
-		if s > e {
-			s, e = e, s
-		}
-		for s > 0 && s < len(text) && !utf8.RuneStart(text[s]) {
-			s--
-		}
-		for e < len(text) && !utf8.RuneStart(text[e]) {
-			e++
-		}
+		s, e := runeRange(text, int(a)%(len(text)+1), int(b)%(len(text)+1))
 		_, count := fast.Index(text)
 		if got, want := count(s, e), fast.Count(text[s:e]); got != want {
 			t.Fatalf("count(%d,%d) = %d, want %d; range %q", s, e, got, want, text[s:e])

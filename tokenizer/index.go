@@ -1,5 +1,7 @@
 package tokenizer
 
+import "context"
+
 // Index tokenizes text once and returns the end offset of each token and
 // an exact counter of the tokens of any range of text: tok's own Index if
 // it is an Indexer, else a fallback on Encode. For a tokenizer whose tokens
@@ -12,6 +14,24 @@ func Index(tok Tokenizer, text string) (ends []int32, count func(s, e int) int) 
 		return ix.Index(text)
 	}
 	return genericIndex(tok, text)
+}
+
+// IndexContext is Index that gives up with ctx's error when ctx is done:
+// promptly for a ContextIndexer (CL100K and Runes look at ctx every few
+// tens of kilobytes), else before and after tokenizing, which then runs to
+// its end.
+func IndexContext(ctx context.Context, tok Tokenizer, text string) (ends []int32, count func(s, e int) int, err error) {
+	if ix, ok := tok.(ContextIndexer); ok {
+		return ix.IndexContext(ctx, text)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	ends, count = Index(tok, text)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	return ends, count, nil
 }
 
 // genericIndex is Index for a tokenizer that is not an Indexer.

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 )
@@ -35,9 +36,26 @@ func (runeTokenizer) Decode(tokens []int) string {
 func (runeTokenizer) Count(text string) int { return utf8.RuneCountInString(text) }
 
 // Index builds the token offsets of text, one entry per rune.
-func (runeTokenizer) Index(text string) (ends []int32, count func(s, e int) int) {
+func (r runeTokenizer) Index(text string) (ends []int32, count func(s, e int) int) {
+	ends, count, _ = r.IndexContext(context.Background(), text)
+	return ends, count
+}
+
+// IndexContext is Index, stopping with ctx's error when ctx is done; it
+// looks every checkBytes of text.
+func (runeTokenizer) IndexContext(ctx context.Context, text string) (ends []int32, count func(s, e int) int, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	ends = make([]int32, 0, len(text))
+	check := checkBytes
 	for i := range text {
+		if i >= check {
+			if err := ctx.Err(); err != nil {
+				return nil, nil, err
+			}
+			check = i + checkBytes
+		}
 		if i > 0 {
 			ends = append(ends, int32(i))
 		}
@@ -45,5 +63,7 @@ func (runeTokenizer) Index(text string) (ends []int32, count func(s, e int) int)
 	if len(text) > 0 {
 		ends = append(ends, int32(len(text)))
 	}
-	return ends, func(s, e int) int { return utf8.RuneCountInString(text[s:e]) }
+	return ends, func(s, e int) int { return utf8.RuneCountInString(text[s:e]) }, nil
 }
+
+var _ ContextIndexer = runeTokenizer{}

@@ -1,0 +1,102 @@
+package tokenizer
+
+import "context"
+
+// longRun is a long pre-token text[s:e] of an indexed text with its
+// tokens: ids, whose ends are ends[first:first+len(ids)] of the index.
+type longRun struct {
+	s, e, first int
+	ids         []int32
+}
+
+// spliceMargin is how far from a range's edges splice looks for a token
+// boundary of the whole text's encoding to join at.
+const spliceMargin = 32
+
+// spliceTries is how many boundaries splice tries at each edge before it
+// gives up and encodes the range whole.
+const spliceTries = 8
+
+// splice returns the number of tokens of text[a:b], a range inside the
+// long pre-token r, without encoding all of it: it encodes a short head
+// text[a:x] and a short tail text[y:b], where x and y are token ends of
+// r's encoding, and counts r's tokens between them. By the property the
+// backtracking encoder rests on (an encoding is BPE's if and only if every
+// pair of neighbouring tokens is valid) the joined encoding is exactly
+// BPE's when the two pairs across the joins are valid; when no join within
+// spliceTries boundaries is, it encodes text[a:b] whole.
+func (t *bpeTokenizer) splice(text string, r *longRun, ends []int32, a, b int) int {
+	bt := t.long()
+	whole := func() int { return t.countPiece(text[a:b]) }
+	re := ends[r.first : r.first+len(r.ids)] // token ends of r, absolute
+	// kx: the token of r ending at x; r's tokens from kx+1 on are kept.
+	kx := searchInt32(re, a+spliceMargin)
+	// ky: the token of r ending at y; r's tokens up to ky are kept.
+	ky := searchInt32(re, b-spliceMargin+1) - 1
+	var hbuf, tbuf [2 * spliceMargin]int32
+	var head, tail []int32
+	for try := 0; ; try++ {
+		if try == spliceTries || kx+1 > ky {
+			return whole()
+		}
+		head = t.pieceIDs(text[a:re[kx]], hbuf[:0])
+		if bt.validPair(head[len(head)-1], r.ids[kx+1]) {
+			break
+		}
+		kx++
+	}
+	for try := 0; ; try++ {
+		if try == spliceTries || kx+1 > ky {
+			return whole()
+		}
+		tail = t.pieceIDs(text[re[ky]:b], tbuf[:0])
+		if bt.validPair(r.ids[ky], tail[0]) {
+			break
+		}
+		ky--
+	}
+	return len(head) + (ky - kx) + len(tail)
+}
+
+// pieceIDs appends the ids of the tokens of p (a pre-token or part of
+// one) to ids.
+func (t *bpeTokenizer) pieceIDs(p string, ids []int32) []int32 {
+	if id, ok := t.tokenID(p); ok {
+		return append(ids, int32(id))
+	}
+	if len(p) > longPiece {
+		ids, _ = t.long().encode(context.Background(), p, ids)
+		return ids
+	}
+	var buf [64]int
+	starts := t.mergeCached(p, buf[:0])
+	for k, s := range starts {
+		e := len(p)
+		if k+1 < len(starts) {
+			e = starts[k+1]
+		}
+		ids = append(ids, int32(t.ranks[p[s:e]]))
+	}
+	return ids
+}
+
+// countAt returns the number of tokens of the pre-token text[a:b] of a
+// range of text (a piece of the range's own pre-tokenization), through
+// splice when it lies in one of the long pre-tokens runs of text.
+func (t *bpeTokenizer) countAt(text string, runs []longRun, ends []int32, a, b int) int {
+	if b-a > longPiece {
+		lo, hi := 0, len(runs) // first run starting after a
+		for lo < hi {
+			h := int(uint(lo+hi) >> 1)
+			if runs[h].s <= a {
+				lo = h + 1
+			} else {
+				hi = h
+			}
+		}
+		if lo > 0 && b <= runs[lo-1].e {
+			return t.splice(text, &runs[lo-1], ends, a, b)
+		}
+	}
+	return t.countPiece(text[a:b])
+}
