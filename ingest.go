@@ -338,7 +338,9 @@ func (p *Pipeline) engineConfig() *ingest.Config {
 		Embed: func(ctx context.Context, texts []string, tokens int) ([][]float32, int, error) {
 			return p.embedding.Embed(ctx, texts, tokens, false)
 		},
-		Permanent: func(err error) bool { return !provider.Retryable(err) },
+		// A misconfigured request fails for every text: splitting its
+		// batch would only make more requests that fail the same way.
+		Permanent: func(err error) bool { return !provider.Retryable(err) && !provider.Misconfigured(err) },
 		Chunker: func(d Document) chunk.Chunker {
 			if p.chunkerFor != nil {
 				if c := p.chunkerFor(d); c != nil {

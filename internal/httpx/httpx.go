@@ -78,7 +78,8 @@ func headerObserver(ctx context.Context) func(http.Header) {
 }
 
 // Transport passes the headers of each answer to the request's header
-// observer (see WithHeaderObserver), records the status and error headers
+// observer (see WithHeaderObserver), reports a request to a server that
+// has never answered and cannot be reached as an *Unreachable, records the status and error headers
 // in the request's Slot, if it has one, and makes closing a body drain it
 // first, so a connection goes back to the pool even when a JSON decoder
 // stopped short of the body's end.
@@ -104,9 +105,13 @@ func Wrap(c *http.Client) *http.Client {
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.Base.RoundTrip(req)
-	if err != nil || resp == nil {
+	if err != nil {
+		return resp, unreachable(req.URL, err)
+	}
+	if resp == nil {
 		return resp, err
 	}
+	markAnswered(req.URL)
 	if observe := headerObserver(req.Context()); observe != nil {
 		observe(resp.Header)
 	}
