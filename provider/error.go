@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ragkit-go/rag/internal/httpx"
+	"github.com/ragkit-go/rag/internal/redact"
 )
 
 // Error is a failed call to a provider's API: an error answer (StatusCode
@@ -39,7 +40,8 @@ type Error struct {
 	Err error
 }
 
-// Error returns "provider: <Provider> answered <status> (<code>):
+// Error returns, with bearer tokens and keys in OpenAI's shape replaced
+// by "[REDACTED]", "provider: <Provider> answered <status> (<code>):
 // <message>", or "provider: <Provider> request failed: <message or
 // cause>" when no answer came. A misconfigured call (see Misconfigured)
 // says what to check: "provider: openai request failed: connection
@@ -81,7 +83,9 @@ func (e *Error) Error() string {
 		b.WriteString(h)
 		b.WriteByte(')')
 	}
-	return b.String()
+	// The clients remove their own credentials from what providers
+	// answer; a bearer token from anywhere else goes too.
+	return redact.String(b.String())
 }
 
 // Unwrap returns the underlying error, if any.
