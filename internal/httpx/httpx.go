@@ -122,12 +122,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if observe := headerObserver(req.Context()); observe != nil {
 		observe(resp.Header)
 	}
+	secrets := redact.Secrets(req.Header)
 	if resp.StatusCode >= 400 && resp.Body != nil && resp.Body != http.NoBody {
-		redactBody(resp, redact.Secrets(req.Header))
+		redactBody(resp, secrets)
 	}
 	if slot, ok := req.Context().Value(slotKey{}).(*Slot); ok {
 		slot.Status = resp.StatusCode
-		slot.Secrets = redact.Secrets(req.Header)
+		slot.Secrets = secrets
 		if resp.StatusCode >= 400 {
 			slot.Header = resp.Header.Clone()
 		}

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -44,5 +45,39 @@ func TestUnreachable(t *testing.T) {
 	var un *Unreachable
 	if err == nil || errors.As(err, &un) {
 		t.Fatalf("GET of a server that answered, then closed: %v, want a plain transport error", err)
+	}
+}
+
+// TestTransportRedactsErrorBodies: an error answer that quotes the
+// request's credentials reaches the client without them; a 2xx answer is
+// untouched.
+func TestTransportRedactsErrorBodies(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			w.Write([]byte("key-in-2xx " + r.Header.Get("Api-Key")))
+			return
+		}
+		w.WriteHeader(http.StatusBadGateway)
+		w.Write([]byte("you sent " + r.Header.Get("Authorization") + " and " + r.Header.Get("Api-Key")))
+	}))
+	defer srv.Close()
+	client := Wrap(nil)
+	get := func(path string) string {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer s3cr3t-token")
+		req.Header.Set("Api-Key", "azure-k3y")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	if got, want := get("/err"), "you sent Bearer [REDACTED] and [REDACTED]"; got != want {
+		t.Errorf("error body %q, want %q", got, want)
+	}
+	if got, want := get("/ok"), "key-in-2xx azure-k3y"; got != want {
+		t.Errorf("2xx body %q, want %q", got, want)
 	}
 }

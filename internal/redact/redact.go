@@ -46,7 +46,7 @@ func String(s string, secrets ...string) string {
 var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Api-Key", "X-Api-Key", "X-Goog-Api-Key"}
 
 // Secrets returns the credentials a request's headers carry: the values
-// of Authorization (whole, and without its scheme), api-key, x-api-key
+// of Authorization (without its scheme, then whole), api-key, x-api-key
 // and similar headers.
 func Secrets(h http.Header) []string {
 	var out []string
@@ -56,10 +56,12 @@ func Secrets(h http.Header) []string {
 			if v == "" {
 				continue
 			}
-			out = append(out, v)
+			// The token first, so that "Bearer <token>" reads
+			// "Bearer [REDACTED]".
 			if _, token, ok := strings.Cut(v, " "); ok {
 				out = append(out, strings.TrimSpace(token))
 			}
+			out = append(out, v)
 		}
 	}
 	return out

@@ -31,7 +31,7 @@ func TestSecrets(t *testing.T) {
 	h.Set("Api-Key", "azure-5678")
 	h.Set("Content-Type", "application/json")
 	got := strings.Join(Secrets(h), ",")
-	if want := "Bearer tok-1234,tok-1234,azure-5678"; got != want {
+	if want := "tok-1234,Bearer tok-1234,azure-5678"; got != want {
 		t.Errorf("Secrets = %q, want %q", got, want)
 	}
 }
