@@ -46,7 +46,13 @@ type IngestOptions struct {
 	// Retry is the policy of embedding requests, for ingestion and
 	// queries: retries on 429, 5xx, timeouts and connection errors, never
 	// on other 4xx (see provider.RetryPolicy for its defaults: 6 retries,
-	// backoff from 500ms to 30s). Its RequestTimeout defaults to 60s here.
+	// backoff from 500ms to 30s). Its RequestTimeout defaults to 60s here,
+	// and bounds an attempt the provider never answers only until enough
+	// answers are known: then an attempt that has run 4 times the 95th
+	// percentile of recent latencies (at least 1s) is cut as hung and
+	// retried, so that a few hung requests do not hold an Ingest for a
+	// minute each, while a provider slow for everyone raises that
+	// deadline. A negative RequestTimeout turns both off.
 	Retry provider.RetryPolicy
 	// Linger is how long a partly filled batch waits for more chunks before
 	// it is sent anyway. Default: 5ms.
