@@ -45,7 +45,13 @@ type IngestOptions struct {
 	// Retry is the policy of embedding requests, for ingestion and
 	// queries: retries on 429, 5xx, timeouts and connection errors, never
 	// on other 4xx (see provider.RetryPolicy for its defaults: 6 retries,
-	// backoff from 500ms to 30s). Its RequestTimeout defaults to 60s here.
+	// backoff from 500ms to 30s). Its RequestTimeout defaults to 60s here,
+	// and bounds an attempt the provider never answers only until enough
+	// answers are known: then an attempt that has run 4 times the 95th
+	// percentile of recent latencies (at least 1s) is cut as hung and
+	// retried, so that a few hung requests do not hold an Ingest for a
+	// minute each, while a provider slow for everyone raises that
+	// deadline. A negative RequestTimeout turns both off.
 	Retry provider.RetryPolicy
 	// Linger is how long a partly filled batch waits for more chunks before
 	// it is sent anyway. Default: 5ms.
@@ -332,7 +338,9 @@ func (p *Pipeline) engineConfig() *ingest.Config {
 		Embed: func(ctx context.Context, texts []string, tokens int) ([][]float32, int, error) {
 			return p.embedding.Embed(ctx, texts, tokens, false)
 		},
-		Permanent: func(err error) bool { return !provider.Retryable(err) },
+		// A misconfigured request fails for every text: splitting its
+		// batch would only make more requests that fail the same way.
+		Permanent: func(err error) bool { return !provider.Retryable(err) && !provider.Misconfigured(err) },
 		Chunker: func(d Document) chunk.Chunker {
 			if p.chunkerFor != nil {
 				if c := p.chunkerFor(d); c != nil {

@@ -386,13 +386,28 @@ func TestOpenAIRequestTimeout(t *testing.T) {
 	}
 }
 
+// TestOpenAINetworkError: a refused connection to a server that has
+// never answered is a misconfiguration (not retried); once the server
+// has answered, it is transient (retryable).
 func TestOpenAINetworkError(t *testing.T) {
 	srv := openaitest.NewServer(openaitest.Options{})
 	url := srv.URL()
 	srv.Close()
-	_, err := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: url}}).Embed(context.Background(), []string{"x"})
-	if ae := apiError(t, err); ae.StatusCode != 0 || !ae.Retryable() || ae.Err == nil {
-		t.Errorf("refused connection: %+v", ae)
+	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: url}})
+	_, err := e.Embed(context.Background(), []string{"x"})
+	if ae := apiError(t, err); ae.StatusCode != 0 || ae.Retryable() || !ae.Misconfigured() || ae.Err == nil {
+		t.Errorf("refused connection, never answered: %+v", ae)
+	}
+
+	srv = openaitest.NewServer(openaitest.Options{})
+	e = embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL()}})
+	if _, err := e.Embed(context.Background(), []string{"x"}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	_, err = e.Embed(context.Background(), []string{"x"})
+	if ae := apiError(t, err); ae.StatusCode != 0 || !ae.Retryable() || ae.Misconfigured() || ae.Err == nil {
+		t.Errorf("refused connection after an answer: %+v", ae)
 	}
 }
 

@@ -419,7 +419,10 @@ func TestProviderNetworkError(t *testing.T) {
 	forEachProvider(t, func(t *testing.T, p fakeAPI) {
 		f := p.start(t, fakeOptions{})
 		e := p.new(f, embedOpts{})
-		f.Close()
+		if _, err := e.Embed(context.Background(), []string{"a"}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close() // the server has answered: a refusal is transient
 		_, err := e.Embed(context.Background(), []string{"a"})
 		ae := asAPIError(t, err)
 		if ae.StatusCode != 0 || !ae.Retryable() || ae.Err == nil {

@@ -5,6 +5,10 @@
 //     rule of which failures are retryable (see Error.Retryable and
 //     Retryable): 408, 409, 425, 429, 5xx and requests without an answer
 //     are; other 4xx are not; neither is the caller's cancellation.
+//     Error.Misconfigured tells the failures no retry can mend (401, 403,
+//     404, a server that never answered and refuses connections or whose
+//     host name does not resolve), which fail at once and say what to
+//     check.
 //   - RetryPolicy, the one retry loop: bounded attempts, per-attempt
 //     timeouts, exponential backoff with full jitter, the provider's
 //     Retry-After honoured, no wait past the context's deadline.

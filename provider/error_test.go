@@ -74,3 +74,22 @@ func TestErrorText(t *testing.T) {
 		t.Error("Unwrap does not reach the cause")
 	}
 }
+
+func TestErrorMisconfigured(t *testing.T) {
+	for code, want := range map[int]bool{401: true, 403: true, 404: true, 400: false, 429: false, 500: false, 0: false} {
+		e := &provider.Error{Provider: "openai", StatusCode: code, Err: errors.New("x")}
+		if got := e.Misconfigured(); got != want {
+			t.Errorf("status %d: Misconfigured() = %v, want %v", code, got, want)
+		}
+		if got := provider.Misconfigured(fmt.Errorf("wrapped: %w", e)); got != want {
+			t.Errorf("status %d wrapped: Misconfigured = %v, want %v", code, got, want)
+		}
+		if want && e.Retryable() {
+			t.Errorf("status %d: misconfigured yet retryable", code)
+		}
+	}
+	e := &provider.Error{Provider: "openai", StatusCode: 401, Message: "Incorrect API key provided"}
+	if got, want := e.Error(), "provider: openai answered 401: Incorrect API key provided (check OPENAI_API_KEY or the APIKey option)"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

@@ -42,5 +42,5 @@ func Example() {
 	// attempt 0 failed (provider: openai answered 429: slow down); retrying
 	// attempt 1 failed (provider: openai answered 429: slow down); retrying
 	// done: <nil>
-	// true false provider: voyage answered 401: invalid key
+	// true false provider: voyage answered 401: invalid key (check the API key)
 }

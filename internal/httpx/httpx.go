@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/redact"
 )
 
 // SharedTransport is the transport of the module's default HTTP clients:
@@ -41,6 +43,9 @@ func Drain(body io.ReadCloser) error {
 type Slot struct {
 	Status int
 	Header http.Header // of error answers (status >= 400) only
+	// Secrets are the credentials the request carried (see
+	// redact.Secrets), for the client to remove from what it reports.
+	Secrets []string
 	// OnSuccess, if set, is called with a 2xx answer and may replace it
 	// (to decode its body another way, say).
 	OnSuccess func(*http.Response) (*http.Response, error)
@@ -78,7 +83,10 @@ func headerObserver(ctx context.Context) func(http.Header) {
 }
 
 // Transport passes the headers of each answer to the request's header
-// observer (see WithHeaderObserver), records the status and error headers
+// observer (see WithHeaderObserver), removes the request's credentials
+// (and any bearer token) from the body of an error answer, since a proxy
+// may echo the request's headers there and clients quote it, reports a request to a server that
+// has never answered and cannot be reached as an *Unreachable, records the status and error headers
 // in the request's Slot, if it has one, and makes closing a body drain it
 // first, so a connection goes back to the pool even when a JSON decoder
 // stopped short of the body's end.
@@ -104,14 +112,23 @@ func Wrap(c *http.Client) *http.Client {
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.Base.RoundTrip(req)
-	if err != nil || resp == nil {
+	if err != nil {
+		return resp, unreachable(req.URL, err)
+	}
+	if resp == nil {
 		return resp, err
 	}
+	markAnswered(req.URL)
 	if observe := headerObserver(req.Context()); observe != nil {
 		observe(resp.Header)
 	}
+	secrets := redact.Secrets(req.Header)
+	if resp.StatusCode >= 400 && resp.Body != nil && resp.Body != http.NoBody {
+		redactBody(resp, secrets)
+	}
 	if slot, ok := req.Context().Value(slotKey{}).(*Slot); ok {
 		slot.Status = resp.StatusCode
+		slot.Secrets = secrets
 		if resp.StatusCode >= 400 {
 			slot.Header = resp.Header.Clone()
 		}
@@ -124,6 +141,27 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return resp, nil
 }
+
+// redactBody replaces the body of an error answer, up to DrainLimit of
+// it, with its text less secrets and bearer tokens (see redact.String).
+func redactBody(resp *http.Response, secrets []string) {
+	data, err := io.ReadAll(io.LimitReader(resp.Body, DrainLimit))
+	_ = Drain(resp.Body)
+	clean := redact.String(string(data), secrets...)
+	var body io.Reader = strings.NewReader(clean)
+	if err != nil {
+		body = io.MultiReader(body, errReader{err})
+	}
+	resp.Body = io.NopCloser(body)
+	resp.ContentLength = int64(len(clean))
+	if err != nil {
+		resp.ContentLength = -1
+	}
+}
+
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
 type drainingBody struct{ io.ReadCloser }
 

@@ -172,8 +172,14 @@ func TestReportMatchesStoreAfterCancel(t *testing.T) {
 			cfg := config(s, &requests)
 			inner := cfg.Embed
 			cancelAt := 1 + rng.IntN(12)
+			var rngMu sync.Mutex // Embed is called concurrently
+			coin := func() bool {
+				rngMu.Lock()
+				defer rngMu.Unlock()
+				return rng.IntN(2) == 0
+			}
 			cfg.Embed = func(ctx context.Context, texts []string, tokens int) ([][]float32, int, error) {
-				if requests.Load() == int64(cancelAt) && rng.IntN(2) == 0 {
+				if requests.Load() == int64(cancelAt) && coin() {
 					cancel()
 				}
 				return inner(ctx, texts, tokens)

@@ -16,6 +16,7 @@ import (
 	"github.com/sashabaranov/go-openai"
 
 	"github.com/ragkit-go/rag/internal/httpx"
+	"github.com/ragkit-go/rag/internal/redact"
 	"github.com/ragkit-go/rag/provider"
 )
 
@@ -111,5 +112,21 @@ func Failure(err error, slot *httpx.Slot, timedOut bool, timeout time.Duration) 
 	if e.StatusCode >= 400 {
 		e.RetryAfter = httpx.RetryAfter(slot.Header, e.StatusCode, time.Now())
 	}
+	// Error answers come redacted from httpx.Transport; an error event
+	// inside a 2xx stream does not.
+	if m, c := redact.String(e.Message, slot.Secrets...), redact.String(e.Code, slot.Secrets...); m != e.Message || c != e.Code {
+		e.Message, e.Code = m, c
+		e.Err = redactedError{msg: redact.String(e.Err.Error(), slot.Secrets...), err: e.Err}
+	}
 	return e, unsent
 }
+
+// redactedError is an error whose text had credentials removed; the
+// error underneath stays reachable by errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e redactedError) Error() string { return e.msg }
+func (e redactedError) Unwrap() error { return e.err }
