@@ -37,6 +37,7 @@ import (
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
+	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -51,6 +52,8 @@ var (
 	lcgDir      = flag.String("langchaingo", "bench/langchaingo", "directory of the langchaingo benchmark module")
 	cpuprofile  = flag.String("cpuprofile", "", "write a CPU profile of our pipeline's run to this file")
 	data        = flag.String("data", "../shared/data/scifact/corpus.jsonl.gz", "SciFact corpus")
+	peers       = flag.Bool("peers", true, "also run chromem-go, langchaingo and the sleeping embedder")
+	stores      = flag.Bool("stores", true, "also run the pipeline into persistent chromem and flat stores (in a temporary directory)")
 )
 
 func main() {
@@ -80,6 +83,13 @@ func main() {
 		return runOurs(base, texts)
 	})
 	ours.print("rag (this library)", limit)
+
+	if *stores {
+		runStores(base, texts, stats, limit, ours)
+	}
+	if !*peers {
+		return
+	}
 
 	alone := measure(stats, func() int { return runOursOn(sleepingEmbedder{}, texts) })
 	alone.print("rag, in-process embedder sleeping 100 ms a batch (no HTTP, no server)", limit)
@@ -201,7 +211,12 @@ func (sleepingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32,
 }
 
 func runOursOn(e embed.Embedder, texts []string) int {
-	p, err := rag.New(rag.Options{Embedder: e, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}})
+	return runOursInto(e, nil, texts)
+}
+
+// runOursInto ingests into st (nil: the pipeline's default in-memory store).
+func runOursInto(e embed.Embedder, st store.Store, texts []string) int {
+	p, err := rag.New(rag.Options{Embedder: e, Store: st, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}})
 	if err != nil {
 		log.Fatal(err)
 	}
