@@ -1,6 +1,7 @@
 package flat_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -53,4 +54,30 @@ func TestConformancePersistent(t *testing.T) {
 			return open(t, path.(string))
 		},
 	})
+}
+
+// Reopening after a crash (the store abandoned, never closed): the log
+// alone carries every write back, and, with compactions at every few
+// hundred bytes, the snapshots folded in the background carry the rest.
+func TestConformanceCrashReopen(t *testing.T) {
+	for _, compactAt := range []int64{64 << 20, 512} {
+		t.Run(fmt.Sprintf("compact at %d bytes", compactAt), func(t *testing.T) {
+			defer flat.SetCompactMinBytes(compactAt)()
+			var paths sync.Map // store.Store -> its snapshot path
+			open := func(t *testing.T, path string) store.Store {
+				s := newFlat(t, flat.Options{Path: path})
+				paths.Store(s, path)
+				return s
+			}
+			storetest.Run(t, func(t *testing.T) store.Store {
+				return open(t, filepath.Join(t.TempDir(), "store.flat"))
+			}, storetest.Options{
+				Reopen: func(t *testing.T, s store.Store) store.Store {
+					flat.Abandon(s.(*flat.Store))
+					path, _ := paths.Load(s)
+					return open(t, path.(string))
+				},
+			})
+		})
+	}
 }

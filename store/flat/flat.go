@@ -253,6 +253,9 @@ func (s *Store) commit(rec []byte, apply func()) error {
 	}
 	apply()
 	s.mu.Unlock()
+	if testAfterAppend != nil {
+		testAfterAppend()
+	}
 	if err := l.Sync(pos); err != nil {
 		return fmt.Errorf("flat: %w", err)
 	}

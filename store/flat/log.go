@@ -44,8 +44,13 @@ const logHeaderMagic = "flatlog1"
 // below it the log just grows. Tests lower it.
 var compactMinBytes int64 = 64 << 20
 
-// testSyncLog, when set, replaces the log's fsync (tests count fsyncs).
-var testSyncLog func(*os.File) error
+// Test seams: testSyncLog, when set, replaces the log's fsync (tests count
+// fsyncs); testAfterAppend is called by a write that has appended its
+// record and is about to wait for the fsync.
+var (
+	testSyncLog     func(*os.File) error
+	testAfterAppend func()
+)
 
 // snapshotID identifies a snapshot file by its size and trailing checksum;
 // the zero value means no snapshot.
