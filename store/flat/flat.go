@@ -38,7 +38,7 @@ type Options struct {
 	// replays the log over it, dropping a torn last record whole, and
 	// removes temporary files that a crash left. The log is folded into a
 	// new snapshot, written atomically, in the background when it outgrows
-	// the snapshot (and at least 64 MiB), and by Checkpoint and Close,
+	// the snapshot (and at least 256 MiB), and by Checkpoint and Close,
 	// which remove it. Two Stores must not have the same Path open at once.
 	Path string
 

@@ -42,7 +42,7 @@ const logHeaderMagic = "flatlog1"
 
 // compactMinBytes is the least log size worth folding into the snapshot;
 // below it the log just grows. Tests lower it.
-var compactMinBytes int64 = 64 << 20
+var compactMinBytes int64 = 256 << 20
 
 // Test seams: testSyncLog, when set, replaces the log's fsync (tests count
 // fsyncs); testAfterAppend is called by a write that has appended its
