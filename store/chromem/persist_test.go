@@ -188,6 +188,9 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestCrashConsistency")
 	}
+	// Rotate the log every few writes, so kills also land in the
+	// background writing of document files.
+	chromem.SetLogRotateBytes(64 << 10)
 	v, _ := strconv.Atoi(os.Getenv("RAG_CHROMEM_CRASH_START"))
 	s, err := chromem.New(chromem.Options{Path: dir, Compress: v%2 == 0})
 	if err != nil {
@@ -343,6 +346,9 @@ func TestCorruptFile(t *testing.T) {
 		"not a file": func(b []byte) []byte { return []byte("hello, world, this is not a document") },
 	} {
 		t.Run(name, func(t *testing.T) {
+			// Write the documents' files at once (not only the log, whose
+			// version of a document would win over a damaged file).
+			defer chromem.SetLogRotateBytes(0)()
 			dir := t.TempDir()
 			s := open(t, chromem.Options{Path: dir})
 			ctx := context.Background()
