@@ -128,7 +128,8 @@ func decodeLogRecord(rec []byte, into map[string]replayed) error {
 	return nil
 }
 
-// listLogs returns the sequence numbers of the logs in dir, in order.
+// listLogs returns the sequence numbers of the logs in dir, in order, and
+// removes the temporary files of log creations a crash interrupted.
 func listLogs(dir string) ([]uint64, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -137,6 +138,12 @@ func listLogs(dir string) ([]uint64, error) {
 	var seqs []uint64
 	for _, e := range entries {
 		n := e.Name()
+		if strings.HasPrefix(n, "."+logPrefix) && strings.Contains(n, logSuffix+".tmp-") {
+			if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("chromem: remove unfinished write: %w", err)
+			}
+			continue
+		}
 		if !strings.HasPrefix(n, logPrefix) || !strings.HasSuffix(n, logSuffix) {
 			continue
 		}

@@ -37,22 +37,10 @@ func TestConformanceQuantized(t *testing.T) {
 }
 
 func TestConformancePersistent(t *testing.T) {
-	var paths sync.Map // store.Store -> its snapshot path
-	open := func(t *testing.T, path string) store.Store {
-		s := newFlat(t, flat.Options{Path: path})
-		paths.Store(s, path)
-		return s
-	}
-	storetest.Run(t, func(t *testing.T) store.Store {
-		return open(t, filepath.Join(t.TempDir(), "store.flat"))
-	}, storetest.Options{
-		Reopen: func(t *testing.T, s store.Store) store.Store {
-			if err := s.(*flat.Store).Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-			path, _ := paths.Load(s)
-			return open(t, path.(string))
-		},
+	runPersistent(t, func(t *testing.T, s *flat.Store) {
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
 	})
 }
 
@@ -63,21 +51,27 @@ func TestConformanceCrashReopen(t *testing.T) {
 	for _, compactAt := range []int64{64 << 20, 512} {
 		t.Run(fmt.Sprintf("compact at %d bytes", compactAt), func(t *testing.T) {
 			defer flat.SetCompactMinBytes(compactAt)()
-			var paths sync.Map // store.Store -> its snapshot path
-			open := func(t *testing.T, path string) store.Store {
-				s := newFlat(t, flat.Options{Path: path})
-				paths.Store(s, path)
-				return s
-			}
-			storetest.Run(t, func(t *testing.T) store.Store {
-				return open(t, filepath.Join(t.TempDir(), "store.flat"))
-			}, storetest.Options{
-				Reopen: func(t *testing.T, s store.Store) store.Store {
-					flat.Abandon(s.(*flat.Store))
-					path, _ := paths.Load(s)
-					return open(t, path.(string))
-				},
-			})
+			runPersistent(t, func(_ *testing.T, s *flat.Store) { flat.Abandon(s) })
 		})
 	}
+}
+
+// runPersistent runs the suite on persistent stores, reopened after leave
+// is done with them.
+func runPersistent(t *testing.T, leave func(*testing.T, *flat.Store)) {
+	var paths sync.Map // store.Store -> its snapshot path
+	open := func(t *testing.T, path string) store.Store {
+		s := newFlat(t, flat.Options{Path: path})
+		paths.Store(s, path)
+		return s
+	}
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return open(t, filepath.Join(t.TempDir(), "store.flat"))
+	}, storetest.Options{
+		Reopen: func(t *testing.T, s store.Store) store.Store {
+			leave(t, s.(*flat.Store))
+			path, _ := paths.Load(s)
+			return open(t, path.(string))
+		},
+	})
 }
