@@ -5,6 +5,11 @@
 //
 //	go run ./bench/ingest                   # 20,000 chunks, 100 ms, 1,536 dimensions
 //	go run ./bench/ingest -chunks 5000 -peer-chunks 500
+//	go run ./bench/ingest -peers=false      # our rows only: in memory, and into persistent stores
+//
+// The store rows (-stores, on by default) run the same workload into an
+// in-memory flat store and into persistent chromem and flat stores in a
+// fresh temporary directory, fsync on, Close included in the time.
 //
 // The server runs in a child process, so the CPU time and allocations
 // measured are the client's alone. The texts are SciFact abstracts from
