@@ -9,7 +9,8 @@
 //
 // The store rows (-stores, on by default) run the same workload into an
 // in-memory flat store and into persistent chromem and flat stores in a
-// fresh temporary directory, fsync on, Close included in the time.
+// fresh temporary directory, fsync on; an Upsert returns once durable, so
+// the ingestion is timed alone, and Close is timed apart.
 //
 // The server runs in a child process, so the CPU time and allocations
 // measured are the client's alone. The texts are SciFact abstracts from
