@@ -5,6 +5,12 @@
 //
 //	go run ./bench/ingest                   # 20,000 chunks, 100 ms, 1,536 dimensions
 //	go run ./bench/ingest -chunks 5000 -peer-chunks 500
+//	go run ./bench/ingest -peers=false      # our rows only: in memory, and into persistent stores
+//
+// The store rows (-stores, on by default) run the same workload into an
+// in-memory flat store and into persistent chromem and flat stores in a
+// fresh temporary directory, fsync on; an Upsert returns once durable, so
+// the ingestion is timed alone, and Close is timed apart.
 //
 // The server runs in a child process, so the CPU time and allocations
 // measured are the client's alone. The texts are SciFact abstracts from
@@ -38,6 +44,7 @@ import (
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/openaitest"
 	"github.com/ragkit-go/rag/provider"
+	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -52,6 +59,8 @@ var (
 	lcgDir      = flag.String("langchaingo", "bench/langchaingo", "directory of the langchaingo benchmark module")
 	cpuprofile  = flag.String("cpuprofile", "", "write a CPU profile of our pipeline's run to this file")
 	data        = flag.String("data", "../shared/data/scifact/corpus.jsonl.gz", "SciFact corpus")
+	peers       = flag.Bool("peers", true, "also run chromem-go, langchaingo and the sleeping embedder")
+	stores      = flag.Bool("stores", true, "also run the pipeline into persistent chromem and flat stores (in a temporary directory)")
 )
 
 func main() {
@@ -81,6 +90,13 @@ func main() {
 		return runOurs(base, texts)
 	})
 	ours.print("rag (this library)", limit)
+
+	if *stores {
+		runStores(base, texts, stats, limit, ours)
+	}
+	if !*peers {
+		return
+	}
 
 	alone := measure(stats, func() int { return runOursOn(sleepingEmbedder{}, texts) })
 	alone.print("rag, in-process embedder sleeping 100 ms a batch (no HTTP, no server)", limit)
@@ -202,7 +218,12 @@ func (sleepingEmbedder) Embed(ctx context.Context, texts []string) ([][]float32,
 }
 
 func runOursOn(e embed.Embedder, texts []string) int {
-	p, err := rag.New(rag.Options{Embedder: e, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}})
+	return runOursInto(e, nil, texts)
+}
+
+// runOursInto ingests into st (nil: the pipeline's default in-memory store).
+func runOursInto(e embed.Embedder, st store.Store, texts []string) int {
+	p, err := rag.New(rag.Options{Embedder: e, Store: st, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func Start(ctx context.Context, cfg *Config) *Stream {
 		jobs:     make(chan *job, 2*hashBatch),
 		items:    make(chan item, cfg.BatchSize),
 		batches:  make(chan *batch),
-		writes:   make(chan *job, 16),
+		writes:   make(chan *job, 2*writeDocs),
 	}
 	var chunking, requesting sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) + cfg.EnrichWorkers {

@@ -30,9 +30,11 @@
 //     gob file per record, named by 32 bits of a hash (files of different
 //     records collide at scale) and written in place (a crash leaves a torn
 //     file that makes the whole DB fail to open, or half a document). This
-//     store instead writes one file per document, holding all its records,
-//     to a temporary file that is synced and then renamed over the old one:
-//     a document on disk is always one whole version. See Options.Path.
+//     store instead commits each write as one checksummed record of a log,
+//     one fsync for the whole write, and later writes one file per
+//     document, holding all its records, to a temporary file that is synced
+//     and then renamed over the old one: a document on disk is always one
+//     whole version. See Options.Path.
 package chromem
 
 import (
@@ -42,12 +44,14 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 
 	cg "github.com/philippgille/chromem-go"
 
 	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/store/internal/wal"
 )
 
 // Errors of this package. Errors of the store.Store contract are the
@@ -70,11 +74,16 @@ type Options struct {
 	// created if needed; one Store at a time may have it open (New returns
 	// ErrLocked otherwise, on Unix).
 	//
-	// Every Upsert and Delete is durable when it returns: each document is
-	// written to a temporary file, synced, and renamed over its previous
-	// version, and the directory is synced. A crash (even SIGKILL or power
-	// loss) in the middle of a write leaves every document either at its
-	// old version or at its new one; New removes the leftovers.
+	// Every Upsert and Delete is durable when it returns, by one fsync for
+	// the whole call: the documents are appended, as one record, to a log
+	// in the collection's directory, which is synced. The log is the
+	// documents' durable form until it has grown to 256 MiB; then each
+	// document is written, in the background, to a file of its own
+	// (through a synced temporary file renamed over its previous version)
+	// and the log is removed. A crash (even SIGKILL or power loss) in the
+	// middle of a write leaves every document either at its old version or
+	// at its new one: New replays the log, dropping a torn last record
+	// whole, and removes the leftovers of unfinished file writes.
 	Path string
 
 	// Collection names the collection, a sub-directory of Path, so several
@@ -87,8 +96,9 @@ type Options struct {
 	// setting was when they were written.
 	Compress bool
 
-	// NoSync skips the fsync calls. Writes stay atomic against a crash of
-	// the process but may be lost, or come back torn, after a crash of the
+	// NoSync skips the fsync calls and the log: each document is written
+	// straight to its file. Writes stay atomic against a crash of the
+	// process but may be lost, or come back torn, after a crash of the
 	// machine. For bulk loads that can be redone.
 	NoSync bool
 }
@@ -113,8 +123,9 @@ type Store struct {
 	dim     int                  // 0 until the first record
 	nrec    int
 	closed  bool
-	persist *disk  // nil in memory
-	path    string // Options.Path
+	persist *disk     // nil in memory
+	glog    *groupLog // nil in memory and with NoSync; guarded by writeMu
+	path    string    // Options.Path
 }
 
 var _ store.Store = (*Store)(nil)
@@ -180,7 +191,10 @@ func New(opts Options) (*Store, error) {
 }
 
 // Close releases the store. A persistent store has nothing unsaved: Close
-// only releases the directory lock. Methods called after Close return an
+// waits for a background writing of document files to finish, closes the
+// log (left on disk for New to replay) and releases the directory lock.
+// It returns an error if the background writing failed. Methods called
+// after Close return an
 // error matching store.ErrClosed. Close is idempotent.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
@@ -192,10 +206,16 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.coll, s.docs, s.recs, s.zeros = nil, nil, nil, nil
-	if s.persist != nil {
-		return s.persist.close()
+	var err error
+	if s.glog != nil {
+		err = s.glog.close()
 	}
-	return nil
+	if s.persist != nil {
+		if cerr := s.persist.close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // Len returns the number of records in the store.
@@ -268,9 +288,11 @@ func (s *Store) checkOpen() error {
 
 // Upsert writes documents, each replacing every record previously stored
 // under its ID (see store.Store). The batch is validated before anything
-// is written. A persistent store writes each document durably before it
-// becomes visible to searches; if writing one fails, the documents before
-// it are written and the error names the one that failed.
+// is written. A persistent store makes the documents durable before they
+// become visible to searches. With fsync on (see Options.NoSync) the call
+// is one log record, written entirely or not at all; with NoSync, if
+// writing one document fails, the documents before it are written and the
+// error names the one that failed.
 func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -306,17 +328,12 @@ func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 		ps[i] = prepare(d)
 	}
 
-	written := ps
-	if s.persist != nil {
-		if dim == 0 && newDim > 0 {
-			if err = s.persist.saveDimensions(newDim); err != nil {
-				return err
-			}
+	if s.persist != nil && dim == 0 && newDim > 0 {
+		if err = s.persist.saveDimensions(newDim); err != nil {
+			return err
 		}
-		var n int
-		n, err = s.persist.writeDocs(ctx, ps, newDim)
-		written = ps[:n]
 	}
+	written, err := s.persistDocs(ctx, ps, newDim)
 	s.mu.Lock()
 	if s.dim == 0 {
 		s.dim = newDim
@@ -326,6 +343,44 @@ func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 	}
 	s.mu.Unlock()
 	return err
+}
+
+// persistDocs writes documents to disk, in order, and returns those it
+// wrote. With the group log, the whole call is one log record, durable by
+// one fsync, and written entirely or not at all. An error from the log
+// breaks the store for writing: every later write fails too.
+func (s *Store) persistDocs(ctx context.Context, ps []prepared, dim int) ([]prepared, error) {
+	if s.persist == nil {
+		return ps, nil
+	}
+	g := s.glog
+	if g == nil {
+		n, err := s.persist.writeDocs(ctx, ps, dim)
+		return ps[:n], err
+	}
+	if err := g.collect(); err != nil {
+		return nil, err
+	}
+	entries := make([]logEntry, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		entries[i].id = p.id
+		if len(p.recs) == 0 {
+			continue
+		}
+		b, err := encodeDoc(nil, p, dim, s.persist.compress)
+		if err != nil {
+			return nil, fmt.Errorf("chromem: write document %q: %w", p.id, err)
+		}
+		entries[i].file = b
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := g.commit(entries); err != nil {
+		return nil, err
+	}
+	return ps, nil
 }
 
 // apply swaps a document's records. The caller holds s.mu exclusively.
@@ -403,13 +458,7 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) error {
 	for i, id := range present {
 		ps[i] = prepared{id: id}
 	}
-	written := ps
-	var err error
-	if s.persist != nil {
-		var n int
-		n, err = s.persist.writeDocs(ctx, ps, 0)
-		written = ps[:n]
-	}
+	written, err := s.persistDocs(ctx, ps, 0)
 	s.mu.Lock()
 	for i := range written {
 		s.apply(&written[i])
@@ -445,15 +494,72 @@ func (s *Store) load() error {
 		return err
 	}
 	s.dim = dim
-	return s.persist.readDocs(func(p prepared, d int) error {
-		if d > 0 {
-			if s.dim == 0 {
-				s.dim = d
-			} else if d != s.dim {
-				return fmt.Errorf("%w: document %q has %d dimensions, the store %d", ErrCorrupt, p.id, d, s.dim)
+	dir := s.persist.dir
+	seqs, err := listLogs(dir)
+	if err != nil {
+		return err
+	}
+	logged, err := readLogs(dir, seqs)
+	if err != nil {
+		return err
+	}
+	skip := make(map[string]bool, len(logged))
+	for id := range logged {
+		skip[docFileName(id)+docExt] = true
+	}
+	if err := s.persist.readDocs(skip, s.loadDoc); err != nil {
+		return err
+	}
+	// The logs' versions, in memory.
+	ids := make([]string, 0, len(logged))
+	for id := range logged {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		if r := logged[id]; r.p != nil {
+			if err := s.loadDoc(*r.p, r.dim); err != nil {
+				return err
 			}
+		} // else a deletion: the file, if any, was not loaded
+	}
+	if !s.persist.sync {
+		if len(seqs) == 0 {
+			return nil
 		}
-		s.apply(&p)
-		return nil
-	})
+		return s.persist.foldLogs(seqs, logged)
+	}
+	g := &groupLog{disk: s.persist}
+	s.glog = g
+	if len(seqs) == 1 {
+		// Go on appending to it, unless it is past the limit.
+		path := filepath.Join(dir, logName(seqs[0]))
+		l, err := wal.Open(path, logOptions(), func([]byte) error { return nil })
+		if err != nil {
+			return fmt.Errorf("chromem: %w", err)
+		}
+		if l.Size() <= logRotateBytes {
+			g.log, g.seq = l, seqs[0]
+			return nil
+		}
+		l.Retire()
+	}
+	if len(seqs) > 0 {
+		g.seq = seqs[len(seqs)-1] + 1
+		return s.persist.foldLogs(seqs, logged)
+	}
+	return nil
+}
+
+// loadDoc applies a document read back from disk.
+func (s *Store) loadDoc(p prepared, d int) error {
+	if d > 0 {
+		if s.dim == 0 {
+			s.dim = d
+		} else if d != s.dim {
+			return fmt.Errorf("%w: document %q has %d dimensions, the store %d", ErrCorrupt, p.id, d, s.dim)
+		}
+	}
+	s.apply(&p)
+	return nil
 }

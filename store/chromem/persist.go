@@ -30,6 +30,8 @@ import (
 //	<Path>/<Collection>/LOCK          held (flock) while a Store has it open
 //	<Path>/<Collection>/store.json    {"format":1,"dimensions":N}
 //	<Path>/<Collection>/docs/<h>.doc  one file per document, h = hex SHA-256 of its ID
+//	<Path>/<Collection>/wal-<seq>.log the write log (see log.go); without NoSync, a
+//	                                  document's version there wins over its file
 //
 // A document file is written as docs/<h>.<random>.tmp, synced, and renamed
 // to docs/<h>.doc, so it is always one whole version of the document: the
@@ -131,7 +133,12 @@ func docFileName(docID string) string {
 
 // writeAtomic writes data to dir/name through a synced temporary file and
 // a rename. The caller syncs dir.
-func (d *disk) writeAtomic(dir, name string, data []byte) (err error) {
+func (d *disk) writeAtomic(dir, name string, data []byte) error {
+	return d.writeFile(dir, name, data, d.sync)
+}
+
+// writeFile is writeAtomic, syncing the file only if sync is set.
+func (d *disk) writeFile(dir, name string, data []byte, sync bool) (err error) {
 	base := strings.TrimSuffix(name, filepath.Ext(name))
 	f, err := os.CreateTemp(dir, base+".*"+tmpExt)
 	if err != nil {
@@ -146,7 +153,7 @@ func (d *disk) writeAtomic(dir, name string, data []byte) (err error) {
 	if _, err = f.Write(data); err != nil {
 		return fmt.Errorf("chromem: %w", err)
 	}
-	if d.sync {
+	if sync {
 		if err = f.Sync(); err != nil {
 			return fmt.Errorf("chromem: %w", err)
 		}
@@ -164,15 +171,7 @@ func (d *disk) syncDir(dir string) error {
 	if !d.sync {
 		return nil
 	}
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("chromem: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("chromem: sync %s: %w", dir, err)
-	}
-	return nil
+	return syncDir(dir)
 }
 
 // writeDocs commits documents in order: a document without records is
@@ -213,7 +212,7 @@ func (d *disk) writeDocs(ctx context.Context, ps []prepared, dim int) (n int, er
 
 // readDocs decodes every document file, in parallel, and hands each to fn
 // (from one goroutine). It removes temporary files left by a crash.
-func (d *disk) readDocs(fn func(p prepared, dim int) error) error {
+func (d *disk) readDocs(skip map[string]bool, fn func(p prepared, dim int) error) error {
 	dir := filepath.Join(d.dir, docsDir)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -226,6 +225,8 @@ func (d *disk) readDocs(fn func(p prepared, dim int) error) error {
 			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("chromem: remove unfinished write: %w", err)
 			}
+		case skip[name]:
+			// Its last version is in a log; the file may be torn.
 		case strings.HasSuffix(name, docExt) && e.Type().IsRegular():
 			names = append(names, name)
 		}

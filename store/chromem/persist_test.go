@@ -1,23 +1,19 @@
 package chromem_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
+	"github.com/ragkit-go/rag/store/storetest"
 )
 
 func open(t testing.TB, opts chromem.Options) *chromem.Store {
@@ -154,167 +150,28 @@ func TestReopen200k(t *testing.T) {
 	ingestReopen(t, 200_000, 16)
 }
 
-// Crash test: a child process writes documents in a loop; the parent kills
-// it with SIGKILL at a random moment, reopens the store, and checks that
-// every document is one whole version and every write the child reported
-// as done is there. Several rounds on the same directory.
-const crashEnv = "RAG_CHROMEM_CRASH_DIR"
-
-const (
-	crashDocs = 16
-	crashDim  = 64
-)
-
-// crashDoc is version v of the document it belongs to (v % crashDocs):
-// 1 to 40 records, each tagged with v and the record count, and vectors
-// derived from v, so the parent can check every byte.
-func crashDoc(v int) store.Document {
-	id := fmt.Sprintf("doc-%02d", v%crashDocs)
-	n := 1 + (v*7)%40
-	d := store.Document{ID: id, Hash: "v" + strconv.Itoa(v)}
-	for c := range n {
-		d.Records = append(d.Records, store.Record{
-			ID: fmt.Sprintf("%s/v%d/%d", id, v, c), DocID: id, Chunk: c,
-			Text:     strings.Repeat("x", 100*c),
-			Vector:   vec(crashDim, uint64(v)*100+uint64(c)),
-			Metadata: map[string]any{"version": float64(v), "count": float64(n)},
-		})
-	}
-	return d
+// The crash test of storetest: a child process writing, killed with
+// SIGKILL at random moments, ten rounds. The child rotates its log every
+// 64 KiB, so kills also land in the background writing of document files,
+// and compresses its files every other round.
+var crashOptions = storetest.CrashOptions{
+	Child: "TestCrashChild",
+	Open: func(dir string, round int) (store.Store, error) {
+		chromem.SetLogRotateBytes(64 << 10)
+		return chromem.New(chromem.Options{Path: dir, Compress: round%2 == 0})
+	},
+	Leftovers: func(dir string) []string {
+		tmps, _ := filepath.Glob(filepath.Join(dir, "rag", "docs", "*.tmp"))
+		logs, _ := filepath.Glob(filepath.Join(dir, "rag", ".wal-*.tmp-*"))
+		return append(tmps, logs...)
+	},
 }
 
-func TestCrashChild(t *testing.T) {
-	dir := os.Getenv(crashEnv)
-	if dir == "" {
-		t.Skip("run by TestCrashConsistency")
-	}
-	v, _ := strconv.Atoi(os.Getenv("RAG_CHROMEM_CRASH_START"))
-	s, err := chromem.New(chromem.Options{Path: dir, Compress: v%2 == 0})
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
-	}
-	deadline := time.Now().Add(60 * time.Second) // never outlive a dead parent for long
-	for time.Now().Before(deadline) {
-		batch := []store.Document{crashDoc(v)}
-		if v%3 == 0 {
-			batch = append(batch, crashDoc(v+1), crashDoc(v+2))
-		}
-		if err := s.Upsert(context.Background(), batch); err != nil {
-			fmt.Println("error", err)
-			os.Exit(1)
-		}
-		for _, d := range batch {
-			fmt.Printf("ok %s %s\n", d.ID, d.Hash[1:])
-		}
-		v += len(batch)
-	}
-	os.Exit(0)
-}
+func TestCrashChild(t *testing.T) { storetest.CrashChild(t, crashOptions) }
 
 func TestCrashConsistency(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns child processes")
-	}
-	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	reported := map[string]int{} // document -> last version reported written
-	next := 0
-	tmpSeen := 0
-	for round := range 10 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashEnv+"="+dir, "RAG_CHROMEM_CRASH_START="+strconv.Itoa(next))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		killAfter := 10 + rng.IntN(200)
-		sc := bufio.NewScanner(out)
-		lines := 0
-		for sc.Scan() {
-			f := strings.Fields(sc.Text())
-			if len(f) == 3 && f[0] == "ok" {
-				v, _ := strconv.Atoi(f[2])
-				reported[f[1]] = max(reported[f[1]], v)
-				next = max(next, v+1)
-				if lines++; lines == killAfter {
-					// Not synchronisation: a random delay moves the kill
-					// off the moment right after a report, so it lands
-					// anywhere in the child's write loop.
-					time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
-					cmd.Process.Signal(syscall.SIGKILL)
-					break
-				}
-			} else if strings.HasPrefix(sc.Text(), "error") {
-				t.Fatalf("child: %s", sc.Text())
-			}
-		}
-		cmd.Wait()
-		if lines < killAfter {
-			t.Fatalf("round %d: child stopped after %d writes, before being killed", round, lines)
-		}
-		next += 3 // versions the child may have written after its last report
-
-		tmps, _ := filepath.Glob(filepath.Join(dir, "rag", "docs", "*.tmp"))
-		tmpSeen += len(tmps)
-		s := open(t, chromem.Options{Path: dir})
-		checkCrashState(t, s, reported)
-		if left, _ := filepath.Glob(filepath.Join(dir, "rag", "docs", "*.tmp")); len(left) > 0 {
-			t.Errorf("round %d: unfinished writes left after opening: %v", round, left)
-		}
-		s.Close()
-	}
-	t.Logf("%d documents reported written; the kills interrupted %d file writes", len(reported), tmpSeen)
-}
-
-func checkCrashState(t *testing.T, s *chromem.Store, reported map[string]int) {
-	t.Helper()
-	ctx := context.Background()
-	for i := range crashDocs {
-		id := fmt.Sprintf("doc-%02d", i)
-		rs, err := s.Search(ctx, store.Query{Vector: vec(crashDim, 1), TopK: 1000, Filter: store.Eq(store.FieldDocID, id)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		h, err := s.Hashes(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rs) == 0 {
-			if _, ok := reported[id]; ok {
-				t.Errorf("%s was reported written but is gone", id)
-			}
-			if _, ok := h[id]; ok {
-				t.Errorf("%s has a hash but no records", id)
-			}
-			continue
-		}
-		v := int(rs[0].Metadata["version"].(float64))
-		if v%crashDocs != i || v < reported[id] {
-			t.Errorf("%s is at version %d; last reported written: %d", id, v, reported[id])
-		}
-		if h[id] != "v"+strconv.Itoa(v) {
-			t.Errorf("%s: hash %q, records of version %d", id, h[id], v)
-		}
-		want := crashDoc(v)
-		if len(rs) != len(want.Records) {
-			t.Errorf("%s version %d: %d records, want %d", id, v, len(rs), len(want.Records))
-			continue
-		}
-		slices.SortFunc(rs, func(a, b store.Result) int { return a.Chunk - b.Chunk })
-		for c, r := range rs {
-			w := want.Records[c]
-			if r.ID != w.ID || r.Text != w.Text || r.Metadata["version"] != float64(v) || r.Metadata["count"] != float64(len(want.Records)) {
-				t.Errorf("%s version %d: record %d is %s (version %v), want %s", id, v, c, r.ID, r.Metadata["version"], w.ID)
-			}
-			if store.Cosine(r.Vector, w.Vector) < 0.99999 {
-				t.Errorf("%s version %d: record %d has another vector", id, v, c)
-			}
-		}
-	}
+	defer chromem.SetLogRotateBytes(64 << 10)() // restored after the parent's reopens
+	storetest.Crash(t, crashOptions)
 }
 
 // A second Store cannot open a directory in use; it can once the first
@@ -343,6 +200,9 @@ func TestCorruptFile(t *testing.T) {
 		"not a file": func(b []byte) []byte { return []byte("hello, world, this is not a document") },
 	} {
 		t.Run(name, func(t *testing.T) {
+			// Write the documents' files at once (not only the log, whose
+			// version of a document would win over a damaged file).
+			defer chromem.SetLogRotateBytes(0)()
 			dir := t.TempDir()
 			s := open(t, chromem.Options{Path: dir})
 			ctx := context.Background()
@@ -374,16 +234,21 @@ func TestTempFilesRemoved(t *testing.T) {
 	}
 	s.Close()
 	tmp := filepath.Join(dir, "rag", "docs", "0123.456.tmp")
-	if err := os.WriteFile(tmp, []byte("half a docu"), 0o644); err != nil {
-		t.Fatal(err)
+	tmpLog := filepath.Join(dir, "rag", ".wal-0000000000000001.log.tmp-789")
+	for _, p := range []string{tmp, tmpLog} {
+		if err := os.WriteFile(p, []byte("half a docu"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s = open(t, chromem.Options{Path: dir})
 	defer s.Close()
 	if s.Len() != 3 {
 		t.Errorf("store holds %d records, want 3", s.Len())
 	}
-	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("temporary file still there: %v", err)
+	for _, p := range []string{tmp, tmpLog} {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("temporary file %s still there: %v", p, err)
+		}
 	}
 }
 

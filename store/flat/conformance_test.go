@@ -1,6 +1,7 @@
 package flat_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -36,6 +37,28 @@ func TestConformanceQuantized(t *testing.T) {
 }
 
 func TestConformancePersistent(t *testing.T) {
+	runPersistent(t, func(t *testing.T, s *flat.Store) {
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	})
+}
+
+// Reopening after a crash (the store abandoned, never closed): the log
+// alone carries every write back, and, with compactions at every few
+// hundred bytes, the snapshots folded in the background carry the rest.
+func TestConformanceCrashReopen(t *testing.T) {
+	for _, compactAt := range []int64{64 << 20, 512} {
+		t.Run(fmt.Sprintf("compact at %d bytes", compactAt), func(t *testing.T) {
+			defer flat.SetCompactMinBytes(compactAt)()
+			runPersistent(t, func(_ *testing.T, s *flat.Store) { flat.Abandon(s) })
+		})
+	}
+}
+
+// runPersistent runs the suite on persistent stores, reopened after leave
+// is done with them.
+func runPersistent(t *testing.T, leave func(*testing.T, *flat.Store)) {
 	var paths sync.Map // store.Store -> its snapshot path
 	open := func(t *testing.T, path string) store.Store {
 		s := newFlat(t, flat.Options{Path: path})
@@ -46,9 +69,7 @@ func TestConformancePersistent(t *testing.T) {
 		return open(t, filepath.Join(t.TempDir(), "store.flat"))
 	}, storetest.Options{
 		Reopen: func(t *testing.T, s store.Store) store.Store {
-			if err := s.(*flat.Store).Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
+			leave(t, s.(*flat.Store))
 			path, _ := paths.Load(s)
 			return open(t, path.(string))
 		},

@@ -31,10 +31,15 @@
 // Quantized search is therefore approximate: see Options.Quantize for the
 // recall measured.
 //
-// Options.Path makes a store persistent: New loads the snapshot at the
-// path, Checkpoint and Close write it atomically (a temporary file renamed
-// over the old one). Save and Load do the same with any io.Writer and
+// Options.Path makes a store persistent: every Upsert and Delete is
+// appended to a log beside the snapshot and fsynced before it returns
+// (concurrent writers share an fsync), New loads the snapshot at the path
+// and replays the log over it, and the log is folded into a new snapshot,
+// written atomically (a temporary file renamed over the old one), in the
+// background once it outgrows the snapshot, and by Checkpoint and Close.
+// Save and Load write and read a snapshot with any io.Writer and
 // io.Reader. A snapshot has a version header and CRC-32C checksums, so a
 // truncated or corrupted file is reported as ErrCorrupt instead of being
-// loaded.
+// loaded; a log record has its own checksum, and a torn last record (a
+// write cut by a crash, which never returned) is dropped whole.
 package flat

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ragkit-go/rag/store"
+	"github.com/ragkit-go/rag/store/internal/wal"
 )
 
 // Sentinel errors of package flat.
@@ -29,9 +30,16 @@ const DefaultOversample = 10
 
 // Options configures a Store. The zero value is a memory-only exact store.
 type Options struct {
-	// Path, when not empty, names the snapshot file of a persistent store:
-	// New loads it if it exists (an error if it is corrupt), and
-	// Checkpoint and Close write it atomically. The directory must exist.
+	// Path, when not empty, names the snapshot file of a persistent store;
+	// the directory must exist. Every Upsert and Delete is durable when it
+	// returns: it is appended to a log beside the snapshot (Path + ".log")
+	// and fsynced, writers that wait at the same moment sharing one fsync.
+	// New loads the snapshot if it exists (an error if it is corrupt),
+	// replays the log over it, dropping a torn last record whole, and
+	// removes temporary files that a crash left. The log is folded into a
+	// new snapshot, written atomically, in the background when it outgrows
+	// the snapshot (and at least 256 MiB), and by Checkpoint and Close,
+	// which remove it. Two Stores must not have the same Path open at once.
 	Path string
 
 	// Dimension, when positive, fixes the vector dimension from the start.
@@ -92,6 +100,14 @@ type Store struct {
 	scales []float32
 
 	docs map[string]*docEntry
+
+	// The write log of a persistent store (see log.go): nil until the
+	// first write after a fold. snap identifies the snapshot on disk.
+	// Guarded by mu (exclusive to append, shared with saveMu held to fold).
+	log        *wal.Log
+	snap       snapshotID
+	compacting atomic.Bool
+	bg         sync.WaitGroup // the background compaction
 }
 
 type docEntry struct {
@@ -110,21 +126,40 @@ func New(opts Options) (*Store, error) {
 	}
 	s := &Store{opts: opts, dim: opts.Dimension, docs: make(map[string]*docEntry)}
 	if opts.Path != "" {
-		f, err := os.Open(opts.Path)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-		case err != nil:
-			return nil, fmt.Errorf("flat: %w", err)
-		default:
-			st, err := s.decode(f)
-			f.Close()
-			if err != nil {
-				return nil, fmt.Errorf("flat: loading %s: %w", opts.Path, err)
-			}
-			s.install(st)
+		if err := removeTemps(opts.Path); err != nil {
+			return nil, err
+		}
+		if err := s.loadFile(); err != nil {
+			return nil, err
+		}
+		if err := s.openLog(); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// loadFile loads the snapshot at Options.Path, if there is one.
+func (s *Store) loadFile() error {
+	f, err := os.Open(s.opts.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("flat: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("flat: %w", err)
+	}
+	st, err := s.decode(f)
+	if err != nil {
+		return fmt.Errorf("flat: loading %s: %w", s.opts.Path, err)
+	}
+	s.install(st)
+	s.snap = snapshotID{size: fi.Size(), crc: st.crc}
+	return nil
 }
 
 // Len returns the number of records in the store.
@@ -156,54 +191,117 @@ type prepared struct {
 // Upsert implements store.Store. The whole batch is validated before
 // anything is written and written under one lock, so a failed call writes
 // nothing and concurrent searches see all of the batch or none of it.
+//
+// A persistent store appends the batch to its log and applies it under the
+// lock, then waits, without the lock, until the log is durable; a search
+// may see the batch during that wait. If the log cannot be written or
+// synced, the call fails and so does every later write (the store holds
+// writes the log may not).
 func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.RLock()
-	dim, closed := s.dim, s.closed
+	closed := s.closed
 	s.mu.RUnlock()
 	if closed {
 		return store.ErrClosed
 	}
-	batchDim, err := store.CheckDocuments(docs, dim)
+	preps, batchDim, err := s.prepareBatch(docs)
 	if err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var rec []byte
+	if s.opts.Path != "" {
+		if rec, err = encodeLogRecord(preps, batchDim); err != nil {
+			return err
+		}
+	}
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return store.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if err := s.checkDimLocked(batchDim); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	return s.commit(rec, func() { s.applyLocked(preps, batchDim) })
+}
+
+// commit appends rec to the log of a persistent store and calls apply,
+// both under s.mu, which the caller holds exclusively and commit releases;
+// then it waits for the log to be durable.
+func (s *Store) commit(rec []byte, apply func()) error {
+	if s.opts.Path == "" {
+		apply()
+		s.mu.Unlock()
+		return nil
+	}
+	l, pos, err := s.appendLocked(rec)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	apply()
+	s.mu.Unlock()
+	if testAfterAppend != nil {
+		testAfterAppend()
+	}
+	if err := l.Sync(pos); err != nil {
+		return fmt.Errorf("flat: %w", err)
+	}
+	return nil
+}
+
+// prepareBatch validates a batch and prepares its documents, outside the
+// lock. It returns the batch's dimension: 0 for a batch without records.
+func (s *Store) prepareBatch(docs []store.Document) ([]prepared, int, error) {
+	s.mu.RLock()
+	dim := s.dim
+	s.mu.RUnlock()
+	batchDim, err := store.CheckDocuments(docs, dim)
+	if err != nil {
+		return nil, 0, err
 	}
 	if !hasRecords(docs) {
 		batchDim = 0 // only deletions: no dimension to agree on
 	}
 	preps := make([]prepared, len(docs))
 	for i := range docs {
-		if i%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
 		s.prepare(&preps[i], &docs[i], batchDim)
 	}
+	return preps, batchDim, nil
+}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return store.ErrClosed
+// checkDimLocked reports whether a batch of dimension dim fits the store:
+// another write may have set the dimension since the batch was validated.
+func (s *Store) checkDimLocked(dim int) error {
+	if dim > 0 && s.dim > 0 && dim != s.dim {
+		return &store.DimensionError{Want: s.dim, Got: dim}
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if batchDim > 0 && s.dim > 0 && batchDim != s.dim {
-		// Another write set the dimension since we validated.
-		return &store.DimensionError{Want: s.dim, Got: batchDim}
-	}
-	if batchDim > 0 {
-		s.dim = batchDim
+	return nil
+}
+
+// applyLocked writes prepared documents. The caller holds s.mu
+// exclusively and checked the dimension.
+func (s *Store) applyLocked(preps []prepared, dim int) {
+	if dim > 0 {
+		s.dim = dim
 	}
 	s.reserve(preps)
 	for i := range preps {
 		s.writeDoc(&preps[i])
 	}
 	s.afterWrite()
-	return nil
 }
 
 func hasRecords(docs []store.Document) bool {
@@ -416,22 +514,33 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) error {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return store.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
+		s.mu.Unlock()
 		return err
 	}
+	var gone []prepared
 	for _, id := range docIDs {
-		if e := s.docs[id]; e != nil {
-			s.dropRows(e, 0)
-			delete(s.docs, id)
-			s.dirty.Store(true)
+		if s.docs[id] != nil {
+			gone = append(gone, prepared{id: id})
 		}
 	}
-	s.afterWrite()
-	return nil
+	if len(gone) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	var rec []byte
+	if s.opts.Path != "" {
+		var err error
+		if rec, err = encodeLogRecord(gone, 0); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
+	return s.commit(rec, func() { s.applyLocked(gone, 0) })
 }
 
 // Hashes implements store.Store.
@@ -453,42 +562,45 @@ func (s *Store) Hashes(ctx context.Context, docIDs ...string) (map[string]string
 	return out, nil
 }
 
-// Close writes the snapshot to Options.Path if the store changed since it
-// was loaded or last saved, and closes the store: later calls return
+// Close folds the log into the snapshot at Options.Path (writing the
+// snapshot if the store changed since it was loaded or last saved, then
+// removing the log) and closes the store: later calls return
 // store.ErrClosed. If writing fails the store stays open, so the caller can
-// retry. Closing a closed store returns nil.
+// retry; what was written stays durable in the log either way. Closing a
+// closed store returns nil.
 func (s *Store) Close() error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		return nil
 	}
-	if s.opts.Path != "" && s.dirty.Load() {
-		if err := s.writeFileLocked(s.opts.Path); err != nil {
+	if s.opts.Path != "" {
+		if err := s.foldLocked(); err != nil {
+			s.mu.Unlock()
 			return err
 		}
 	}
 	s.closed = true
 	s.vecs, s.inv, s.recs, s.codes, s.scales, s.docs = nil, nil, nil, nil, nil, nil
+	s.mu.Unlock()
+	s.bg.Wait() // a compaction that was waiting for the lock sees closed
 	return nil
 }
 
-// Checkpoint writes the snapshot to Options.Path now, atomically, if the
-// store changed since it was loaded or last saved. It is a no-op without a
-// Path. Searches may run while it writes; writes wait.
+// Checkpoint folds the log into the snapshot now: it writes the snapshot
+// to Options.Path, atomically, if the store changed since it was loaded or
+// last saved, and removes the log. It is a no-op without a Path. Searches
+// may run while it writes; writes wait.
 func (s *Store) Checkpoint() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return store.ErrClosed
 	}
-	if s.opts.Path == "" || !s.dirty.Load() {
+	if s.opts.Path == "" {
 		return nil
 	}
-	if err := s.writeFileLocked(s.opts.Path); err != nil {
-		return err
-	}
-	return nil
+	return s.foldLocked()
 }
 
 // minRowsPerWorker is the fewest rows worth a goroutine of their own: below

@@ -48,10 +48,12 @@ func (s *Store) Save(w io.Writer) error {
 	if s.closed {
 		return store.ErrClosed
 	}
-	return s.saveLocked(w)
+	_, err := s.saveLocked(w)
+	return err
 }
 
-func (s *Store) saveLocked(w io.Writer) error {
+// saveLocked writes the snapshot to w and returns its trailing checksum.
+func (s *Store) saveLocked(w io.Writer) (uint32, error) {
 	e := &enc{w: bufio.NewWriterSize(w, 1<<16), crc: crc32.New(castagnoli)}
 	hdr := make([]byte, 0, headerLen+4)
 	hdr = append(hdr, snapshotMagic...)
@@ -67,59 +69,83 @@ func (s *Store) saveLocked(w io.Writer) error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	vbuf := make([]byte, 0, 4*s.dim)
 	for _, id := range ids {
 		d := s.docs[id]
 		e.str(id)
 		e.str(d.hash)
 		e.uvarint(uint64(len(d.rows)))
 		for _, row := range d.rows {
-			r := &s.recs[row]
-			e.str(r.ID)
-			e.varint(int64(r.Chunk))
-			e.varint(int64(r.Start))
-			e.varint(int64(r.End))
-			e.str(r.Text)
-			e.str(r.Title)
-			e.str(r.Source)
-			e.strs(r.Tags)
-			e.metadata(r.Metadata)
-			vbuf = vbuf[:0]
-			for _, x := range s.row(int(row)) {
-				vbuf = binary.LittleEndian.AppendUint32(vbuf, math.Float32bits(x))
-			}
-			e.write(vbuf)
+			e.record(&s.recs[row], s.row(int(row)))
 		}
 	}
 	if e.err != nil {
-		return e.err
+		return 0, e.err
 	}
 	sum := e.crc.Sum32()
 	e.write(binary.LittleEndian.AppendUint32(nil, sum))
 	if e.err != nil {
-		return e.err
+		return 0, e.err
 	}
-	return e.w.Flush()
+	return sum, e.w.Flush()
+}
+
+// record writes one record of a document: its fields but the document ID,
+// then its vector v.
+func (e *enc) record(r *store.Record, v []float32) {
+	e.str(r.ID)
+	e.varint(int64(r.Chunk))
+	e.varint(int64(r.Start))
+	e.varint(int64(r.End))
+	e.str(r.Text)
+	e.str(r.Title)
+	e.str(r.Source)
+	e.strs(r.Tags)
+	e.metadata(r.Metadata)
+	e.vbuf = e.vbuf[:0]
+	for _, x := range v {
+		e.vbuf = binary.LittleEndian.AppendUint32(e.vbuf, math.Float32bits(x))
+	}
+	e.write(e.vbuf)
 }
 
 // writeFileLocked writes the snapshot to path atomically: to a temporary
 // file in the same directory, synced, then renamed over path. The caller
 // holds s.mu (read or write).
-func (s *Store) writeFileLocked(path string) (err error) {
-	s.saveMu.Lock()
-	defer s.saveMu.Unlock()
-	if err := atomicfile.Write(path, s.saveLocked); err != nil {
-		return fmt.Errorf("flat: writing %s: %w", path, err)
+// The caller holds s.saveMu too. It returns the identity of the snapshot
+// written.
+func (s *Store) writeFileLocked(path string) (snapshotID, error) {
+	var id snapshotID
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		cw := &countingWriter{w: w}
+		crc, err := s.saveLocked(cw)
+		id = snapshotID{size: cw.n, crc: crc}
+		return err
+	})
+	if err != nil {
+		return snapshotID{}, fmt.Errorf("flat: writing %s: %w", path, err)
 	}
 	s.dirty.Store(false)
-	return nil
+	return id, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(b []byte) (int, error) {
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	return n, err
 }
 
 // Load replaces the contents of the store with the snapshot read from r.
 // The snapshot is read and checked completely before anything changes: on
 // any error (ErrCorrupt for a truncated or damaged snapshot, ErrVersion for
 // an unknown version, a *store.DimensionError if Options.Dimension
-// disagrees) the store is left as it was.
+// disagrees) the store is left as it was. A persistent store makes the
+// loaded contents durable before Load returns, as its new snapshot.
 func (s *Store) Load(r io.Reader) error {
 	st, err := s.decode(r)
 	if err != nil {
@@ -132,6 +158,11 @@ func (s *Store) Load(r io.Reader) error {
 	}
 	s.install(st)
 	s.dirty.Store(true)
+	if s.opts.Path != "" {
+		// Durable at once, as a write is: the log cannot hold a whole
+		// store, the snapshot can.
+		return s.foldLocked()
+	}
 	return nil
 }
 
@@ -144,6 +175,7 @@ type state struct {
 	codes  []int8
 	scales []float32
 	docs   map[string]*docEntry
+	crc    uint32 // the snapshot's trailing checksum
 }
 
 func (s *Store) install(st *state) {
@@ -203,23 +235,10 @@ func (s *Store) decode(r io.Reader) (*state, error) {
 		}
 		e.rows = make([]int32, nrec)
 		for i := range e.rows {
-			rec := store.Record{DocID: id}
-			rec.ID = d.str()
-			rec.Chunk = int(d.varint())
-			rec.Start = int(d.varint())
-			rec.End = int(d.varint())
-			rec.Text = d.str()
-			rec.Title = d.str()
-			rec.Source = d.str()
-			rec.Tags = d.strs()
-			rec.Metadata = d.metadata()
-			raw := d.read(4 * dim)
+			v := st.vecs[row*dim : (row+1)*dim]
+			rec := d.record(id, v)
 			if d.err != nil {
 				return nil, d.err
-			}
-			v := st.vecs[row*dim : (row+1)*dim]
-			for j := range v {
-				v[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
 			}
 			if err := store.CheckVector(v, dim); err != nil {
 				return nil, fmt.Errorf("%w: record %q: %v", ErrCorrupt, rec.ID, err)
@@ -245,7 +264,31 @@ func (s *Store) decode(r io.Reader) (*state, error) {
 	if binary.LittleEndian.Uint32(tr) != want {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
+	st.crc = want
 	return st, nil
+}
+
+// record reads one record of document docID, as enc.record wrote it, its
+// vector into v.
+func (d *dec) record(docID string, v []float32) store.Record {
+	rec := store.Record{DocID: docID}
+	rec.ID = d.str()
+	rec.Chunk = int(d.varint())
+	rec.Start = int(d.varint())
+	rec.End = int(d.varint())
+	rec.Text = d.str()
+	rec.Title = d.str()
+	rec.Source = d.str()
+	rec.Tags = d.strs()
+	rec.Metadata = d.metadata()
+	raw := d.read(4 * len(v))
+	if d.err != nil {
+		return rec
+	}
+	for j := range v {
+		v[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+	}
+	return rec
 }
 
 // enc writes snapshot fields, hashing every byte; the first error sticks.
@@ -255,6 +298,7 @@ type enc struct {
 	err     error
 	buf     [binary.MaxVarintLen64]byte
 	scratch []byte // one record's metadata
+	vbuf    []byte // one record's vector
 }
 
 func (e *enc) write(b []byte) {
