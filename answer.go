@@ -157,8 +157,13 @@ type Answer struct {
 // AnswerChunk is one item of AnswerStream: a piece of the answer's text,
 // or, last, the whole answer with its citations.
 type AnswerChunk struct {
-	Text   string
-	Answer *Answer // set on the last chunk only
+	Text string
+	// Citations are the passages first cited in Text, in order, as soon as
+	// their marker [n] is complete, so a UI can show the sources while the
+	// answer is written. Together, the chunks' Citations are exactly the
+	// final Answer's Citations.
+	Citations []Passage
+	Answer    *Answer // set on the last chunk only
 }
 
 // generation is the pipeline's chat model and enrichment.
@@ -293,14 +298,14 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 			}
 			if out := f.Write(c.Text); out != "" {
 				text.WriteString(out)
-				if !yield(AnswerChunk{Text: out}, nil) {
+				if !yield(AnswerChunk{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
 					return
 				}
 			}
 		}
 		if out := f.Flush(); out != "" {
 			text.WriteString(out)
-			if !yield(AnswerChunk{Text: out}, nil) {
+			if !yield(AnswerChunk{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
 				return
 			}
 		}
@@ -409,9 +414,7 @@ func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usa
 		Passages: r.passages, InvalidCitations: f.Invalid(),
 		FinishReason: reason, Usage: r.usage.Add(u),
 	}
-	for _, n := range f.Cited() {
-		a.Citations = append(a.Citations, r.passages[n-1])
-	}
+	a.Citations = r.passagesOf(f.Cited())
 	if len(f.Invalid()) > 0 {
 		r.p.logger.Debug("rag: the answer cited passages that do not exist", "numbers", f.Invalid(), "passages", len(r.passages))
 	}
@@ -422,6 +425,15 @@ func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usa
 		r.conv.Turns = append(r.conv.Turns, Turn{Question: r.question, Answer: text})
 	}
 	return a
+}
+
+// passagesOf returns the passages numbered nums, or nil for none.
+func (r *answerRun) passagesOf(nums []int) []Passage {
+	var out []Passage
+	for _, n := range nums {
+		out = append(out, r.passages[n-1])
+	}
+	return out
 }
 
 // packPassages keeps the best hits that fit budget tokens once formatted,

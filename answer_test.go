@@ -856,3 +856,61 @@ func TestExpiryLexical(t *testing.T) {
 		t.Fatalf("purged document still in the lexical index: %+v", hits)
 	}
 }
+
+// Citations stream with the piece of text that completes their marker,
+// long before the answer ends; markers inside code are not citations; the
+// final answer lists exactly the passages streamed.
+func TestAnswerStreamCitations(t *testing.T) {
+	reply := "Goroutines are cheap [1]. " + strings.Repeat("More words. ", 50) +
+		"Use `ch[2]` and tides [2] or [9]. " + strings.Repeat("Tail words. ", 50)
+	srv := openaitest.NewServer(openaitest.Options{ChatReplies: []string{reply}})
+	t.Cleanup(srv.Close)
+	m := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: srv.Client()}})
+	p := answerPipeline(t, m)
+
+	var (
+		text     strings.Builder
+		streamed []rag.Passage
+		at       []int // length of the text when each citation arrived
+		final    *rag.Answer
+	)
+	for c, err := range p.AnswerStream(context.Background(), "goroutines and tides", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Answer != nil {
+			final = c.Answer
+			continue
+		}
+		text.WriteString(c.Text)
+		for _, cp := range c.Citations {
+			marker := fmt.Sprintf("[%d]", cp.N)
+			if !strings.Contains(c.Text, marker) {
+				t.Fatalf("citation %d came with %q, which lacks its marker", cp.N, c.Text)
+			}
+			streamed = append(streamed, cp)
+			at = append(at, text.Len())
+		}
+	}
+	if final == nil {
+		t.Fatal("no answer")
+	}
+	want := strings.Replace(reply, " or [9]", "", 1)
+	if final.Text != want {
+		t.Fatalf("answer %q\nwant %q", final.Text, want)
+	}
+	if len(streamed) != 2 || len(final.Citations) != 2 {
+		t.Fatalf("streamed %d citations, answer has %d", len(streamed), len(final.Citations))
+	}
+	for i := range streamed {
+		if streamed[i].ID != final.Citations[i].ID || streamed[i].N != final.Citations[i].N {
+			t.Fatalf("citation %d streamed %s, answer %s", i, streamed[i].ID, final.Citations[i].ID)
+		}
+	}
+	if first := strings.Index(want, "[1]") + 3; at[0] > first+len(" Goroutines") || at[0] >= len(want)/2 {
+		t.Fatalf("citation 1 arrived after %d bytes; its marker ends at %d", at[0], first)
+	}
+	if !slices.Equal(final.InvalidCitations, []int{9}) {
+		t.Fatalf("invalid %v", final.InvalidCitations)
+	}
+}
