@@ -152,6 +152,11 @@ type Answer struct {
 	// Usage adds up every model call made for the answer: the
 	// conversation summary, the query rewrite and the answer.
 	Usage llm.Usage
+	// UsageReported says every one of those calls reported its usage.
+	// When false (a server that streams no usage chunk, say), Usage adds
+	// up only the calls that did, and may be zero without meaning zero
+	// tokens.
+	UsageReported bool
 }
 
 // AnswerChunk is one item of AnswerStream: a piece of the answer's text,
@@ -233,6 +238,7 @@ type answerRun struct {
 	passages        []Passage
 	req             llm.Request
 	usage           llm.Usage     // of the calls made before the answer
+	unreported      bool          // one of those calls did not report its usage
 	conv            *Conversation // the caller's, updated on success
 	condensed       *Conversation // the history after summarising, if it was
 }
@@ -258,7 +264,7 @@ func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOpti
 	}
 	f := cite.New(len(r.passages))
 	text := f.Write(resp.Text) + f.Flush()
-	return r.finish(text, f, resp.FinishReason, resp.Usage), nil
+	return r.finish(text, f, resp.FinishReason, resp.Usage, reported(resp)), nil
 }
 
 // AnswerStream is Answer with the text streamed: it yields the text in
@@ -283,7 +289,7 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 		var (
 			text   strings.Builder
 			finish string
-			usage  llm.Usage
+			usage  *llm.Usage
 		)
 		for c, err := range r.model.Stream(ctx, r.req) {
 			if err != nil {
@@ -294,7 +300,7 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 				finish = c.FinishReason
 			}
 			if c.Usage != nil {
-				usage = *c.Usage
+				usage = c.Usage
 			}
 			if out := f.Write(c.Text); out != "" {
 				text.WriteString(out)
@@ -309,7 +315,11 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 				return
 			}
 		}
-		yield(AnswerChunk{Answer: r.finish(text.String(), f, finish, usage)}, nil)
+		var u llm.Usage
+		if usage != nil {
+			u = *usage
+		}
+		yield(AnswerChunk{Answer: r.finish(text.String(), f, finish, u, usage != nil)}, nil)
 	}
 }
 
@@ -407,12 +417,22 @@ func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *Ans
 	return r, nil
 }
 
-// finish builds the answer and records the turn in the conversation.
-func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usage) *Answer {
+// reported says whether a model's response reported its usage.
+func reported(resp *llm.Response) bool { return resp.UsageReported || resp.Usage != (llm.Usage{}) }
+
+// addUsage counts the usage of a call made before the answer.
+func (r *answerRun) addUsage(resp *llm.Response) {
+	r.usage = r.usage.Add(resp.Usage)
+	r.unreported = r.unreported || !reported(resp)
+}
+
+// finish builds the answer and records the turn in the conversation;
+// u is the answer call's usage, and usageReported whether it was reported.
+func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usage, usageReported bool) *Answer {
 	a := &Answer{
 		Question: r.question, Query: r.query, Text: text,
 		Passages: r.passages, InvalidCitations: f.Invalid(),
-		FinishReason: reason, Usage: r.usage.Add(u),
+		FinishReason: reason, Usage: r.usage.Add(u), UsageReported: usageReported && !r.unreported,
 	}
 	a.Citations = r.passagesOf(f.Cited())
 	if len(f.Invalid()) > 0 {

@@ -914,3 +914,44 @@ func TestAnswerStreamCitations(t *testing.T) {
 		t.Fatalf("invalid %v", final.InvalidCitations)
 	}
 }
+
+// Against servers that stream no usage chunk and no finish reason, an
+// answer is complete, its finish reason unknown and its usage marked as
+// not reported; an in-band invalid_api_key fails at once, unretried.
+func TestAnswerStreamServerQuirks(t *testing.T) {
+	ctx := context.Background()
+	srv := openaitest.NewServer(openaitest.Options{ChatReplies: []string{"Tides [1].", "Tides [1]."}, NoUsageChunk: true, NoFinishReason: true})
+	t.Cleanup(srv.Close)
+	m := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: srv.Client()}})
+	p := answerPipeline(t, m)
+	var final *rag.Answer
+	for c, err := range p.AnswerStream(ctx, "tides", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		final = c.Answer
+	}
+	if final == nil || final.Text != "Tides [1]." || final.FinishReason != llm.FinishUnknown || final.UsageReported || final.Usage != (llm.Usage{}) {
+		t.Fatalf("%+v", final)
+	}
+	whole, err := p.Answer(ctx, "tides", nil)
+	if err != nil || !whole.UsageReported || whole.Usage.PromptTokens == 0 {
+		t.Fatalf("Generate reports usage: %+v, %v", whole, err)
+	}
+
+	bad := openaitest.NewServer(openaitest.Options{Fault: func(openaitest.Request) *openaitest.Fault {
+		return &openaitest.Fault{InBand: true, Code: "invalid_api_key", Message: "Incorrect API key provided."}
+	}})
+	t.Cleanup(bad.Close)
+	m = llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: bad.URL(), HTTPClient: bad.Client()}})
+	p = answerPipeline(t, m)
+	for _, err = range p.AnswerStream(ctx, "tides", nil) {
+	}
+	var pe *provider.Error
+	if !errors.As(err, &pe) || pe.StatusCode != 401 || pe.Code != "invalid_api_key" || provider.Retryable(err) {
+		t.Fatalf("err %v", err)
+	}
+	if n := bad.Stats().ChatRequests; n != 1 {
+		t.Fatalf("%d requests: a permanent in-band error was retried", n)
+	}
+}

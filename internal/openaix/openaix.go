@@ -86,6 +86,15 @@ func Failure(err error, slot *httpx.Slot, timedOut bool, timeout time.Duration) 
 		if e.Code == "" {
 			e.Code = oe.Type
 		}
+		if e.StatusCode == 0 {
+			// An error sent inside a 200 answer (an event of a stream):
+			// the status its code stands for, so that it is retried, or
+			// not, as the same error answered with a status would be.
+			e.StatusCode = InBandStatus(oe)
+			if e.StatusCode == http.StatusTooManyRequests {
+				e.RetryAfter = tryAgainIn(oe.Message)
+			}
+		}
 	case errors.As(err, &re):
 		e.StatusCode = re.HTTPStatusCode
 		e.Message = strings.TrimSpace(string(re.Body))
@@ -108,8 +117,60 @@ func Failure(err error, slot *httpx.Slot, timedOut bool, timeout time.Duration) 
 			e.Err = errors.New(err.Error()) // an http.Client timeout
 		}
 	}
-	if e.StatusCode >= 400 {
+	if e.StatusCode >= 400 && slot.Header != nil {
 		e.RetryAfter = httpx.RetryAfter(slot.Header, e.StatusCode, time.Now())
 	}
 	return e, unsent
+}
+
+// InBandStatus returns the HTTP status an error object sent inside a 200
+// answer stands for: its numeric code when it is one (vLLM, LiteLLM),
+// else the status OpenAI answers with its code or type; 0 when neither
+// tells.
+func InBandStatus(oe *openai.APIError) int {
+	if c, ok := oe.Code.(int); ok && c >= 400 && c < 600 {
+		return c
+	}
+	for _, key := range []string{codeString(oe.Code), oe.Type} {
+		switch strings.ToLower(key) {
+		case "invalid_api_key", "invalid_authentication", "authentication_error", "unauthorized":
+			return http.StatusUnauthorized
+		case "permission_error", "permission_denied", "insufficient_permissions", "unsupported_country_region_territory":
+			return http.StatusForbidden
+		case "model_not_found", "not_found_error", "not_found":
+			return http.StatusNotFound
+		case "rate_limit_exceeded", "rate_limit_error", "requests", "tokens", "insufficient_quota":
+			return http.StatusTooManyRequests
+		case "context_length_exceeded", "invalid_request_error", "badrequesterror", "invalid_value", "string_above_max_length":
+			return http.StatusBadRequest
+		case "overloaded_error", "service_unavailable", "engine_overloaded":
+			return http.StatusServiceUnavailable
+		case "server_error", "api_error", "internal_error", "internalservererror":
+			return http.StatusInternalServerError
+		}
+	}
+	return 0
+}
+
+func codeString(code any) string {
+	s, _ := code.(string)
+	return s
+}
+
+// tryAgainIn reads the wait of OpenAI's rate-limit messages ("Please try
+// again in 20ms.", "... in 1.5s."), for errors that come without headers.
+func tryAgainIn(msg string) time.Duration {
+	_, rest, ok := strings.Cut(msg, "try again in ")
+	if !ok {
+		return 0
+	}
+	end := strings.IndexFunc(rest, func(r rune) bool { return r == ' ' || r == ',' || r == ')' })
+	if end < 0 {
+		end = len(rest)
+	}
+	d, err := time.ParseDuration(strings.TrimSuffix(rest[:end], "."))
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
 }
