@@ -11,8 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ragkit-go/rag/internal/cite"
 	"github.com/ragkit-go/rag/internal/enrich"
+	"github.com/ragkit-go/rag/internal/telemetry"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/tokenizer"
@@ -207,11 +210,11 @@ func (p *Pipeline) initGeneration(opts Options) error {
 }
 
 // retrying wraps m with the pipeline's retry policy, unless it retries
-// already.
+// already, and traces its calls (retries included).
 func (p *Pipeline) retrying(m llm.Model) llm.Model {
 	for x := m; x != nil; {
 		if _, ok := x.(*llm.Retrier); ok {
-			return m
+			return telemetry.TraceModel(p.tel, m)
 		}
 		u, ok := x.(interface{ Unwrap() llm.Model })
 		if !ok {
@@ -222,12 +225,12 @@ func (p *Pipeline) retrying(m llm.Model) llm.Model {
 	policy := p.modelRetry
 	onRetry := policy.OnRetry
 	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
-		p.logger.Warn("rag: model call failed; retrying", "attempt", attempt+1, "wait", wait, "err", err)
+		telemetry.LogRetry(p.logger, telemetry.OpChat, attempt, wait, err)
 		if onRetry != nil {
 			onRetry(attempt, err, wait)
 		}
 	}
-	return llm.Retry(m, policy)
+	return telemetry.TraceModel(p.tel, llm.Retry(m, policy))
 }
 
 // answerRun is one answer being prepared and generated.
@@ -253,7 +256,10 @@ type answerRun struct {
 // with ErrNoModel, both before any call. Errors of the search or of the
 // model are returned wrapped; the conversation, if any, is then left as
 // it was.
-func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOptions) (*Answer, error) {
+func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOptions) (a *Answer, err error) {
+	sctx, op := p.startAnswer(ctx, question, opts, false)
+	defer func() { endAnswer(ctx, op, a, err) }()
+	ctx = sctx
 	r, err := p.prepareAnswer(ctx, question, opts)
 	if err != nil {
 		return nil, err
@@ -280,6 +286,12 @@ func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOpti
 // piece that may begin a marker is held back until the marker is complete.
 func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerChunk, error] {
 	return func(yield func(AnswerChunk, error) bool) {
+		var (
+			a   *Answer
+			err error
+		)
+		ctx, op := p.startAnswer(ctx, question, opts, true)
+		defer func() { endAnswer(ctx, op, a, err) }()
 		r, err := p.prepareAnswer(ctx, question, opts)
 		if err != nil {
 			yield(AnswerChunk{}, err)
@@ -291,9 +303,10 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 			finish string
 			usage  *llm.Usage
 		)
-		for c, err := range r.model.Stream(ctx, r.req) {
-			if err != nil {
-				yield(AnswerChunk{}, fmt.Errorf("rag: generating the answer: %w", err))
+		for c, cerr := range r.model.Stream(ctx, r.req) {
+			if cerr != nil {
+				err = fmt.Errorf("rag: generating the answer: %w", cerr)
+				yield(AnswerChunk{}, err)
 				return
 			}
 			if c.FinishReason != "" {
@@ -319,8 +332,42 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 		if usage != nil {
 			u = *usage
 		}
-		yield(AnswerChunk{Answer: r.finish(text.String(), f, finish, u, usage != nil)}, nil)
+		a = r.finish(text.String(), f, finish, u, usage != nil)
+		yield(AnswerChunk{Answer: a}, nil)
 	}
+}
+
+// startAnswer starts the span of an answer, "answer {model}", parent of
+// the retrieval and chat spans.
+func (p *Pipeline) startAnswer(ctx context.Context, question string, opts *AnswerOptions, streamed bool) (context.Context, *telemetry.Op) {
+	m := p.gen.model
+	if opts != nil && opts.Model != nil {
+		m = opts.Model
+	}
+	prov, model := "", ""
+	if n, ok := m.(llm.Namer); ok && n.Name() != "" {
+		prov, model = telemetry.SplitName(n.Name())
+	}
+	ctx, op := p.tel.Start(ctx, telemetry.OpAnswer, prov, model, trace.SpanKindInternal, false, telemetry.Streamed.Bool(streamed))
+	if p.tel.Content() {
+		op.Set(telemetry.Question.String(question))
+	}
+	return ctx, op
+}
+
+// endAnswer ends the span of an answer with what it became.
+func endAnswer(ctx context.Context, op *telemetry.Op, a *Answer, err error) {
+	if a != nil {
+		op.Set(telemetry.Passages.Int(len(a.Passages)), telemetry.Citations.Int(len(a.Citations)))
+		if a.FinishReason != "" {
+			op.Set(telemetry.ResponseFinish.StringSlice([]string{a.FinishReason}))
+		}
+		if a.UsageReported {
+			op.InputTokens(a.Usage.PromptTokens)
+			op.OutputTokens(a.Usage.CompletionTokens)
+		}
+	}
+	op.End(ctx, err)
 }
 
 // prepareAnswer checks the call, condenses the conversation, rewrites the
