@@ -186,7 +186,7 @@ func (o *OpenAI) Generate(ctx context.Context, req Request) (*Response, error) {
 		rctx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
 	defer cancel()
-	slot := new(httpx.Slot)
+	slot := &httpx.Slot{OnSuccess: openaix.InBandErrors}
 	rctx = httpx.WithSlot(rctx, slot)
 	resp, err := o.client.CreateChatCompletion(rctx, cr)
 	if err != nil {

@@ -54,6 +54,18 @@ func TestStreamInBandErrors(t *testing.T) {
 				t.Fatalf("incomplete %v, text %q", errors.Is(err, llm.ErrIncomplete), resp.Text)
 			}
 
+			// Outside a stream, the same error in a 200 body.
+			gsrv := newServer(t, openaitest.Options{Fault: func(openaitest.Request) *openaitest.Fault { return &f }})
+			_, gerr := newModel(gsrv).Generate(ctx, ask("hi"))
+			wantStatus := c.status
+			if wantStatus == 0 {
+				wantStatus = 500 // an error that does not say what it is
+			}
+			var gpe *provider.Error
+			if !errors.As(gerr, &gpe) || gpe.StatusCode != wantStatus || gpe.Code != c.code || gpe.RetryAfter != c.retryAfter {
+				t.Fatalf("Generate: %v", gerr)
+			}
+
 			// Through Retry: a permanent error is asked once, a
 			// retryable one before any text again.
 			srv2 := newServer(t, openaitest.Options{ChatReplies: []string{"one two three"},

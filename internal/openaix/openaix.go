@@ -5,8 +5,11 @@
 package openaix
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -91,9 +94,10 @@ func Failure(err error, slot *httpx.Slot, timedOut bool, timeout time.Duration) 
 			// the status its code stands for, so that it is retried, or
 			// not, as the same error answered with a status would be.
 			e.StatusCode = InBandStatus(oe)
-			if e.StatusCode == http.StatusTooManyRequests {
-				e.RetryAfter = tryAgainIn(oe.Message)
-			}
+		}
+		if e.StatusCode == http.StatusTooManyRequests && slot.Status/100 == 2 {
+			// In band, no header says how long to wait; the message may.
+			e.RetryAfter = tryAgainIn(oe.Message)
 		}
 	case errors.As(err, &re):
 		e.StatusCode = re.HTTPStatusCode
@@ -121,6 +125,33 @@ func Failure(err error, slot *httpx.Slot, timedOut bool, timeout time.Duration) 
 		e.RetryAfter = httpx.RetryAfter(slot.Header, e.StatusCode, time.Now())
 	}
 	return e, unsent
+}
+
+// InBandErrors is a Slot's OnSuccess for calls answered by one JSON body:
+// an answer 200 whose body is an error object ({"error": {...}}, as some
+// servers send) is given to go-openai as the status the error stands for
+// (InBandStatus, or 500 when it does not tell), so that it becomes an
+// *openai.APIError rather than an empty answer.
+func InBandErrors(resp *http.Response) (*http.Response, error) {
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if t := bytes.TrimLeft(body, " \t\r\n"); !bytes.HasPrefix(t, []byte(`{"error"`)) {
+		return resp, nil
+	}
+	var er openai.ErrorResponse
+	if json.Unmarshal(body, &er) != nil || er.Error == nil {
+		return resp, nil
+	}
+	status := InBandStatus(er.Error)
+	if status == 0 {
+		status = http.StatusInternalServerError
+	}
+	resp.StatusCode, resp.Status = status, strconv.Itoa(status)+" "+http.StatusText(status)
+	return resp, nil
 }
 
 // InBandStatus returns the HTTP status an error object sent inside a 200
