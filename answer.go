@@ -214,7 +214,7 @@ func (p *Pipeline) initGeneration(opts Options) error {
 func (p *Pipeline) retrying(m llm.Model) llm.Model {
 	for x := m; x != nil; {
 		if _, ok := x.(*llm.Retrier); ok {
-			return telemetry.TraceModel(p.tel, m)
+			return telemetry.TraceModel(p.tel, m, p.logger)
 		}
 		u, ok := x.(interface{ Unwrap() llm.Model })
 		if !ok {
@@ -230,7 +230,7 @@ func (p *Pipeline) retrying(m llm.Model) llm.Model {
 			onRetry(attempt, err, wait)
 		}
 	}
-	return telemetry.TraceModel(p.tel, llm.Retry(m, policy))
+	return telemetry.TraceModel(p.tel, llm.Retry(m, policy), p.logger)
 }
 
 // answerRun is one answer being prepared and generated.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"iter"
+	"log/slog"
 	"strings"
 
 	"go.opentelemetry.io/otel/trace"
@@ -18,6 +19,7 @@ import (
 type Model struct {
 	m              llm.Model
 	t              *Telemetry
+	logger         *slog.Logger
 	provider, name string
 }
 
@@ -26,12 +28,13 @@ var (
 	_ llm.Namer = (*Model)(nil)
 )
 
-// TraceModel returns m traced by t; m itself when t is nil.
-func TraceModel(t *Telemetry, m llm.Model) llm.Model {
+// TraceModel returns m traced by t, logging to l (if not nil) the streams
+// abandoned before their end; m itself when t is nil.
+func TraceModel(t *Telemetry, m llm.Model, l *slog.Logger) llm.Model {
 	if t == nil || m == nil {
 		return m
 	}
-	tm := &Model{m: m, t: t, provider: unknownProvider}
+	tm := &Model{m: m, t: t, logger: l, provider: unknownProvider}
 	if n, ok := m.(llm.Namer); ok && n.Name() != "" {
 		tm.provider, tm.name = SplitName(n.Name())
 	}
@@ -101,10 +104,19 @@ func (m *Model) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Chunk
 			text strings.Builder
 			err  error
 		)
-		defer func() { op.End(ctx, err) }()
+		stopped := false // the reader stopped before the end
+		defer func() {
+			if stopped && m.logger != nil {
+				m.logger.Debug("rag: chat stream abandoned by its reader", KeyOp, OpChat)
+			}
+			op.End(ctx, err)
+		}()
 		for c, e := range m.m.Stream(sctx, req) {
 			if e != nil {
 				err = e
+				if ctx.Err() != nil && m.logger != nil {
+					m.logger.Debug("rag: chat request abandoned", KeyOp, OpChat, KeyErr, context.Cause(ctx))
+				}
 				yield(c, e)
 				return
 			}
@@ -115,6 +127,7 @@ func (m *Model) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Chunk
 				m.finish(op, text.String(), c.FinishReason, c.Usage)
 			}
 			if !yield(c, nil) {
+				stopped = c.FinishReason == ""
 				return
 			}
 		}

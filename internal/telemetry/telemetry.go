@@ -236,12 +236,16 @@ func ErrorTypeOf(err error) string {
 
 // SplitName splits a component's name ("openai:text-embedding-3-small:1536",
 // "openai:gpt-4o-mini") into the provider and the model. A name without
-// a provider part has the provider "_OTHER".
+// a provider part has the provider "_OTHER"; a local embedder named by
+// its dimension ("hashing:384") is its own model.
 func SplitName(name string) (providerName, model string) {
 	p, rest, ok := strings.Cut(name, ":")
 	if !ok {
 		return unknownProvider, name
 	}
 	model, _, _ = strings.Cut(rest, ":")
+	if strings.Trim(model, "0123456789") == "" {
+		model = p
+	}
 	return p, model
 }
