@@ -2,6 +2,7 @@ package embed_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 
@@ -47,6 +48,23 @@ func TestOpenAIFloatAnswersToBase64(t *testing.T) {
 	for _, r := range b64.Requests() {
 		if r.Encoding != "base64" {
 			t.Fatalf("encoding %q", r.Encoding)
+		}
+	}
+}
+
+// An error in a 200 body is a *provider.Error with the status its code
+// stands for, in either encoding.
+func TestOpenAIInBandError(t *testing.T) {
+	for _, floats := range []bool{false, true} {
+		srv := openaitest.NewServer(openaitest.Options{Fault: func(openaitest.Request) *openaitest.Fault {
+			return &openaitest.Fault{InBand: true, Code: "invalid_api_key", Message: "Incorrect API key provided."}
+		}})
+		t.Cleanup(srv.Close)
+		e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: srv.Client()}, FloatEncoding: floats})
+		_, err := e.Embed(context.Background(), []string{"x"})
+		var pe *provider.Error
+		if !errors.As(err, &pe) || pe.StatusCode != 401 || pe.Code != "invalid_api_key" || provider.Retryable(err) {
+			t.Fatalf("floats %v: %v", floats, err)
 		}
 	}
 }

@@ -197,6 +197,7 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 	if o.floats.Load() {
 		format = openai.EmbeddingEncodingFormatFloat
 	}
+	slot.OnSuccess = openaix.InBandErrors
 	if format == openai.EmbeddingEncodingFormatBase64 {
 		slot.OnSuccess = func(resp *http.Response) (*http.Response, error) {
 			resp, floats, err := fastDecode(resp, &fast)
@@ -283,6 +284,7 @@ func fastDecode(resp *http.Response, vecs *[][]float32) (_ *http.Response, float
 		replaced = standIn(len(v), usage)
 	} else {
 		replaced = bytes.Clone(body)
+		openaix.MarkInBand(resp, replaced) // an error in a 200 body
 	}
 	bodyBuffers.Put(buf)
 	resp.Body = io.NopCloser(bytes.NewReader(replaced))

@@ -139,19 +139,25 @@ func InBandErrors(resp *http.Response) (*http.Response, error) {
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
+	MarkInBand(resp, body)
+	return resp, nil
+}
+
+// MarkInBand gives resp, a 2xx answer whose body is body, the status of
+// the error the body holds, if it holds one (see InBandErrors).
+func MarkInBand(resp *http.Response, body []byte) {
 	if t := bytes.TrimLeft(body, " \t\r\n"); !bytes.HasPrefix(t, []byte(`{"error"`)) {
-		return resp, nil
+		return
 	}
 	var er openai.ErrorResponse
 	if json.Unmarshal(body, &er) != nil || er.Error == nil {
-		return resp, nil
+		return
 	}
 	status := InBandStatus(er.Error)
 	if status == 0 {
 		status = http.StatusInternalServerError
 	}
 	resp.StatusCode, resp.Status = status, strconv.Itoa(status)+" "+http.StatusText(status)
-	return resp, nil
 }
 
 // InBandStatus returns the HTTP status an error object sent inside a 200
