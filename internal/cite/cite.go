@@ -37,7 +37,7 @@ type Filter struct {
 	inline    int  // length of the backtick run that opened inline code; 0 outside
 	fence     byte // '`' or '~' inside a fenced code block; 0 outside
 	fenceLen  int  // length of the run that opened the block
-	afterCite bool // the last prose written is a kept group
+	lastGroup int  // afterKept or afterRemoved: a group was the last prose read; 0 otherwise
 	removed   bool // a group was just removed: the white space after it may go too
 }
 
@@ -179,7 +179,7 @@ func (f *Filter) scan(final bool) string {
 						if end < 0 && !final {
 							return hold()
 						}
-						f.fence, f.fenceLen, f.afterCite = h[p], k, false
+						f.fence, f.fenceLen, f.lastGroup = h[p], k, 0
 						if end < 0 {
 							emit(len(h))
 						} else {
@@ -189,7 +189,7 @@ func (f *Filter) scan(final bool) string {
 					}
 				}
 			}
-			if f.afterCite {
+			if f.lastGroup != 0 {
 				n, open := connector(h[i:])
 				if open && !final {
 					return hold()
@@ -200,17 +200,28 @@ func (f *Filter) scan(final bool) string {
 						return hold()
 					}
 					if kind == groupFound {
-						if r := f.rewrite(h[i+n : i+n+gn]); r == "" {
-							i += n + gn // the separator goes with the group
-						} else {
+						end := i + n + gn
+						switch r := f.rewrite(h[i+n : end]); {
+						case r == "":
+							// The separator goes with the group.
+						case f.lastGroup == afterRemoved:
+							// Nothing to separate from: the separator
+							// goes, a space stays if it had one.
+							if strings.ContainsAny(h[i:i+n], " \t") {
+								out.WriteByte(' ')
+							}
+							out.WriteString(r)
+							f.lineStart, f.lastGroup = false, afterKept
+						default:
 							emit(i + n)
 							out.WriteString(r)
-							i += gn
+							f.lineStart = false
 						}
+						i = end
 						continue
 					}
 				}
-				f.afterCite = false
+				f.lastGroup = 0
 			}
 			j := strings.IndexAny(h[i:], "[`\n")
 			if j < 0 {
@@ -225,10 +236,10 @@ func (f *Filter) scan(final bool) string {
 			j += i
 			switch h[j] {
 			case '\n':
-				f.afterCite = false
+				f.lastGroup = 0
 				emit(j + 1)
 			case '`':
-				f.afterCite = false
+				f.lastGroup = 0
 				emit(j)
 				k := runLen(h[j:], '`')
 				if j+k == len(h) && !final {
@@ -240,7 +251,7 @@ func (f *Filter) scan(final bool) string {
 				// The white space before a group goes with the group.
 				k := i + len(strings.TrimRight(h[i:j], " \t"))
 				if k > i {
-					f.afterCite = false
+					f.lastGroup = 0
 				}
 				emit(k)
 				kind, gn := scanGroup(h[j:])
@@ -251,13 +262,13 @@ func (f *Filter) scan(final bool) string {
 					if r := f.rewrite(h[j : j+gn]); r != "" {
 						emit(j)
 						out.WriteString(r)
-						f.lineStart, f.afterCite = false, true
+						f.lineStart, f.lastGroup = false, afterKept
 					} else {
-						f.removed = true
+						f.removed, f.lastGroup = true, afterRemoved
 					}
 					i = j + gn
 				default:
-					f.afterCite = false
+					f.lastGroup = 0
 					emit(j + 1)
 				}
 			}
@@ -332,6 +343,12 @@ func connector(s string) (n int, open bool) {
 	}
 	return i, i == len(s)
 }
+
+// Values of Filter.lastGroup.
+const (
+	afterKept = 1 + iota
+	afterRemoved
+)
 
 const (
 	groupNone = iota

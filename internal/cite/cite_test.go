@@ -40,6 +40,9 @@ func TestCiteFilter(t *testing.T) {
 		{"See [2], [7]; and [1] or [8] then.", "See [2]; and [1] then.", 3, []int{2, 1}, []int{7, 8}},
 		{"[1] and apples [9] , or [8] [2]", "[1] and apples, or [2]", 3, []int{1, 2}, []int{9, 8}},
 		{"[1] android", "[1] android", 3, []int{1}, nil},
+		{"The references [8] and [9].", "The references.", 3, nil, []int{8, 9}},
+		{"See references [9] and [1].", "See references [1].", 3, []int{1}, []int{9}},
+		{"A [7], [1] and [8] or [2].", "A [1] or [2].", 3, []int{1, 2}, []int{7, 8}},
 	} {
 		f := New(c.n)
 		got := f.Write(c.in) + f.Flush()
@@ -62,6 +65,7 @@ func TestCiteFilterStreaming(t *testing.T) {
 		strings.Repeat("word [1] ", 20) + "[" + strings.Repeat("1,", 40) + "1]",
 		"Use `os.Args[0]` [1] and [9], ``a`[2]`` then\n```go\nx[1]\n  ```\n[9] ok [2] or [3]\n~~~~\n[1]\n~~~\n~~~~~ [1] and",
 		"`unclosed [1]\n\n[2] and [7] or [1]` done",
+		"The references [8] and [9]. See [9] and [1], [7]; [2] and tides [5] , or [3]",
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, text := range texts {
