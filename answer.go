@@ -11,8 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ragkit-go/rag/internal/cite"
 	"github.com/ragkit-go/rag/internal/enrich"
+	"github.com/ragkit-go/rag/internal/telemetry"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/tokenizer"
@@ -152,13 +155,23 @@ type Answer struct {
 	// Usage adds up every model call made for the answer: the
 	// conversation summary, the query rewrite and the answer.
 	Usage llm.Usage
+	// UsageReported says every one of those calls reported its usage.
+	// When false (a server that streams no usage chunk, say), Usage adds
+	// up only the calls that did, and may be zero without meaning zero
+	// tokens.
+	UsageReported bool
 }
 
 // AnswerChunk is one item of AnswerStream: a piece of the answer's text,
 // or, last, the whole answer with its citations.
 type AnswerChunk struct {
-	Text   string
-	Answer *Answer // set on the last chunk only
+	Text string
+	// Citations are the passages first cited in Text, in order, as soon as
+	// their marker [n] is complete, so a UI can show the sources while the
+	// answer is written. Together, the chunks' Citations are exactly the
+	// final Answer's Citations.
+	Citations []Passage
+	Answer    *Answer // set on the last chunk only
 }
 
 // generation is the pipeline's chat model and enrichment.
@@ -197,11 +210,11 @@ func (p *Pipeline) initGeneration(opts Options) error {
 }
 
 // retrying wraps m with the pipeline's retry policy, unless it retries
-// already.
+// already, and traces its calls (retries included).
 func (p *Pipeline) retrying(m llm.Model) llm.Model {
 	for x := m; x != nil; {
 		if _, ok := x.(*llm.Retrier); ok {
-			return m
+			return telemetry.TraceModel(p.tel, m, p.logger)
 		}
 		u, ok := x.(interface{ Unwrap() llm.Model })
 		if !ok {
@@ -212,12 +225,12 @@ func (p *Pipeline) retrying(m llm.Model) llm.Model {
 	policy := p.modelRetry
 	onRetry := policy.OnRetry
 	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
-		p.logger.Warn("rag: model call failed; retrying", "attempt", attempt+1, "wait", wait, "err", err)
+		telemetry.LogRetry(p.logger, telemetry.OpChat, attempt, wait, err)
 		if onRetry != nil {
 			onRetry(attempt, err, wait)
 		}
 	}
-	return llm.Retry(m, policy)
+	return telemetry.TraceModel(p.tel, llm.Retry(m, policy), p.logger)
 }
 
 // answerRun is one answer being prepared and generated.
@@ -228,6 +241,7 @@ type answerRun struct {
 	passages        []Passage
 	req             llm.Request
 	usage           llm.Usage     // of the calls made before the answer
+	unreported      bool          // one of those calls did not report its usage
 	conv            *Conversation // the caller's, updated on success
 	condensed       *Conversation // the history after summarising, if it was
 }
@@ -242,7 +256,10 @@ type answerRun struct {
 // with ErrNoModel, both before any call. Errors of the search or of the
 // model are returned wrapped; the conversation, if any, is then left as
 // it was.
-func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOptions) (*Answer, error) {
+func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOptions) (a *Answer, err error) {
+	sctx, op := p.startAnswer(ctx, question, opts, false)
+	defer func() { endAnswer(ctx, op, a, err) }()
+	ctx = sctx
 	r, err := p.prepareAnswer(ctx, question, opts)
 	if err != nil {
 		return nil, err
@@ -253,7 +270,7 @@ func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOpti
 	}
 	f := cite.New(len(r.passages))
 	text := f.Write(resp.Text) + f.Flush()
-	return r.finish(text, f, resp.FinishReason, resp.Usage), nil
+	return r.finish(text, f, resp.FinishReason, resp.Usage, reported(resp)), nil
 }
 
 // AnswerStream is Answer with the text streamed: it yields the text in
@@ -269,6 +286,12 @@ func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOpti
 // piece that may begin a marker is held back until the marker is complete.
 func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerChunk, error] {
 	return func(yield func(AnswerChunk, error) bool) {
+		var (
+			a   *Answer
+			err error
+		)
+		ctx, op := p.startAnswer(ctx, question, opts, true)
+		defer func() { endAnswer(ctx, op, a, err) }()
 		r, err := p.prepareAnswer(ctx, question, opts)
 		if err != nil {
 			yield(AnswerChunk{}, err)
@@ -278,34 +301,73 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 		var (
 			text   strings.Builder
 			finish string
-			usage  llm.Usage
+			usage  *llm.Usage
 		)
-		for c, err := range r.model.Stream(ctx, r.req) {
-			if err != nil {
-				yield(AnswerChunk{}, fmt.Errorf("rag: generating the answer: %w", err))
+		for c, cerr := range r.model.Stream(ctx, r.req) {
+			if cerr != nil {
+				err = fmt.Errorf("rag: generating the answer: %w", cerr)
+				yield(AnswerChunk{}, err)
 				return
 			}
 			if c.FinishReason != "" {
 				finish = c.FinishReason
 			}
 			if c.Usage != nil {
-				usage = *c.Usage
+				usage = c.Usage
 			}
 			if out := f.Write(c.Text); out != "" {
 				text.WriteString(out)
-				if !yield(AnswerChunk{Text: out}, nil) {
+				if !yield(AnswerChunk{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
 					return
 				}
 			}
 		}
 		if out := f.Flush(); out != "" {
 			text.WriteString(out)
-			if !yield(AnswerChunk{Text: out}, nil) {
+			if !yield(AnswerChunk{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
 				return
 			}
 		}
-		yield(AnswerChunk{Answer: r.finish(text.String(), f, finish, usage)}, nil)
+		var u llm.Usage
+		if usage != nil {
+			u = *usage
+		}
+		a = r.finish(text.String(), f, finish, u, usage != nil)
+		yield(AnswerChunk{Answer: a}, nil)
 	}
+}
+
+// startAnswer starts the span of an answer, "answer {model}", parent of
+// the retrieval and chat spans.
+func (p *Pipeline) startAnswer(ctx context.Context, question string, opts *AnswerOptions, streamed bool) (context.Context, *telemetry.Op) {
+	m := p.gen.model
+	if opts != nil && opts.Model != nil {
+		m = opts.Model
+	}
+	prov, model := "", ""
+	if n, ok := m.(llm.Namer); ok && n.Name() != "" {
+		prov, model = telemetry.SplitName(n.Name())
+	}
+	ctx, op := p.tel.Start(ctx, telemetry.OpAnswer, prov, model, trace.SpanKindInternal, false, telemetry.Streamed.Bool(streamed))
+	if p.tel.Content() {
+		op.Set(telemetry.Question.String(question))
+	}
+	return ctx, op
+}
+
+// endAnswer ends the span of an answer with what it became.
+func endAnswer(ctx context.Context, op *telemetry.Op, a *Answer, err error) {
+	if a != nil {
+		op.Set(telemetry.Passages.Int(len(a.Passages)), telemetry.Citations.Int(len(a.Citations)))
+		if a.FinishReason != "" {
+			op.Set(telemetry.ResponseFinish.StringSlice([]string{a.FinishReason}))
+		}
+		if a.UsageReported {
+			op.InputTokens(a.Usage.PromptTokens)
+			op.OutputTokens(a.Usage.CompletionTokens)
+		}
+	}
+	op.End(ctx, err)
 }
 
 // prepareAnswer checks the call, condenses the conversation, rewrites the
@@ -402,16 +464,24 @@ func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *Ans
 	return r, nil
 }
 
-// finish builds the answer and records the turn in the conversation.
-func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usage) *Answer {
+// reported says whether a model's response reported its usage.
+func reported(resp *llm.Response) bool { return resp.UsageReported || resp.Usage != (llm.Usage{}) }
+
+// addUsage counts the usage of a call made before the answer.
+func (r *answerRun) addUsage(resp *llm.Response) {
+	r.usage = r.usage.Add(resp.Usage)
+	r.unreported = r.unreported || !reported(resp)
+}
+
+// finish builds the answer and records the turn in the conversation;
+// u is the answer call's usage, and usageReported whether it was reported.
+func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usage, usageReported bool) *Answer {
 	a := &Answer{
 		Question: r.question, Query: r.query, Text: text,
 		Passages: r.passages, InvalidCitations: f.Invalid(),
-		FinishReason: reason, Usage: r.usage.Add(u),
+		FinishReason: reason, Usage: r.usage.Add(u), UsageReported: usageReported && !r.unreported,
 	}
-	for _, n := range f.Cited() {
-		a.Citations = append(a.Citations, r.passages[n-1])
-	}
+	a.Citations = r.passagesOf(f.Cited())
 	if len(f.Invalid()) > 0 {
 		r.p.logger.Debug("rag: the answer cited passages that do not exist", "numbers", f.Invalid(), "passages", len(r.passages))
 	}
@@ -422,6 +492,15 @@ func (r *answerRun) finish(text string, f *cite.Filter, reason string, u llm.Usa
 		r.conv.Turns = append(r.conv.Turns, Turn{Question: r.question, Answer: text})
 	}
 	return a
+}
+
+// passagesOf returns the passages numbered nums, or nil for none.
+func (r *answerRun) passagesOf(nums []int) []Passage {
+	var out []Passage
+	for _, n := range nums {
+		out = append(out, r.passages[n-1])
+	}
+	return out
 }
 
 // packPassages keeps the best hits that fit budget tokens once formatted,

@@ -856,3 +856,102 @@ func TestExpiryLexical(t *testing.T) {
 		t.Fatalf("purged document still in the lexical index: %+v", hits)
 	}
 }
+
+// Citations stream with the piece of text that completes their marker,
+// long before the answer ends; markers inside code are not citations; the
+// final answer lists exactly the passages streamed.
+func TestAnswerStreamCitations(t *testing.T) {
+	reply := "Goroutines are cheap [1]. " + strings.Repeat("More words. ", 50) +
+		"Use `ch[2]` and tides [2] or [9]. " + strings.Repeat("Tail words. ", 50)
+	srv := openaitest.NewServer(openaitest.Options{ChatReplies: []string{reply}})
+	t.Cleanup(srv.Close)
+	m := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: srv.Client()}})
+	p := answerPipeline(t, m)
+
+	var (
+		text     strings.Builder
+		streamed []rag.Passage
+		at       []int // length of the text when each citation arrived
+		final    *rag.Answer
+	)
+	for c, err := range p.AnswerStream(context.Background(), "goroutines and tides", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Answer != nil {
+			final = c.Answer
+			continue
+		}
+		text.WriteString(c.Text)
+		for _, cp := range c.Citations {
+			marker := fmt.Sprintf("[%d]", cp.N)
+			if !strings.Contains(c.Text, marker) {
+				t.Fatalf("citation %d came with %q, which lacks its marker", cp.N, c.Text)
+			}
+			streamed = append(streamed, cp)
+			at = append(at, text.Len())
+		}
+	}
+	if final == nil {
+		t.Fatal("no answer")
+	}
+	want := strings.Replace(reply, " or [9]", "", 1)
+	if final.Text != want {
+		t.Fatalf("answer %q\nwant %q", final.Text, want)
+	}
+	if len(streamed) != 2 || len(final.Citations) != 2 {
+		t.Fatalf("streamed %d citations, answer has %d", len(streamed), len(final.Citations))
+	}
+	for i := range streamed {
+		if streamed[i].ID != final.Citations[i].ID || streamed[i].N != final.Citations[i].N {
+			t.Fatalf("citation %d streamed %s, answer %s", i, streamed[i].ID, final.Citations[i].ID)
+		}
+	}
+	if first := strings.Index(want, "[1]") + 3; at[0] > first+len(" Goroutines") || at[0] >= len(want)/2 {
+		t.Fatalf("citation 1 arrived after %d bytes; its marker ends at %d", at[0], first)
+	}
+	if !slices.Equal(final.InvalidCitations, []int{9}) {
+		t.Fatalf("invalid %v", final.InvalidCitations)
+	}
+}
+
+// Against servers that stream no usage chunk and no finish reason, an
+// answer is complete, its finish reason unknown and its usage marked as
+// not reported; an in-band invalid_api_key fails at once, unretried.
+func TestAnswerStreamServerQuirks(t *testing.T) {
+	ctx := context.Background()
+	srv := openaitest.NewServer(openaitest.Options{ChatReplies: []string{"Tides [1].", "Tides [1]."}, NoUsageChunk: true, NoFinishReason: true})
+	t.Cleanup(srv.Close)
+	m := llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: srv.URL(), HTTPClient: srv.Client()}})
+	p := answerPipeline(t, m)
+	var final *rag.Answer
+	for c, err := range p.AnswerStream(ctx, "tides", nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		final = c.Answer
+	}
+	if final == nil || final.Text != "Tides [1]." || final.FinishReason != llm.FinishUnknown || final.UsageReported || final.Usage != (llm.Usage{}) {
+		t.Fatalf("%+v", final)
+	}
+	whole, err := p.Answer(ctx, "tides", nil)
+	if err != nil || !whole.UsageReported || whole.Usage.PromptTokens == 0 {
+		t.Fatalf("Generate reports usage: %+v, %v", whole, err)
+	}
+
+	bad := openaitest.NewServer(openaitest.Options{Fault: func(openaitest.Request) *openaitest.Fault {
+		return &openaitest.Fault{InBand: true, Code: "invalid_api_key", Message: "Incorrect API key provided."}
+	}})
+	t.Cleanup(bad.Close)
+	m = llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: bad.URL(), HTTPClient: bad.Client()}})
+	p = answerPipeline(t, m)
+	for _, err = range p.AnswerStream(ctx, "tides", nil) {
+	}
+	var pe *provider.Error
+	if !errors.As(err, &pe) || pe.StatusCode != 401 || pe.Code != "invalid_api_key" || provider.Retryable(err) {
+		t.Fatalf("err %v", err)
+	}
+	if n := bad.Stats().ChatRequests; n != 1 {
+		t.Fatalf("%d requests: a permanent in-band error was retried", n)
+	}
+}

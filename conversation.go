@@ -109,7 +109,7 @@ func (r *answerRun) summarise(ctx context.Context, earlier string, turns []Turn,
 	if err != nil {
 		return "", fmt.Errorf("rag: summarising the conversation: %w", err)
 	}
-	r.usage = r.usage.Add(resp.Usage)
+	r.addUsage(resp)
 	return strings.TrimSpace(resp.Text), nil
 }
 
@@ -145,7 +145,7 @@ func (r *answerRun) rewriteQuery(ctx context.Context, hist Conversation) error {
 	if err != nil {
 		return fmt.Errorf("rag: rewriting the question: %w", err)
 	}
-	r.usage = r.usage.Add(resp.Usage)
+	r.addUsage(resp)
 	if q := cleanRewrite(resp.Text); q != "" {
 		r.query = q
 	}

@@ -54,4 +54,11 @@
 // The defaults need nothing but an embedder: store/chromem in memory and the
 // token-aware chunk.Recursive splitter. embed.NewHashing gives a local
 // lexical embedder that needs no network, for tests and offline demos.
+//
+// Observability: the pipeline makes OpenTelemetry spans and metrics after
+// the GenAI semantic conventions on the API alone (Options.TracerProvider
+// and MeterProvider, or the global providers: no-ops until the application
+// installs an SDK), and logs each retry, rate-limit pause, failed document
+// and abandoned request once to Options.Logger. IngestOptions.Progress
+// moves with the chunks and bytes embedded, not only with documents.
 package rag

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/internal/ingest"
+	"github.com/ragkit-go/rag/internal/telemetry"
 	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/tokenizer"
 
@@ -69,8 +73,11 @@ type IngestOptions struct {
 	// Default: tokenizer.CL100K().
 	Tokenizer tokenizer.Tokenizer
 	// Progress, if set, is called after each document finishes (stored,
-	// unchanged or failed), from one goroutine at a time. It must be quick:
-	// ingestion waits for it.
+	// unchanged or failed) and after each embedding request's vectors
+	// come back, so that it moves with chunks and bytes within a large
+	// document too. It is called from one goroutine at a time, with
+	// counters that never go back. It must be quick: ingestion waits for
+	// it.
 	Progress func(Progress)
 }
 
@@ -157,11 +164,12 @@ type IngestReport struct {
 	Documents []DocumentResult
 
 	Stored, Unchanged, Failed int
-	Chunks                    int // chunks written
-	CachedChunks              int // chunks whose vectors came from the embedding cache
-	Tokens                    int // tokens sent to the embedder (retries not counted)
-	Requests                  int // embedding requests made, retries included
-	Retries                   int // requests that were retries
+	Chunks                    int   // chunks written
+	CachedChunks              int   // chunks whose vectors came from the embedding cache
+	Tokens                    int   // tokens sent to the embedder (retries not counted)
+	Requests                  int   // embedding requests made, retries included
+	Retries                   int   // requests that were retries
+	Bytes                     int64 // bytes of the chunk texts written
 	Elapsed                   time.Duration
 }
 
@@ -171,8 +179,16 @@ type Progress struct {
 	Stored, Unchanged, Failed int
 	Chunks                    int // chunks written
 	Tokens                    int // tokens embedded
-	Requests, Retries         int
-	Elapsed                   time.Duration
+	// EmbeddedChunks and EmbeddedBytes count the chunks whose vectors came
+	// back from the embedder and the bytes of their texts, as requests
+	// complete: they move while a large document is still being embedded.
+	EmbeddedChunks int
+	EmbeddedBytes  int64
+	// WrittenBytes counts the bytes of the chunk texts written to the
+	// store.
+	WrittenBytes      int64
+	Requests, Retries int
+	Elapsed           time.Duration
 }
 
 // ChunksPerSecond is the rate of chunks written so far.
@@ -268,35 +284,69 @@ func (p *Pipeline) IngestSeq(ctx context.Context, docs iter.Seq[Document]) (*Ing
 	return p.run(ctx, docs, false)
 }
 
-// run ingests docs on the engine and builds the report.
-func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll bool) (*IngestReport, error) {
+// run ingests docs on the engine and builds the report, in an
+// "ingest {model}" span.
+func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll bool) (rep *IngestReport, err error) {
+	sctx, op := p.tel.Start(ctx, telemetry.OpIngest, p.embedding.Provider, p.embedding.Model, trace.SpanKindInternal, false)
+	defer func() {
+		op.Set(telemetry.Documents.Int(rep.Stored+rep.Unchanged+rep.Failed), telemetry.Stored.Int(rep.Stored),
+			telemetry.Unchanged.Int(rep.Unchanged), telemetry.Failed.Int(rep.Failed), telemetry.Chunks.Int(rep.Chunks),
+			telemetry.Bytes.Int64(rep.Bytes), telemetry.Requests.Int(rep.Requests), telemetry.Retries.Int(rep.Retries))
+		op.InputTokens(rep.Tokens)
+		op.End(ctx, err)
+	}()
+	ctx = sctx
 	start := time.Now()
-	rep := &IngestReport{}
+	rep = &IngestReport{}
 	var (
 		mu     sync.Mutex
 		stream *ingest.Stream
+		last   ingest.Stats // of the last Progress, so counters never go back
 	)
+	// Called with mu held.
+	progress := func() {
+		st := stream.Stats()
+		last.Requests, last.Retries = max(last.Requests, st.Requests), max(last.Retries, st.Retries)
+		last.Tokens, last.EmbeddedChunks = max(last.Tokens, st.Tokens), max(last.EmbeddedChunks, st.EmbeddedChunks)
+		last.EmbeddedBytes, last.WrittenBytes = max(last.EmbeddedBytes, st.EmbeddedBytes), max(last.WrittenBytes, st.WrittenBytes)
+		p.ingest.Progress(Progress{
+			Documents: rep.Stored + rep.Unchanged + rep.Failed,
+			Stored:    rep.Stored, Unchanged: rep.Unchanged, Failed: rep.Failed,
+			Chunks: rep.Chunks, Tokens: last.Tokens, Requests: last.Requests, Retries: last.Retries,
+			EmbeddedChunks: last.EmbeddedChunks, EmbeddedBytes: last.EmbeddedBytes, WrittenBytes: last.WrittenBytes,
+			Elapsed: time.Since(start),
+		})
+	}
 	// stream is set before the first document can settle: Run starts the
 	// stream, then pulls from docs. Progress reads its counters.
 	done := func(r ingest.Result) {
 		res := DocumentResult{ID: r.ID, Status: Status(r.Status), Chunks: r.Chunks}
 		if r.Err != nil {
 			res.Err = &DocumentError{DocID: r.ID, Err: r.Err}
+			level := slog.LevelWarn
+			if ctx.Err() != nil {
+				level = slog.LevelDebug // the caller gave up: not the document's fault
+			}
+			p.logger.Log(ctx, level, "rag: document failed", telemetry.KeyDoc, r.ID, telemetry.KeyChunks, r.Chunks, telemetry.KeyErr, r.Err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
 		rep.add(res, keepAll)
 		if p.ingest.Progress != nil {
-			st := stream.Stats()
-			p.ingest.Progress(Progress{
-				Documents: rep.Stored + rep.Unchanged + rep.Failed,
-				Stored:    rep.Stored, Unchanged: rep.Unchanged, Failed: rep.Failed,
-				Chunks: rep.Chunks, Tokens: st.Tokens, Requests: st.Requests, Retries: st.Retries,
-				Elapsed: time.Since(start),
-			})
+			progress()
 		}
 	}
-	stream = ingest.Start(ctx, p.engine)
+	cfg := p.engine
+	if p.ingest.Progress != nil {
+		c := *p.engine
+		c.Progress = func() {
+			mu.Lock()
+			defer mu.Unlock()
+			progress()
+		}
+		cfg = &c
+	}
+	stream = ingest.Start(ctx, cfg)
 	for d := range docs {
 		if err := stream.Submit(ctx, d, done); err != nil {
 			// Pulled but not queued: cancelled.
@@ -309,6 +359,7 @@ func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll boo
 	}
 	st, runErr := stream.Close()
 	rep.Tokens, rep.Requests, rep.Retries, rep.CachedChunks = st.Tokens, st.Requests, st.Retries, st.CachedChunks
+	rep.Bytes = st.WrittenBytes
 	rep.Elapsed = time.Since(start)
 
 	var errs []error

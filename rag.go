@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/internal/ingest"
+	"github.com/ragkit-go/rag/internal/telemetry"
 	"github.com/ragkit-go/rag/lexical"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/provider"
@@ -94,6 +98,22 @@ type Options struct {
 	// Enrich, if set, has a model write a summary and tags for each
 	// document at ingestion (see EnrichOptions). Off by default.
 	Enrich *EnrichOptions
+
+	// TracerProvider and MeterProvider receive the pipeline's
+	// OpenTelemetry spans and metrics; nil means the global providers
+	// (otel.GetTracerProvider, otel.GetMeterProvider), which record
+	// nothing until an application installs an SDK. Spans follow the
+	// GenAI semantic conventions: "embeddings {model}", "chat {model}",
+	// "retrieval", "rerank {model}", "ingest {model}" and
+	// "answer {model}", with gen_ai.* attributes; the metrics are
+	// gen_ai.client.operation.duration and gen_ai.client.token.usage.
+	TracerProvider trace.TracerProvider
+	MeterProvider  metric.MeterProvider
+	// RecordContent puts the content of messages, questions and queries
+	// on the spans (gen_ai.input.messages, gen_ai.output.messages,
+	// gen_ai.retrieval.query.text). Off by default: content may be
+	// private.
+	RecordContent bool
 }
 
 // Pipeline ingests and searches documents. It is safe for concurrent use:
@@ -115,6 +135,7 @@ type Pipeline struct {
 	engine     *ingest.Config    // the ingestion engine's configuration
 	lexical    *lexical.Store    // nil unless Options.Lexical
 	gen        generation        // answer.go: the chat model and enrichment
+	tel        *telemetry.Telemetry
 }
 
 // New returns a Pipeline on the given options.
@@ -128,6 +149,7 @@ func New(opts Options) (*Pipeline, error) {
 		logger:     opts.Logger,
 		ingest:     opts.Ingest,
 		modelRetry: opts.ModelRetry,
+		tel:        telemetry.New(opts.TracerProvider, opts.MeterProvider, opts.RecordContent),
 	}
 	if p.embedder == nil {
 		e, err := embed.OpenAIFromEnv(embed.OpenAIOptions{})
@@ -182,7 +204,10 @@ func New(opts Options) (*Pipeline, error) {
 			MaxRequestTokens:  p.ingest.BatchTokens,
 		}),
 		Dimension: &p.dims,
+		Telemetry: p.tel,
+		Logger:    p.logger,
 	}
+	p.embedding.Provider, p.embedding.Model = telemetry.SplitName(p.model)
 	p.engine = p.engineConfig()
 	return p, nil
 }

@@ -697,17 +697,68 @@ func TestProgress(t *testing.T) {
 	if err == nil {
 		t.Fatal("empty document accepted")
 	}
-	if len(events) != 4 {
-		t.Fatalf("%d progress events for 4 documents", len(events))
+	finished := 0
+	for i, e := range events {
+		if i > 0 {
+			prev := events[i-1]
+			if d := e.Documents - prev.Documents; d < 0 || d > 1 || e.EmbeddedChunks < prev.EmbeddedChunks ||
+				e.EmbeddedBytes < prev.EmbeddedBytes || e.WrittenBytes < prev.WrittenBytes || e.Chunks < prev.Chunks {
+				t.Fatalf("progress went back or jumped: %+v then %+v", prev, e)
+			}
+			if e.Documents > prev.Documents {
+				finished++
+			}
+		} else if e.Documents == 1 {
+			finished++
+		}
+	}
+	if finished != 4 {
+		t.Fatalf("%d progress events for finished documents, want 4: %+v", finished, events)
 	}
 	last := events[len(events)-1]
-	if last.Documents != 4 || last.Stored != 3 || last.Failed != 1 || last.Chunks != rep.Chunks {
+	if last.Documents != 4 || last.Stored != 3 || last.Failed != 1 || last.Chunks != rep.Chunks ||
+		last.EmbeddedChunks != rep.Chunks || last.WrittenBytes != rep.Bytes || rep.Bytes <= 0 || last.EmbeddedBytes < rep.Bytes {
 		t.Fatalf("last progress %+v, report %+v", last, rep)
 	}
-	for i := 1; i < len(events); i++ {
-		if events[i].Documents != events[i-1].Documents+1 {
-			t.Fatalf("progress not monotonic: %+v", events)
+}
+
+// Progress moves with chunks and bytes while one large document is being
+// embedded, not only when it is finished.
+func TestProgressWithinADocument(t *testing.T) {
+	var events []rag.Progress
+	p := newPipeline(t, hashing(), func(o *rag.Options) {
+		o.Ingest.BatchSize = 4
+		o.Ingest.Concurrency = 1
+		o.Ingest.NoCache = true
+		o.Ingest.Progress = func(p rag.Progress) { events = append(events, p) }
+	})
+	var content strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&content, "Paragraph %d of the large document, about tides and the Moon.\n\n", i)
+	}
+	rep, err := p.Ingest(context.Background(), rag.Document{ID: "large", Content: content.String()})
+	if err != nil || rep.Chunks != 40 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	var before []rag.Progress // while the document was not finished
+	for _, e := range events {
+		if e.Documents == 0 {
+			before = append(before, e)
 		}
+	}
+	if len(before) < 10 {
+		t.Fatalf("%d progress events before the document finished, want one per request (10)", len(before))
+	}
+	for i := 1; i < len(before); i++ {
+		if before[i].EmbeddedChunks <= before[i-1].EmbeddedChunks || before[i].EmbeddedBytes <= before[i-1].EmbeddedBytes {
+			t.Fatalf("progress did not move: %+v then %+v", before[i-1], before[i])
+		}
+	}
+	if l := before[len(before)-1]; l.EmbeddedChunks != 40 || l.Chunks != 0 || l.WrittenBytes != 0 {
+		t.Fatalf("last progress before the write %+v", l)
+	}
+	if l := events[len(events)-1]; l.Documents != 1 || l.Chunks != 40 || l.WrittenBytes != rep.Bytes {
+		t.Fatalf("last progress %+v, report %+v", l, rep)
 	}
 }
 

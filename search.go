@@ -13,9 +13,13 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/eval"
+	"github.com/ragkit-go/rag/internal/telemetry"
 	"github.com/ragkit-go/rag/rank"
+	"github.com/ragkit-go/rag/rerank"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/tune"
 )
@@ -162,7 +166,38 @@ var ErrNoLexical = fmt.Errorf("rag: no lexical index: set Options.Lexical or use
 //
 // An empty query fails with ErrEmptyQuery and an invalid filter with an
 // error matching store.ErrInvalidFilter, before any embedding call.
-func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions) ([]Hit, error) {
+func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions) (hits []Hit, err error) {
+	topK, mode := DefaultTopK, VectorSearch
+	if opts != nil {
+		topK, mode = cmp.Or(max(opts.TopK, 0), DefaultTopK), opts.Mode
+	}
+	sctx, op := p.tel.Start(ctx, telemetry.OpRetrieval, "", "", trace.SpanKindInternal, false,
+		telemetry.RequestTopK.Int(topK), telemetry.SearchMode.String(modeName(mode)))
+	if p.tel.Content() {
+		op.Set(telemetry.RetrievalQueryText.String(query))
+	}
+	defer func() {
+		op.Set(telemetry.Hits.Int(len(hits)))
+		op.End(ctx, err)
+	}()
+	return p.search(sctx, query, opts)
+}
+
+// modeName names a search mode in spans.
+func modeName(m SearchMode) string {
+	switch m {
+	case VectorSearch:
+		return "vector"
+	case LexicalSearch:
+		return "lexical"
+	case HybridSearch:
+		return "hybrid"
+	}
+	return "unknown"
+}
+
+// search is Search without its span.
+func (p *Pipeline) search(ctx context.Context, query string, opts *SearchOptions) ([]Hit, error) {
 	var o SearchOptions
 	if opts != nil {
 		o = *opts
@@ -503,7 +538,11 @@ func (p *Pipeline) rerank(ctx context.Context, query string, hits []Hit) ([]Hit,
 	for i, h := range hits {
 		texts[i] = h.Text
 	}
-	scores, err := p.reranker.Rerank(ctx, query, texts)
+	prov, model := rerankerName(p.reranker)
+	sctx, op := p.tel.Start(ctx, telemetry.OpRerank, prov, model, trace.SpanKindClient, true,
+		telemetry.RerankDocuments.Int(len(texts)))
+	scores, err := p.reranker.Rerank(sctx, query, texts)
+	op.End(ctx, err)
 	if err != nil {
 		return nil, fmt.Errorf("rag: reranking: %w", err)
 	}
@@ -515,6 +554,17 @@ func (p *Pipeline) rerank(ctx context.Context, query string, hits []Hit) ([]Hit,
 	}
 	slices.SortStableFunc(hits, func(a, b Hit) int { return cmp.Compare(b.Score, a.Score) })
 	return hits, nil
+}
+
+// rerankerName returns the provider and model of a reranker that names
+// itself (Name() string, "cohere:rerank-v3.5"), or the provider its type
+// tells ("*rerank.Cohere" is "cohere") and no model.
+func rerankerName(r rerank.Reranker) (providerName, model string) {
+	if n, ok := r.(interface{ Name() string }); ok && n.Name() != "" {
+		return telemetry.SplitName(n.Name())
+	}
+	t := fmt.Sprintf("%T", r)
+	return strings.ToLower(t[strings.LastIndexByte(t, '.')+1:]), ""
 }
 
 // queryEmbedder embeds search queries: once for identical concurrent

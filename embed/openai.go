@@ -3,11 +3,13 @@ package embed
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ragkit-go/rag/internal/httpx"
@@ -103,6 +105,9 @@ type OpenAI struct {
 	dims    int // requested; 0 for the model's own
 	timeout time.Duration
 	format  openai.EmbeddingEncodingFormat
+	// floats is set once the server answered floats to a base64 request:
+	// later requests ask for floats, which it does understand.
+	floats atomic.Bool
 }
 
 var (
@@ -188,14 +193,25 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 	defer cancel()
 	slot := new(httpx.Slot)
 	var fast [][]float32 // vectors decoded by fastDecode
-	if o.format == openai.EmbeddingEncodingFormatBase64 {
-		slot.OnSuccess = func(resp *http.Response) (*http.Response, error) { return fastDecode(resp, &fast) }
+	format := o.format
+	if o.floats.Load() {
+		format = openai.EmbeddingEncodingFormatFloat
+	}
+	slot.OnSuccess = openaix.InBandErrors
+	if format == openai.EmbeddingEncodingFormatBase64 {
+		slot.OnSuccess = func(resp *http.Response) (*http.Response, error) {
+			resp, floats, err := fastDecode(resp, &fast)
+			if floats {
+				o.floats.Store(true)
+			}
+			return resp, err
+		}
 	}
 	reqCtx = httpx.WithSlot(reqCtx, slot)
 	resp, err := o.client.CreateEmbeddings(reqCtx, openai.EmbeddingRequestStrings{
 		Input:          texts,
 		Model:          openai.EmbeddingModel(o.model),
-		EncodingFormat: o.format,
+		EncodingFormat: format,
 		Dimensions:     o.dims,
 	})
 	if err != nil {
@@ -243,30 +259,65 @@ var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // fastDecode reads a base64 embedding answer whole and decodes its vectors
 // into *vecs (see decodeBase64Embeddings), giving go-openai a short
-// stand-in; an answer in another shape is given to go-openai unchanged.
-func fastDecode(resp *http.Response, vecs *[][]float32) (*http.Response, error) {
+// stand-in. An answer of float arrays, which servers that do not know
+// "base64" send, is decoded too (floats reports it); an answer in another
+// shape is given to go-openai unchanged.
+func fastDecode(resp *http.Response, vecs *[][]float32) (_ *http.Response, floats bool, err error) {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength))
 	}
-	_, err := buf.ReadFrom(resp.Body)
+	_, err = buf.ReadFrom(resp.Body)
 	resp.Body.Close()
 	if err != nil {
 		bodyBuffers.Put(buf)
-		return nil, err
+		return nil, false, err
 	}
 	body := buf.Bytes()
 	var replaced []byte
 	if v, usage, err := decodeBase64Embeddings(body); err == nil {
 		*vecs = v
 		replaced = standIn(len(v), usage)
+	} else if v, usage, ok := decodeFloatEmbeddings(body); ok {
+		*vecs, floats = v, true
+		replaced = standIn(len(v), usage)
 	} else {
 		replaced = bytes.Clone(body)
+		openaix.MarkInBand(resp, replaced) // an error in a 200 body
 	}
 	bodyBuffers.Put(buf)
 	resp.Body = io.NopCloser(bytes.NewReader(replaced))
 	resp.ContentLength = int64(len(replaced))
 	resp.Header.Del("Content-Length")
-	return resp, nil
+	return resp, floats, nil
+}
+
+// decodeFloatEmbeddings decodes an embedding answer whose vectors are
+// arrays of numbers, and returns them by index with the raw usage. It
+// reports false for any other shape (base64 strings, an error body) or an
+// answer whose indices are not 0 to n-1.
+func decodeFloatEmbeddings(body []byte) (vecs [][]float32, usage []byte, ok bool) {
+	var r struct {
+		Data []struct {
+			Index     int             `json:"index"`
+			Embedding json.RawMessage `json:"embedding"`
+		} `json:"data"`
+		Usage json.RawMessage `json:"usage"`
+	}
+	if json.Unmarshal(body, &r) != nil || len(r.Data) == 0 {
+		return nil, nil, false
+	}
+	vecs = make([][]float32, len(r.Data))
+	for _, d := range r.Data {
+		if d.Index < 0 || d.Index >= len(vecs) || vecs[d.Index] != nil || len(d.Embedding) == 0 || d.Embedding[0] != '[' {
+			return nil, nil, false
+		}
+		var v []float32
+		if json.Unmarshal(d.Embedding, &v) != nil {
+			return nil, nil, false
+		}
+		vecs[d.Index] = v
+	}
+	return vecs, r.Usage, true
 }

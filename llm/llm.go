@@ -99,19 +99,27 @@ const (
 	FinishStop   = "stop"           // the model ended its reply, or met a Stop sequence
 	FinishLength = "length"         // the reply reached MaxTokens or the context limit
 	FinishFilter = "content_filter" // the provider withheld part of the reply
+	// FinishUnknown: the stream ended properly (OpenAI's [DONE]) but the
+	// provider never said why the reply stopped, as some compatible
+	// servers do. The reply is taken as complete.
+	FinishUnknown = "unknown"
 )
 
 // Response is a whole reply.
 type Response struct {
-	Text         string
-	Usage        Usage  // zero when the provider did not report it
-	FinishReason string // FinishStop, FinishLength, ...; "" if unknown
+	Text  string
+	Usage Usage // zero when the provider did not report it
+	// UsageReported says the provider reported Usage, so that zero counts
+	// are counts and not the absence of any.
+	UsageReported bool
+	FinishReason  string // FinishStop, FinishLength, ...; "" if unknown
 }
 
 // Chunk is a piece of a streamed reply. The chunks' Text, concatenated in
 // order, is the reply. The last chunk of a stream that completed carries
-// FinishReason (never empty) and Usage (when the provider reported it);
-// it may carry text too.
+// FinishReason (never empty; FinishUnknown when the provider did not say)
+// and Usage (nil when the provider did not report it); it may carry text
+// too.
 type Chunk struct {
 	Text         string
 	FinishReason string
@@ -179,8 +187,12 @@ func (f Func) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
 		if reason == "" {
 			reason = FinishStop
 		}
-		u := resp.Usage
-		yield(Chunk{Text: resp.Text, FinishReason: reason, Usage: &u}, nil)
+		c := Chunk{Text: resp.Text, FinishReason: reason}
+		if resp.UsageReported || resp.Usage != (Usage{}) {
+			u := resp.Usage
+			c.Usage = &u
+		}
+		yield(c, nil)
 	}
 }
 
@@ -199,7 +211,7 @@ func Collect(stream iter.Seq2[Chunk, error]) (*Response, error) {
 			resp.FinishReason = c.FinishReason
 		}
 		if c.Usage != nil {
-			resp.Usage = *c.Usage
+			resp.Usage, resp.UsageReported = *c.Usage, true
 		}
 	}
 	resp.Text = b.String()

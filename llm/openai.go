@@ -8,6 +8,7 @@ import (
 	"iter"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ragkit-go/rag/internal/httpx"
@@ -185,7 +186,7 @@ func (o *OpenAI) Generate(ctx context.Context, req Request) (*Response, error) {
 		rctx, cancel = context.WithTimeout(ctx, o.timeout)
 	}
 	defer cancel()
-	slot := new(httpx.Slot)
+	slot := &httpx.Slot{OnSuccess: openaix.InBandErrors}
 	rctx = httpx.WithSlot(rctx, slot)
 	resp, err := o.client.CreateChatCompletion(rctx, cr)
 	if err != nil {
@@ -199,9 +200,10 @@ func (o *OpenAI) Generate(ctx context.Context, req Request) (*Response, error) {
 	}
 	ch := resp.Choices[0]
 	return &Response{
-		Text:         ch.Message.Content,
-		Usage:        Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens},
-		FinishReason: string(ch.FinishReason),
+		Text:          ch.Message.Content,
+		Usage:         Usage{PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens},
+		UsageReported: resp.Usage.TotalTokens > 0 || resp.Usage.PromptTokens > 0 || resp.Usage.CompletionTokens > 0,
+		FinishReason:  string(ch.FinishReason),
 	}, nil
 }
 
@@ -240,6 +242,8 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 			defer watchdog.Stop()
 		}
 		slot := new(httpx.Slot)
+		done := new(doneWatcher)
+		slot.OnSuccess = done.watch
 		stream, err := o.client.CreateChatCompletionStream(httpx.WithSlot(sctx, slot), cr)
 		if err != nil {
 			yield(Chunk{}, o.streamError(ctx, sctx, err, slot, false))
@@ -290,19 +294,29 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 			}
 		}
 		if finish == "" {
-			msg := "the stream ended without a finish reason"
-			if !started {
-				msg = "the stream ended before any text"
+			if done.seen() {
+				// Some servers end with [DONE] and never send a
+				// finish reason: the reply is whole.
+				finish = FinishUnknown
+			} else {
+				msg := "the stream ended without a finish reason"
+				if !started {
+					msg = "the stream ended before any text"
+				}
+				yield(Chunk{}, &provider.Error{Provider: openaix.Provider, Code: "incomplete_stream", Message: msg, Err: ErrIncomplete})
+				return
 			}
-			yield(Chunk{}, &provider.Error{Provider: openaix.Provider, Code: "incomplete_stream", Message: msg, Err: ErrIncomplete})
-			return
 		}
 		yield(Chunk{FinishReason: finish, Usage: usage}, nil)
 	}
 }
 
 // streamError classifies the error of a stream: the caller's
-// cancellation, a stall, a broken stream or a refusal.
+// cancellation, a stall, a broken stream or a refusal, before (the
+// request's) or after the stream opened (midStream; the error then also
+// matches ErrIncomplete). An error event inside the stream is an
+// *provider.Error with the status its code stands for, so its
+// retryability is that of the same error answered as a status.
 func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *httpx.Slot, midStream bool) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("llm: openai %s: %w", o.model, ctx.Err())
@@ -326,6 +340,38 @@ func (o *OpenAI) streamError(ctx, sctx context.Context, err error, slot *httpx.S
 	}
 	return o.apiError(err, slot, false)
 }
+
+// doneWatcher sees whether a stream's body carried OpenAI's end marker,
+// "data: [DONE]", which go-openai does not tell from a body that just
+// ended.
+type doneWatcher struct {
+	body io.ReadCloser
+	tail []byte // the last bytes read, for a marker cut between reads
+	done bool
+}
+
+const doneMarker = "[DONE]"
+
+// watch is a Slot's OnSuccess: it puts the watcher in front of the body.
+func (d *doneWatcher) watch(resp *http.Response) (*http.Response, error) {
+	d.body = resp.Body
+	resp.Body = d
+	return resp, nil
+}
+
+func (d *doneWatcher) Read(p []byte) (int, error) {
+	n, err := d.body.Read(p)
+	if n > 0 && !d.done {
+		buf := append(d.tail, p[:n]...)
+		d.done = strings.Contains(string(buf), doneMarker)
+		d.tail = append(d.tail[:0], buf[max(0, len(buf)-len(doneMarker)+1):]...)
+	}
+	return n, err
+}
+
+func (d *doneWatcher) Close() error { return d.body.Close() }
+
+func (d *doneWatcher) seen() bool { return d.done }
 
 // apiError turns an error of go-openai into a *provider.Error, or an
 // error matching ErrInvalidRequest when the request was never sent.

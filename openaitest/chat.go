@@ -134,6 +134,10 @@ func (x *exchange) chat(body []byte, inFlight int) {
 	s.mu.Lock()
 	s.stats.Tokens += prompt
 	s.mu.Unlock()
+	var stop any = "stop"
+	if s.opts.NoFinishReason {
+		stop = nil
+	}
 	x.writeJSON(http.StatusOK, map[string]any{
 		"id":      id,
 		"object":  "chat.completion",
@@ -143,7 +147,7 @@ func (x *exchange) chat(body []byte, inFlight int) {
 			"index":         0,
 			"message":       map[string]any{"role": "assistant", "content": reply, "refusal": nil},
 			"logprobs":      nil,
-			"finish_reason": "stop",
+			"finish_reason": stop,
 		}},
 		"usage":              u,
 		"system_fingerprint": "fp_openaitest",
@@ -186,7 +190,11 @@ func splitReply(reply string) []string {
 // stream answers a chat completion as server-sent events.
 func (x *exchange) stream(req ChatRequest, id, reply string, u usage) {
 	s := x.s
-	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage
+	includeUsage := req.StreamOptions != nil && req.StreamOptions.IncludeUsage && !s.opts.NoUsageChunk
+	var stop any = "stop"
+	if s.opts.NoFinishReason {
+		stop = nil
+	}
 	created := time.Now().Unix()
 	flusher, _ := x.w.(http.Flusher)
 	send := func(data string) {
@@ -224,7 +232,16 @@ func (x *exchange) stream(req ChatRequest, id, reply string, u usage) {
 	s.mu.Unlock()
 
 	send(chunk(map[string]any{"role": "assistant", "content": "", "refusal": nil}, nil, true))
+	inBand := func() {
+		x.setFault("in_band")
+		b, _ := json.Marshal(map[string]any{"error": x.inBand.inBandError()})
+		send(string(b))
+	}
 	for i, piece := range splitReply(reply) {
+		if x.inBand != nil && i == x.inBand.InBandAfter {
+			inBand()
+			return
+		}
 		if !x.wait(s.opts.StreamDelay) {
 			return
 		}
@@ -236,7 +253,11 @@ func (x *exchange) stream(req ChatRequest, id, reply string, u usage) {
 			panic(http.ErrAbortHandler)
 		}
 	}
-	send(chunk(map[string]any{}, "stop", true))
+	if x.inBand != nil {
+		inBand()
+		return
+	}
+	send(chunk(map[string]any{}, stop, true))
 	if includeUsage {
 		b, _ := json.Marshal(map[string]any{
 			"id":                 id,

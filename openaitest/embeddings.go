@@ -191,7 +191,7 @@ func (x *exchange) embeddings(body []byte, inFlight int) {
 	}
 	for i, v := range vecs {
 		item := embeddingItem{Object: "embedding", Index: i, Embedding: v}
-		if req.EncodingFormat == "base64" {
+		if req.EncodingFormat == "base64" && !s.opts.FloatOnly {
 			item.Embedding = encodeBase64(v)
 		}
 		resp.Data[i] = item

@@ -2,7 +2,10 @@
 // tests: it speaks the real /v1/embeddings and /v1/chat/completions
 // protocols on a local httptest.Server, answers deterministic vectors and
 // scripted chat replies, injects faults and limits (latency, 400s, 401,
-// 429 with Retry-After, 500s, hangs, malformed bodies, broken streams), and
+// 429 with Retry-After, 500s, hangs, malformed bodies, broken streams, and
+// the quirks of real servers: errors sent inside a 200 stream, streams
+// without a finish reason or a usage chunk, float vectors answered to
+// base64 requests), and
 // keeps an account of what it received: requests, inputs, tokens, status
 // codes, the most requests in flight at once and the TCP connections
 // opened.
@@ -157,6 +160,17 @@ type Options struct {
 	StreamFailAfter int
 	// StreamDelay is the pause before each streamed content delta.
 	StreamDelay time.Duration
+	// NoFinishReason leaves finish_reason null everywhere, as some
+	// servers do: a stream then ends with [DONE] after its content and
+	// never says why it stopped.
+	NoFinishReason bool
+	// NoUsageChunk ignores stream_options.include_usage: streams end
+	// without the usage chunk, as servers that do not know the option do.
+	NoUsageChunk bool
+
+	// FloatOnly answers embeddings as arrays of floats whatever the
+	// request's encoding_format, as servers that do not know "base64" do.
+	FloatOnly bool
 }
 
 // A Fault is a scripted answer to a request, returned by Options.Fault.
@@ -178,6 +192,14 @@ type Fault struct {
 	// Delay waits before the answer (the error, or the normal answer when
 	// Status is 0 and neither Hang nor Malformed is set).
 	Delay time.Duration
+	// InBand sends the error inside a 200 answer, as several servers do:
+	// a streamed chat completion streams InBandAfter content deltas, then
+	// an event `data: {"error": {...}}` made of Type, Code and Message
+	// (with Status as "status" when > 0) and ends there; any other
+	// request is answered 200 with the error body. Status is not sent as
+	// the HTTP status.
+	InBand      bool
+	InBandAfter int
 }
 
 // Request is the server's record of one HTTP request.
@@ -198,7 +220,7 @@ type Request struct {
 	Chat *ChatRequest
 	// Fault names the fault applied, if any: "auth", "invalid",
 	// "rate_limit", "scripted", "error", "timeout", "malformed",
-	// "slow", "stream_break".
+	// "slow", "stream_break" (a scripted in-band error is "scripted").
 	Fault string
 
 	Model      string
@@ -376,7 +398,8 @@ type exchange struct {
 	rec *Request
 	ctx context.Context
 
-	answered bool // a status was written
+	answered bool   // a status was written
+	inBand   *Fault // an error to send inside the answer
 }
 
 func (x *exchange) setFault(name string) {
@@ -647,6 +670,14 @@ func (x *exchange) applyFault(f *Fault) bool {
 		x.writeMalformed()
 		return false
 	}
+	if f.InBand {
+		if x.rec.Chat != nil && x.rec.Chat.Stream {
+			x.inBand = f
+			return true
+		}
+		x.writeJSON(http.StatusOK, map[string]any{"error": f.inBandError()})
+		return false
+	}
 	if f.Status <= 0 {
 		return true
 	}
@@ -659,6 +690,23 @@ func (x *exchange) applyFault(f *Fault) bool {
 	}
 	x.writeError(f.Status, f.Type, f.Code, "", msg)
 	return false
+}
+
+// inBandError is the error object of an in-band fault.
+func (f *Fault) inBandError() map[string]any {
+	msg := f.Message
+	if msg == "" {
+		msg = "openaitest: scripted in-band error"
+	}
+	typ := f.Type
+	if typ == "" && f.Status > 0 {
+		typ = defaultErrorType(f.Status)
+	}
+	e := map[string]any{"message": msg, "type": typ, "param": nil, "code": strPtr(f.Code)}
+	if f.Status > 0 {
+		e["status"] = f.Status
+	}
+	return e
 }
 
 func (x *exchange) writeMalformed() {

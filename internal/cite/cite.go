@@ -13,19 +13,32 @@ import (
 // pieces. A marker is a group in square brackets of passage numbers, ranges
 // and separators: [1], [2, 3], [1-3], [4; 5]. Numbers that name a passage
 // (1 to n) are kept and recorded; numbers that name none are removed from
-// the group and recorded as invalid, and a group left empty is removed with
-// the white space before it. Text that may be the start of a group, and
-// trailing white space, are held back until the next piece tells what they
-// are, so the pieces written out are final.
+// the group and recorded as invalid. A group left empty is removed so that
+// the prose stays clean: with the white space before it, with the white
+// space after it at the start of a line, and with a separator that joined
+// it to a citation kept before it ("[1] and [9]." becomes "[1].").
 //
-// Bracketed text that is not a group of small numbers ("[sic]", "[2023]")
-// is left as it is.
+// Markdown code is never read: inside inline code (`os.Args[0]`) and
+// fenced blocks (``` or ~~~) brackets are text. Bracketed text that is not
+// a group of small numbers ("[sic]", "[2023]") is left as it is.
+//
+// Text that may be the start of a group, of a code marker or of a
+// separator, and trailing white space, are held back until the next piece
+// tells what they are, so the pieces written out are final.
 type Filter struct {
-	n       int // passages, numbered 1..n
-	held    string
-	cited   []int // valid numbers, in order of first citation
-	invalid []int // invalid numbers, in order of first citation
-	seen    map[int]bool
+	n        int // passages, numbered 1..n
+	held     string
+	cited    []int // valid numbers, in order of first citation
+	invalid  []int // invalid numbers, in order of first citation
+	seen     map[int]bool
+	reported int // cited[:reported] were returned by NewlyCited
+
+	lineStart bool // the next byte begins a line
+	inline    int  // length of the backtick run that opened inline code; 0 outside
+	fence     byte // '`' or '~' inside a fenced code block; 0 outside
+	fenceLen  int  // length of the run that opened the block
+	lastGroup int  // afterKept or afterRemoved: a group was the last prose read; 0 otherwise
+	removed   bool // a group was just removed: the white space after it may go too
 }
 
 // Limits of what counts as a citation group.
@@ -36,10 +49,19 @@ const (
 )
 
 // New returns a filter for an answer over n passages, numbered 1 to n.
-func New(n int) *Filter { return &Filter{n: n, seen: map[int]bool{}} }
+func New(n int) *Filter { return &Filter{n: n, seen: map[int]bool{}, lineStart: true} }
 
 // Cited returns the valid passage numbers, in order of first citation.
 func (f *Filter) Cited() []int { return f.cited }
+
+// NewlyCited returns the valid passage numbers first cited in the text
+// written out since the last call, in order: the citations a stream can
+// show as soon as their marker is final.
+func (f *Filter) NewlyCited() []int {
+	out := f.cited[f.reported:]
+	f.reported = len(f.cited)
+	return out
+}
 
 // Invalid returns the numbers cited that name no passage, in order of
 // first citation.
@@ -48,42 +70,285 @@ func (f *Filter) Invalid() []int { return f.invalid }
 // Write takes the next piece of text and returns the text that is final.
 func (f *Filter) Write(s string) string {
 	f.held += s
-	var out strings.Builder
-	for {
-		i := strings.IndexByte(f.held, '[')
-		if i < 0 {
-			k := len(strings.TrimRight(f.held, " \t"))
-			out.WriteString(f.held[:k])
-			f.held = f.held[k:]
-			return out.String()
-		}
-		// The white space before a group goes with the group.
-		k := len(strings.TrimRight(f.held[:i], " \t"))
-		out.WriteString(f.held[:k])
-		f.held = f.held[k:]
-		ws := i - k
-		switch kind, n := scanGroup(f.held[ws:]); kind {
-		case groupIncomplete:
-			return out.String()
-		case groupNone:
-			out.WriteString(f.held[:ws+1])
-			f.held = f.held[ws+1:]
-		default:
-			if r := f.rewrite(f.held[ws : ws+n]); r != "" {
-				out.WriteString(f.held[:ws])
-				out.WriteString(r)
-			}
-			f.held = f.held[ws+n:]
-		}
-	}
+	return f.scan(false)
 }
 
-// Flush returns the text still held; the filter is then empty.
-func (f *Filter) Flush() string {
-	s := f.held
+// Flush returns the text still held, decided as the end of the text; the
+// filter is then empty.
+func (f *Filter) Flush() string { return f.scan(true) }
+
+// scan writes out what of the held text is decided; final says no more
+// text comes, so everything is.
+func (f *Filter) scan(final bool) string {
+	var out strings.Builder
+	h := f.held
+	i := 0
+	emit := func(j int) {
+		if j > i {
+			out.WriteString(h[i:j])
+			f.lineStart = h[j-1] == '\n'
+			i = j
+		}
+	}
+	hold := func() string {
+		f.held = h[i:]
+		return out.String()
+	}
+	for i < len(h) {
+		switch {
+		case f.fence != 0:
+			end := strings.IndexByte(h[i:], '\n')
+			if f.lineStart {
+				line := h[i:]
+				if end >= 0 {
+					line = h[i : i+end]
+				} else if !final && fencePrefix(line, f.fence) {
+					return hold()
+				}
+				if closesFence(line, f.fence, f.fenceLen) {
+					f.fence = 0
+				}
+			}
+			if end < 0 {
+				emit(len(h))
+			} else {
+				emit(i + end + 1)
+			}
+
+		case f.inline > 0:
+			j := strings.IndexAny(h[i:], "`\n")
+			if j < 0 {
+				emit(len(h))
+				continue
+			}
+			j += i
+			if h[j] == '\n' {
+				// A blank line ends the paragraph, and an unclosed span.
+				if j+1 == len(h) && !final {
+					emit(j)
+					return hold()
+				}
+				if j+1 < len(h) && h[j+1] == '\n' {
+					f.inline = 0
+				}
+				emit(j + 1)
+				continue
+			}
+			k := runLen(h[j:], '`')
+			if j+k == len(h) && !final {
+				emit(j)
+				return hold()
+			}
+			if k == f.inline {
+				f.inline = 0
+			}
+			emit(j + k)
+
+		default:
+			if f.removed {
+				// The white space after a removed group goes too at the
+				// start of a line, and before punctuation.
+				j := i
+				for j < len(h) && (h[j] == ' ' || h[j] == '\t') {
+					j++
+				}
+				if j == len(h) && !final {
+					return hold()
+				}
+				if f.lineStart || j < len(h) && strings.IndexByte(",.;:!?)", h[j]) >= 0 {
+					i = j
+				}
+				f.removed = false
+				continue
+			}
+			if f.lineStart {
+				p := i
+				for p < len(h) && p-i < 3 && h[p] == ' ' {
+					p++
+				}
+				if p == len(h) && !final {
+					return hold()
+				}
+				if p < len(h) && (h[p] == '`' || h[p] == '~') {
+					k := runLen(h[p:], h[p])
+					if p+k == len(h) && !final {
+						return hold()
+					}
+					if k >= 3 {
+						end := strings.IndexByte(h[p+k:], '\n')
+						if end < 0 && !final {
+							return hold()
+						}
+						f.fence, f.fenceLen, f.lastGroup = h[p], k, 0
+						if end < 0 {
+							emit(len(h))
+						} else {
+							emit(p + k + end + 1)
+						}
+						continue
+					}
+				}
+			}
+			if f.lastGroup != 0 {
+				n, open := connector(h[i:])
+				if open && !final {
+					return hold()
+				}
+				if n > 0 && i+n < len(h) && h[i+n] == '[' {
+					kind, gn := scanGroup(h[i+n:])
+					if kind == groupIncomplete && !final {
+						return hold()
+					}
+					if kind == groupFound {
+						end := i + n + gn
+						switch r := f.rewrite(h[i+n : end]); {
+						case r == "":
+							// The separator goes with the group.
+						case f.lastGroup == afterRemoved:
+							// Nothing to separate from: the separator
+							// goes, a space stays if it had one.
+							if strings.ContainsAny(h[i:i+n], " \t") {
+								out.WriteByte(' ')
+							}
+							out.WriteString(r)
+							f.lineStart, f.lastGroup = false, afterKept
+						default:
+							emit(i + n)
+							out.WriteString(r)
+							f.lineStart = false
+						}
+						i = end
+						continue
+					}
+				}
+				f.lastGroup = 0
+			}
+			j := strings.IndexAny(h[i:], "[`\n")
+			if j < 0 {
+				if final {
+					emit(len(h))
+				} else {
+					emit(i + len(strings.TrimRight(h[i:], " \t")))
+					return hold()
+				}
+				continue
+			}
+			j += i
+			switch h[j] {
+			case '\n':
+				f.lastGroup = 0
+				emit(j + 1)
+			case '`':
+				f.lastGroup = 0
+				emit(j)
+				k := runLen(h[j:], '`')
+				if j+k == len(h) && !final {
+					return hold()
+				}
+				f.inline = k
+				emit(j + k)
+			case '[':
+				// The white space before a group goes with the group.
+				k := i + len(strings.TrimRight(h[i:j], " \t"))
+				if k > i {
+					f.lastGroup = 0
+				}
+				emit(k)
+				kind, gn := scanGroup(h[j:])
+				switch {
+				case kind == groupIncomplete && !final:
+					return hold()
+				case kind == groupFound:
+					if r := f.rewrite(h[j : j+gn]); r != "" {
+						emit(j)
+						out.WriteString(r)
+						f.lineStart, f.lastGroup = false, afterKept
+					} else {
+						f.removed, f.lastGroup = true, afterRemoved
+					}
+					i = j + gn
+				default:
+					f.lastGroup = 0
+					emit(j + 1)
+				}
+			}
+		}
+	}
 	f.held = ""
-	return s
+	return out.String()
 }
+
+// runLen returns the length of the run of c that starts s.
+func runLen(s string, c byte) int {
+	k := 0
+	for k < len(s) && s[k] == c {
+		k++
+	}
+	return k
+}
+
+// fencePrefix reports whether line, not yet complete, may still become a
+// closing fence of c.
+func fencePrefix(line string, c byte) bool {
+	t := strings.TrimLeft(line, " ")
+	return len(line)-len(t) <= 3 && strings.Trim(t, string(c)) == ""
+}
+
+// closesFence reports whether line closes a block opened by n of c: up to
+// three spaces, at least n of c, then only white space.
+func closesFence(line string, c byte, n int) bool {
+	t := strings.TrimLeft(line, " ")
+	if len(line)-len(t) > 3 {
+		return false
+	}
+	k := runLen(t, c)
+	return k >= n && strings.TrimSpace(t[k:]) == ""
+}
+
+// connector returns the length of the separator at the start of s that
+// joins a citation to the next ("" , " and ", ", ", "; "), and whether
+// more text could make it longer.
+func connector(s string) (n int, open bool) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	if i == len(s) {
+		return i, true
+	}
+	switch c := s[i]; {
+	case c == ',' || c == ';' || c == '&':
+		i++
+	default:
+		word := false
+		for _, w := range []string{"and", "or"} {
+			rest := s[i:]
+			if len(rest) <= len(w) && strings.HasPrefix(w, rest) {
+				return i, true
+			}
+			if strings.HasPrefix(rest, w) {
+				if c := rest[len(w)]; c == ' ' || c == '\t' || c == '[' {
+					i += len(w)
+					word = true
+					break
+				}
+			}
+		}
+		if !word {
+			return i, false
+		}
+	}
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i, i == len(s)
+}
+
+// Values of Filter.lastGroup.
+const (
+	afterKept = 1 + iota
+	afterRemoved
+)
 
 const (
 	groupNone = iota

@@ -136,6 +136,15 @@ func (s *Stream) embedBatch(b *batch) {
 		}
 		return
 	}
+	var n int64
+	for _, t := range b.texts {
+		n += int64(len(t))
+	}
+	s.embeddedChunks.Add(int64(len(b.items)))
+	s.embeddedBytes.Add(n)
+	if s.cfg.Progress != nil {
+		defer s.cfg.Progress()
+	}
 	used := make([]bool, len(vecs))
 	for k, it := range b.items {
 		v := vecs[b.of[k]]

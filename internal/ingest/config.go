@@ -60,6 +60,12 @@ type Config struct {
 	Enrich        func(ctx context.Context, d *document.Document, recs []store.Record, tokens []int) ([]store.Record, []int, error)
 	EnrichWorkers int
 
+	// Progress, if not nil, is called after each embedding request's
+	// vectors are in, so that progress moves within a large document.
+	// It is called from Concurrency goroutines at once, and must be
+	// cheap: read Stream.Stats for the counters.
+	Progress func()
+
 	BatchSize        int           // texts per request, at most
 	BatchTokens      int           // tokens per request, at most; 0 for no limit
 	MaxInputTokens   int           // tokens per chunk, at most; 0 for no limit
@@ -98,10 +104,13 @@ type Result struct {
 
 // Stats are the counters of a Run or a Stream.
 type Stats struct {
-	Tokens       int // tokens sent to the embedder (retries not counted)
-	Requests     int // embedding requests, retries included
-	Retries      int // requests that were retries
-	CachedChunks int // chunks whose vectors came from the cache
+	Tokens         int   // tokens sent to the embedder (retries not counted)
+	Requests       int   // embedding requests, retries included
+	Retries        int   // requests that were retries
+	CachedChunks   int   // chunks whose vectors came from the cache
+	EmbeddedChunks int   // chunks whose vectors came from the embedder
+	EmbeddedBytes  int64 // bytes of the texts embedded (retries not counted)
+	WrittenBytes   int64 // bytes of the chunk texts written to the store
 }
 
 // Dimension is the vector dimension a pipeline has seen, learned from the

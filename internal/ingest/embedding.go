@@ -3,10 +3,14 @@ package ingest
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/ragkit-go/rag/embed"
+	"github.com/ragkit-go/rag/internal/telemetry"
 	"github.com/ragkit-go/rag/provider"
 )
 
@@ -17,12 +21,18 @@ import (
 // that shares it. An attempt that runs far past the latencies seen (see
 // Latency; one tracker for ingestion, one for queries) is cut as hung and
 // retried, long before Retry.RequestTimeout; a negative RequestTimeout
-// turns that off with the timeout. Safe for concurrent use.
+// turns that off with the timeout. Each call is an "embeddings {model}"
+// span (retries included) with the conventions' metrics, and each retry
+// is logged once. Safe for concurrent use.
 type Embedding struct {
 	Embedder  embed.Embedder
 	Retry     provider.RetryPolicy
 	Budget    *provider.Budget // nil: no limits
 	Dimension *Dimension
+	Telemetry *telemetry.Telemetry // nil: no spans nor metrics
+	Logger    *slog.Logger         // nil: no logs
+	// Provider and Model name the embedder in spans and metrics.
+	Provider, Model string
 
 	docs, queries Latency
 }
@@ -34,17 +44,32 @@ var errHung = errors.New("ingest: embedding request hung")
 // query is set and the embedder has one (embed.QueryEmbedder). It returns
 // the vectors, the requests made (retries included) and the last error.
 // It suits Config.Embed.
-func (e *Embedding) Embed(ctx context.Context, texts []string, tokens int, query bool) ([][]float32, int, error) {
-	var vecs [][]float32
-	requests := 0
+func (e *Embedding) Embed(ctx context.Context, texts []string, tokens int, query bool) (vecs [][]float32, requests int, err error) {
+	sctx, op := e.Telemetry.Start(ctx, telemetry.OpEmbeddings, e.Provider, e.Model, trace.SpanKindClient, true,
+		telemetry.Inputs.Int(len(texts)))
+	op.InputTokens(tokens)
+	defer func() {
+		op.Set(telemetry.Requests.Int(requests))
+		if err == nil && len(vecs) > 0 {
+			op.Set(telemetry.EmbeddingsDimension.Int(len(vecs[0])))
+		}
+		if err != nil && ctx.Err() != nil && e.Logger != nil {
+			e.Logger.Debug("rag: embedding request abandoned", telemetry.KeyOp, telemetry.OpEmbeddings, telemetry.KeyErr, context.Cause(ctx))
+		}
+		op.End(ctx, err)
+	}()
+	ctx = sctx
 	policy := e.Retry
 	onRetry := policy.OnRetry
 	policy.OnRetry = func(attempt int, err error, wait time.Duration) {
+		pause := wait
 		var pe *provider.Error
 		if errors.As(err, &pe) && pe.StatusCode == 429 {
 			// A rate limit holds for every request, not only this one.
-			e.Budget.Pause(max(pe.RetryAfter, wait))
+			pause = max(pe.RetryAfter, wait)
+			e.Budget.Pause(pause)
 		}
+		telemetry.LogRetry(e.Logger, telemetry.OpEmbeddings, attempt, pause, err)
 		if onRetry != nil {
 			onRetry(attempt, err, wait)
 		}
@@ -56,7 +81,7 @@ func (e *Embedding) Embed(ctx context.Context, texts []string, tokens int, query
 	if query {
 		lat = &e.queries
 	}
-	err := policy.Do(ctx, func(ctx context.Context, _ int) error {
+	err = policy.Do(ctx, func(ctx context.Context, _ int) error {
 		if err := e.Budget.Wait(ctx, tokens); err != nil {
 			return err
 		}

@@ -48,6 +48,8 @@ type Stream struct {
 	stages  sync.WaitGroup
 
 	tokens, requests, retries, cached atomic.Int64
+	embeddedChunks, embeddedBytes     atomic.Int64
+	writtenBytes                      atomic.Int64
 }
 
 // job is one document moving through the stages.
@@ -193,6 +195,8 @@ func (s *Stream) Stats() Stats {
 	return Stats{
 		Tokens: int(s.tokens.Load()), Requests: int(s.requests.Load()),
 		Retries: int(s.retries.Load()), CachedChunks: int(s.cached.Load()),
+		EmbeddedChunks: int(s.embeddedChunks.Load()), EmbeddedBytes: s.embeddedBytes.Load(),
+		WrittenBytes: s.writtenBytes.Load(),
 	}
 }
 

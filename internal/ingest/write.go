@@ -100,6 +100,11 @@ func (s *Stream) stored(j *job) {
 			s.runError(fmt.Errorf("document %q stored, but not in the lexical index: %w", j.doc.ID, err))
 		}
 	}
+	var n int64
+	for _, r := range j.records {
+		n += int64(len(r.Text))
+	}
+	s.writtenBytes.Add(n)
 	s.settle(j, Result{ID: j.doc.ID, Status: Stored, Chunks: len(j.records)})
 }
 

@@ -195,7 +195,7 @@ func (m *Model) Generate(ctx context.Context, req llm.Request) (*llm.Response, e
 		return nil, err
 	}
 	reply, reason := m.finish(req, reply)
-	return &llm.Response{Text: reply, Usage: usage(req, reply), FinishReason: reason}, nil
+	return &llm.Response{Text: reply, Usage: usage(req, reply), UsageReported: true, FinishReason: reason}, nil
 }
 
 // Stream yields the scripted reply one word (with the spaces after it) a
