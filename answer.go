@@ -162,9 +162,9 @@ type Answer struct {
 	UsageReported bool
 }
 
-// AnswerChunk is one item of AnswerStream: a piece of the answer's text,
+// AnswerDelta is one item of AnswerStream: a piece of the answer's text,
 // or, last, the whole answer with its citations.
-type AnswerChunk struct {
+type AnswerDelta struct {
 	Text string
 	// Citations are the passages first cited in Text, in order, as soon as
 	// their marker [n] is complete, so a UI can show the sources while the
@@ -284,8 +284,8 @@ func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOpti
 // cancelling ctx ends the model call before the iteration returns, and
 // leaves no goroutine behind. Citation markers are final when yielded: a
 // piece that may begin a marker is held back until the marker is complete.
-func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerChunk, error] {
-	return func(yield func(AnswerChunk, error) bool) {
+func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerDelta, error] {
+	return func(yield func(AnswerDelta, error) bool) {
 		var (
 			a   *Answer
 			err error
@@ -294,7 +294,7 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 		defer func() { endAnswer(ctx, op, a, err) }()
 		r, err := p.prepareAnswer(ctx, question, opts)
 		if err != nil {
-			yield(AnswerChunk{}, err)
+			yield(AnswerDelta{}, err)
 			return
 		}
 		f := cite.New(len(r.passages))
@@ -306,7 +306,7 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 		for c, cerr := range r.model.Stream(ctx, r.req) {
 			if cerr != nil {
 				err = fmt.Errorf("rag: generating the answer: %w", cerr)
-				yield(AnswerChunk{}, err)
+				yield(AnswerDelta{}, err)
 				return
 			}
 			if c.FinishReason != "" {
@@ -317,14 +317,14 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 			}
 			if out := f.Write(c.Text); out != "" {
 				text.WriteString(out)
-				if !yield(AnswerChunk{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
+				if !yield(AnswerDelta{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
 					return
 				}
 			}
 		}
 		if out := f.Flush(); out != "" {
 			text.WriteString(out)
-			if !yield(AnswerChunk{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
+			if !yield(AnswerDelta{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
 				return
 			}
 		}
@@ -333,7 +333,7 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 			u = *usage
 		}
 		a = r.finish(text.String(), f, finish, u, usage != nil)
-		yield(AnswerChunk{Answer: a}, nil)
+		yield(AnswerDelta{Answer: a}, nil)
 	}
 }
 

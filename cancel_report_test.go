@@ -97,7 +97,7 @@ type cancellingStore struct {
 	cancel context.CancelFunc
 }
 
-func (s *cancellingStore) Upsert(ctx context.Context, docs []store.Document) error {
+func (s *cancellingStore) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if s.calls.Add(1) == s.cut {
 		go s.cancel() // while the write runs
 	}

@@ -200,7 +200,7 @@ func TestIngestCancelAbortsRequests(t *testing.T) {
 // embedder of the same dimension instead.
 func primeCache(p *rag.Pipeline, docs []rag.Document) error {
 	s := p.Store()
-	recs := make([]store.Document, len(docs))
+	recs := make([]store.StoredDocument, len(docs))
 	h := embed.NewHashing(embed.HashingOptions{Dimensions: 16})
 	for i, d := range docs {
 		parts := strings.Split(d.Content, "\n\n")

@@ -20,7 +20,7 @@ func ExampleStore() {
 	if err != nil {
 		panic(err)
 	}
-	err = s.Upsert(store.Document{ID: "guide", Hash: "v1", Records: []store.Record{
+	err = s.Upsert(store.StoredDocument{ID: "guide", Hash: "v1", Records: []store.Record{
 		{ID: "guide#0", DocID: "guide", Chunk: 0, Text: "Installing the Go toolchain on Linux.", Metadata: map[string]any{"lang": "en"}},
 		{ID: "guide#1", DocID: "guide", Chunk: 1, Text: "Error E1234 means the cache directory is not writable.", Metadata: map[string]any{"lang": "en"}},
 	}})

@@ -16,7 +16,7 @@
 // in the background:
 //
 //	s, err := lexical.NewStore(lexical.StoreOptions{Path: "bm25.idx"})
-//	err = s.Upsert(store.Document{ID: "doc-1", Hash: h, Records: recs})
+//	err = s.Upsert(store.StoredDocument{ID: "doc-1", Hash: h, Records: recs})
 //	res, err := s.SearchText(ctx, "query words", 10, store.Eq("lang", "en"))
 //
 // Scoring is BM25 with Lucene's idf, as Anserini computes its baselines:

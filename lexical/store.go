@@ -143,7 +143,7 @@ type prepared struct {
 // if a document has no ID, a record no ID, names another document or
 // carries metadata of an unsupported type, and with ErrDuplicateID if an
 // entry ID repeats or belongs to another document.
-func (s *Store) Upsert(docs ...store.Document) error {
+func (s *Store) Upsert(docs ...store.StoredDocument) error {
 	preps := make([]prepared, len(docs))
 	for i := range docs {
 		p, err := s.prepare(&docs[i])
@@ -167,7 +167,7 @@ func (s *Store) Delete(docIDs ...string) error {
 	return s.write(preps)
 }
 
-func (s *Store) prepare(d *store.Document) (prepared, error) {
+func (s *Store) prepare(d *store.StoredDocument) (prepared, error) {
 	if d.ID == "" {
 		return prepared{}, fmt.Errorf("%w: document without ID", store.ErrInvalidRecord)
 	}

@@ -20,7 +20,7 @@ var benchDocs = flag.Int("lexical.docs", 100_000, "documents in the Store benchm
 // sciFactLike makes n abstract-sized documents of SciFact sentences drawn
 // at random (fixed seed), one record each, and returns them with the
 // SciFact test queries.
-func sciFactLike(b *testing.B, n int) ([]store.Document, []string) {
+func sciFactLike(b *testing.B, n int) ([]store.StoredDocument, []string) {
 	b.Helper()
 	ds, err := eval.LoadBEIR(sharedData(b, "scifact"), "test")
 	if err != nil {
@@ -35,14 +35,14 @@ func sciFactLike(b *testing.B, n int) ([]store.Document, []string) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, uint64(n)))
-	docs := make([]store.Document, n)
+	docs := make([]store.StoredDocument, n)
 	for i := range docs {
 		var parts []string
 		for range 8 {
 			parts = append(parts, sentences[rng.IntN(len(sentences))])
 		}
 		id := fmt.Sprintf("d%07d", i)
-		docs[i] = store.Document{ID: id, Hash: "h", Records: []store.Record{{
+		docs[i] = store.StoredDocument{ID: id, Hash: "h", Records: []store.Record{{
 			ID: id + "#0", DocID: id, Text: strings.Join(parts, " "), End: 1,
 			Title: ds.Corpus[rng.IntN(len(ds.Corpus))].Title,
 		}}}
@@ -54,7 +54,7 @@ func sciFactLike(b *testing.B, n int) ([]store.Document, []string) {
 	return docs, qs
 }
 
-func fill(b *testing.B, s *lexical.Store, docs []store.Document) {
+func fill(b *testing.B, s *lexical.Store, docs []store.StoredDocument) {
 	b.Helper()
 	for i := 0; i < len(docs); i += 256 {
 		if err := s.Upsert(docs[i:min(i+256, len(docs))]...); err != nil {
@@ -96,7 +96,7 @@ func BenchmarkStoreSearch(b *testing.B) {
 	})
 	b.Run("no-filter", func(b *testing.B) { run(b, nil) })
 	b.Run("expiry-none-expire", func(b *testing.B) { run(b, expiry) })
-	var expiring []store.Document
+	var expiring []store.StoredDocument
 	for i := 0; i < len(docs); i += 1000 {
 		d := docs[i]
 		d.Records = []store.Record{d.Records[0]}
@@ -122,7 +122,7 @@ func BenchmarkStoreUpsertOne(b *testing.B) {
 	}
 	for i := 0; b.Loop(); i++ {
 		id := fmt.Sprint("small-", i%100)
-		if err := s.Upsert(store.Document{ID: id, Hash: "h", Records: []store.Record{{ID: id + "#0", DocID: id, Text: "a small new note"}}}); err != nil {
+		if err := s.Upsert(store.StoredDocument{ID: id, Hash: "h", Records: []store.Record{{ID: id + "#0", DocID: id, Text: "a small new note"}}}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -21,10 +21,10 @@ import (
 
 var ctx = context.Background()
 
-// doc builds a store.Document of n chunks; chunk texts name the document,
+// doc builds a store.StoredDocument of n chunks; chunk texts name the document,
 // its version and the chunk.
-func doc(id, version string, n int, meta map[string]any) store.Document {
-	d := store.Document{ID: id, Hash: id + "@" + version}
+func doc(id, version string, n int, meta map[string]any) store.StoredDocument {
+	d := store.StoredDocument{ID: id, Hash: id + "@" + version}
 	for i := range n {
 		d.Records = append(d.Records, store.Record{
 			ID: fmt.Sprintf("%s#%d", id, i), DocID: id, Chunk: i, Start: 10 * i, End: 10*i + 9,
@@ -95,7 +95,7 @@ func TestStoreUpsertHashDelete(t *testing.T) {
 		t.Fatalf("stale chunk: %v", res)
 	}
 	// No records deletes; Delete ignores unknown documents.
-	must(t, s.Upsert(store.Document{ID: "a"}))
+	must(t, s.Upsert(store.StoredDocument{ID: "a"}))
 	must(t, s.Delete("b", "never"))
 	if s.Len() != 0 || len(contents(t, s)) != 0 {
 		t.Fatalf("after deletes: %d documents", s.Len())
@@ -114,17 +114,17 @@ func TestStoreRejectsBadInput(t *testing.T) {
 	dup := doc("e", "1", 2, nil)
 	dup.Records[1].ID = dup.Records[0].ID
 	for name, c := range map[string]struct {
-		docs []store.Document
+		docs []store.StoredDocument
 		want error
 	}{
-		"no ID":             {[]store.Document{{Records: doc("x", "1", 1, nil).Records}}, store.ErrInvalidRecord},
-		"other document":    {[]store.Document{doc("ok", "1", 1, nil), bad}, store.ErrInvalidRecord},
-		"bad metadata":      {[]store.Document{badMeta}, store.ErrInvalidRecord},
-		"entry of another":  {[]store.Document{steal}, ErrDuplicateID},
-		"entry twice":       {[]store.Document{dup}, ErrDuplicateID},
-		"twice in a batch":  {[]store.Document{doc("f", "1", 1, nil), func() store.Document { d := doc("g", "1", 1, nil); d.Records[0].ID = "f#0"; return d }()}, ErrDuplicateID},
-		"empty record ID":   {[]store.Document{func() store.Document { d := doc("h", "1", 1, nil); d.Records[0].ID = ""; return d }()}, store.ErrInvalidRecord},
-		"record of another": {[]store.Document{{ID: "i", Records: []store.Record{{ID: "i#0", DocID: "j"}}}}, store.ErrInvalidRecord},
+		"no ID":             {[]store.StoredDocument{{Records: doc("x", "1", 1, nil).Records}}, store.ErrInvalidRecord},
+		"other document":    {[]store.StoredDocument{doc("ok", "1", 1, nil), bad}, store.ErrInvalidRecord},
+		"bad metadata":      {[]store.StoredDocument{badMeta}, store.ErrInvalidRecord},
+		"entry of another":  {[]store.StoredDocument{steal}, ErrDuplicateID},
+		"entry twice":       {[]store.StoredDocument{dup}, ErrDuplicateID},
+		"twice in a batch":  {[]store.StoredDocument{doc("f", "1", 1, nil), func() store.StoredDocument { d := doc("g", "1", 1, nil); d.Records[0].ID = "f#0"; return d }()}, ErrDuplicateID},
+		"empty record ID":   {[]store.StoredDocument{func() store.StoredDocument { d := doc("h", "1", 1, nil); d.Records[0].ID = ""; return d }()}, store.ErrInvalidRecord},
+		"record of another": {[]store.StoredDocument{{ID: "i", Records: []store.Record{{ID: "i#0", DocID: "j"}}}}, store.ErrInvalidRecord},
 	} {
 		if err := s.Upsert(c.docs...); !errors.Is(err, c.want) {
 			t.Errorf("%s: %v, want %v", name, err, c.want)
@@ -414,7 +414,7 @@ func TestStoreFilterFolding(t *testing.T) {
 			meta["exp"] = now.Add(time.Duration(rng.IntN(48)-24) * time.Hour)
 		}
 		id := fmt.Sprint("d", i)
-		d := store.Document{ID: id, Hash: "h"}
+		d := store.StoredDocument{ID: id, Hash: "h"}
 		for c := range 1 + rng.IntN(2) {
 			var words []string
 			for range 3 + rng.IntN(6) {

@@ -115,12 +115,12 @@ type Response struct {
 	FinishReason  string // FinishStop, FinishLength, ...; "" if unknown
 }
 
-// Chunk is a piece of a streamed reply. The chunks' Text, concatenated in
-// order, is the reply. The last chunk of a stream that completed carries
+// Delta is a piece of a streamed reply. The deltas' Text, concatenated in
+// order, is the reply. The last delta of a stream that completed carries
 // FinishReason (never empty; FinishUnknown when the provider did not say)
 // and Usage (nil when the provider did not report it); it may carry text
 // too.
-type Chunk struct {
+type Delta struct {
 	Text         string
 	FinishReason string
 	Usage        *Usage
@@ -131,7 +131,7 @@ type Chunk struct {
 // Generate returns the whole reply. Stream yields it in chunks as the
 // provider writes them: each iteration of the returned sequence makes a new
 // provider call, which starts when the iteration does. A stream ends
-// either with a chunk whose FinishReason is set, or with one (Chunk{}, err)
+// either with a chunk whose FinishReason is set, or with one (Delta{}, err)
 // item, after which nothing more is yielded; text yielded before an error
 // stays valid but the reply is incomplete. Stopping the iteration early
 // (break) ends the provider call and frees its connection before the
@@ -155,7 +155,7 @@ type Chunk struct {
 // ErrIncomplete.
 type Model interface {
 	Generate(ctx context.Context, req Request) (*Response, error)
-	Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error]
+	Stream(ctx context.Context, req Request) iter.Seq2[Delta, error]
 }
 
 // Namer is implemented by models that can name themselves, such as
@@ -176,18 +176,18 @@ func (f Func) Generate(ctx context.Context, req Request) (*Response, error) { re
 
 // Stream calls f(ctx, req) when iterated, and yields its reply as one
 // chunk.
-func (f Func) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
-	return func(yield func(Chunk, error) bool) {
+func (f Func) Stream(ctx context.Context, req Request) iter.Seq2[Delta, error] {
+	return func(yield func(Delta, error) bool) {
 		resp, err := f(ctx, req)
 		if err != nil {
-			yield(Chunk{}, err)
+			yield(Delta{}, err)
 			return
 		}
 		reason := resp.FinishReason
 		if reason == "" {
 			reason = FinishStop
 		}
-		c := Chunk{Text: resp.Text, FinishReason: reason}
+		c := Delta{Text: resp.Text, FinishReason: reason}
 		if resp.UsageReported || resp.Usage != (Usage{}) {
 			u := resp.Usage
 			c.Usage = &u
@@ -198,7 +198,7 @@ func (f Func) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
 
 // Collect reads a stream to its end and returns the whole reply. On error
 // it returns the text received so far with the error.
-func Collect(stream iter.Seq2[Chunk, error]) (*Response, error) {
+func Collect(stream iter.Seq2[Delta, error]) (*Response, error) {
 	var b strings.Builder
 	resp := &Response{}
 	for c, err := range stream {

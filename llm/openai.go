@@ -213,19 +213,19 @@ var errStalled = errors.New("llm: stream stalled")
 
 // Stream yields the reply to req as the server streams it. See Model for
 // the contract and OpenAI for errors.
-func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
-	return func(yield func(Chunk, error) bool) {
+func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Delta, error] {
+	return func(yield func(Delta, error) bool) {
 		if o.invalid != nil {
-			yield(Chunk{}, fmt.Errorf("llm: openai %s: %w", o.model, o.invalid))
+			yield(Delta{}, fmt.Errorf("llm: openai %s: %w", o.model, o.invalid))
 			return
 		}
 		cr, err := o.chatRequest(&req)
 		if err != nil {
-			yield(Chunk{}, err)
+			yield(Delta{}, err)
 			return
 		}
 		if err := ctx.Err(); err != nil {
-			yield(Chunk{}, err)
+			yield(Delta{}, err)
 			return
 		}
 		cr.Stream = true
@@ -246,7 +246,7 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 		slot.OnSuccess = done.watch
 		stream, err := o.client.CreateChatCompletionStream(httpx.WithSlot(sctx, slot), cr)
 		if err != nil {
-			yield(Chunk{}, o.streamError(ctx, sctx, err, slot, false))
+			yield(Delta{}, o.streamError(ctx, sctx, err, slot, false))
 			return
 		}
 		defer func() {
@@ -272,7 +272,7 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 				break
 			}
 			if err != nil {
-				yield(Chunk{}, o.streamError(ctx, sctx, err, slot, true))
+				yield(Delta{}, o.streamError(ctx, sctx, err, slot, true))
 				return
 			}
 			if resp.Usage != nil {
@@ -287,7 +287,7 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 				}
 				if ch.Delta.Content != "" {
 					started = true
-					if !yield(Chunk{Text: ch.Delta.Content}, nil) {
+					if !yield(Delta{Text: ch.Delta.Content}, nil) {
 						return
 					}
 				}
@@ -303,11 +303,11 @@ func (o *OpenAI) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error
 				if !started {
 					msg = "the stream ended before any text"
 				}
-				yield(Chunk{}, &provider.Error{Provider: openaix.Provider, Code: "incomplete_stream", Message: msg, Err: ErrIncomplete})
+				yield(Delta{}, &provider.Error{Provider: openaix.Provider, Code: "incomplete_stream", Message: msg, Err: ErrIncomplete})
 				return
 			}
 		}
-		yield(Chunk{FinishReason: finish, Usage: usage}, nil)
+		yield(Delta{FinishReason: finish, Usage: usage}, nil)
 	}
 }
 

@@ -122,7 +122,7 @@ func TestOpenAIStream(t *testing.T) {
 	srv := newServer(t, openaitest.Options{ChatReplies: []string{reply, reply}})
 	m := newModel(srv)
 	var pieces []string
-	var last llm.Chunk
+	var last llm.Delta
 	for c, err := range m.Stream(context.Background(), ask("How do goroutines talk?")) {
 		if err != nil {
 			t.Fatal(err)

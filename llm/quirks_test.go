@@ -108,7 +108,7 @@ func TestStreamWithoutFinishReason(t *testing.T) {
 func TestStreamWithoutUsageChunk(t *testing.T) {
 	ctx := context.Background()
 	srv := newServer(t, openaitest.Options{ChatReplies: []string{"a reply"}, NoUsageChunk: true})
-	var last llm.Chunk
+	var last llm.Delta
 	for c, err := range newModel(srv).Stream(ctx, ask("hi")) {
 		if err != nil {
 			t.Fatal(err)

@@ -70,8 +70,8 @@ func (r *Retrier) Generate(ctx context.Context, req Request) (*Response, error) 
 var errStreamed = errors.New("llm: stream failed after yielding text")
 
 // Stream calls the model's Stream, with retries until the first chunk.
-func (r *Retrier) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, error] {
-	return func(yield func(Chunk, error) bool) {
+func (r *Retrier) Stream(ctx context.Context, req Request) iter.Seq2[Delta, error] {
+	return func(yield func(Delta, error) bool) {
 		p := r.o
 		p.RequestTimeout = -1 // see Retry
 		var (
@@ -96,9 +96,9 @@ func (r *Retrier) Stream(ctx context.Context, req Request) iter.Seq2[Chunk, erro
 		})
 		switch {
 		case late != nil:
-			yield(Chunk{}, late)
+			yield(Delta{}, late)
 		case err != nil:
-			yield(Chunk{}, err)
+			yield(Delta{}, err)
 		}
 	}
 }

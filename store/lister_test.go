@@ -12,7 +12,7 @@ import (
 // plain is a Store that cannot list; every method is a stub.
 type plain struct{}
 
-func (plain) Upsert(context.Context, []store.Document) error { return nil }
+func (plain) Upsert(context.Context, []store.StoredDocument) error { return nil }
 func (plain) Search(context.Context, store.Query) ([]store.Result, error) {
 	return nil, nil
 }

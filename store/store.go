@@ -46,12 +46,12 @@ import (
 // anything is written. A method called with a cancelled context returns an
 // error matching ctx.Err() and writes nothing.
 type Store interface {
-	// Upsert writes documents. For each Document, every record previously
+	// Upsert writes documents. For each StoredDocument, every record previously
 	// stored under its ID is replaced by Records, atomically: readers see the
 	// old version or the new one. Within one call, documents are written in
 	// order; if the call fails, documents it did not write stay as they
-	// were. A Document with no records is the same as deleting it.
-	Upsert(ctx context.Context, docs []Document) error
+	// were. A StoredDocument with no records is the same as deleting it.
+	Upsert(ctx context.Context, docs []StoredDocument) error
 
 	// Search returns up to q.TopK records whose metadata matches q.Filter,
 	// best first by cosine similarity to q.Vector (ties broken by record ID).
@@ -69,9 +69,9 @@ type Store interface {
 	Hashes(ctx context.Context, docIDs ...string) (map[string]string, error)
 }
 
-// Document is the stored form of one document: its ID, the hash of the
+// StoredDocument is the stored form of one document: its ID, the hash of the
 // content its records were made from, and its records (one per chunk).
-type Document struct {
+type StoredDocument struct {
 	ID      string
 	Hash    string
 	Records []Record
@@ -172,7 +172,7 @@ func CheckVector(v []float32, dim int) error {
 // belonging to its document, vectors valid and all of one dimension, which
 // must equal dim when dim > 0. It returns the batch's dimension (0 when the
 // batch holds no record).
-func CheckDocuments(docs []Document, dim int) (int, error) {
+func CheckDocuments(docs []StoredDocument, dim int) (int, error) {
 	for _, d := range docs {
 		if d.ID == "" {
 			return 0, fmt.Errorf("%w: document without ID", ErrInvalidRecord)

@@ -307,7 +307,7 @@ type hashStore struct {
 	hashes map[string]string
 }
 
-func (s *hashStore) Upsert(_ context.Context, docs []store.Document) error {
+func (s *hashStore) Upsert(_ context.Context, docs []store.StoredDocument) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range docs {

@@ -273,11 +273,11 @@ func recall(got, want [][]string) float64 {
 func docID(i int) string { return "doc-" + strconv.Itoa(i) }
 
 // storeDocs turns vectors into one single-record document each.
-func storeDocs(vecs [][]float32) []store.Document {
-	docs := make([]store.Document, len(vecs))
+func storeDocs(vecs [][]float32) []store.StoredDocument {
+	docs := make([]store.StoredDocument, len(vecs))
 	for i, v := range vecs {
 		id := docID(i)
-		docs[i] = store.Document{ID: id, Records: []store.Record{{ID: id, DocID: id, Text: id, Vector: v}}}
+		docs[i] = store.StoredDocument{ID: id, Records: []store.Record{{ID: id, DocID: id, Text: id, Vector: v}}}
 	}
 	return docs
 }

@@ -81,7 +81,7 @@ type Lexical interface {
 	Hash(docID string) (string, bool)
 	// Upsert replaces the records of each document, as store.Store's
 	// Upsert does.
-	Upsert(docs ...store.Document) error
+	Upsert(docs ...store.StoredDocument) error
 }
 
 // Status is what the engine did with a document.

@@ -147,7 +147,7 @@ func (s *Stream) prepare(j *job, unchanged bool) error {
 				if err := s.chunk(j); err != nil {
 					return err
 				}
-				if err := l.Upsert(store.Document{ID: d.ID, Hash: j.hash, Records: j.records}); err != nil {
+				if err := l.Upsert(store.StoredDocument{ID: d.ID, Hash: j.hash, Records: j.records}); err != nil {
 					return fmt.Errorf("lexical index: %w", err)
 				}
 				j.records = nil

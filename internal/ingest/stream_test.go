@@ -142,7 +142,7 @@ type tornStore struct {
 	mu         sync.Mutex
 }
 
-func (s *tornStore) Upsert(ctx context.Context, docs []store.Document) error {
+func (s *tornStore) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	s.mu.Lock()
 	s.calls++
 	n := s.calls

@@ -54,11 +54,11 @@ func (s *Stream) writer() {
 }
 
 func (s *Stream) write(group []*job) {
-	docs := make([]store.Document, 0, len(group))
+	docs := make([]store.StoredDocument, 0, len(group))
 	live := group[:0:0]
 	for _, j := range group {
 		if !j.settled.Load() {
-			docs = append(docs, store.Document{ID: j.doc.ID, Hash: j.hash, Records: j.records})
+			docs = append(docs, store.StoredDocument{ID: j.doc.ID, Hash: j.hash, Records: j.records})
 			live = append(live, j)
 		}
 	}
@@ -96,7 +96,7 @@ func (s *Stream) write(group []*job) {
 // an error of the run.
 func (s *Stream) stored(j *job) {
 	if l := s.cfg.Lexical; l != nil {
-		if err := l.Upsert(store.Document{ID: j.doc.ID, Hash: j.hash, Records: j.records}); err != nil {
+		if err := l.Upsert(store.StoredDocument{ID: j.doc.ID, Hash: j.hash, Records: j.records}); err != nil {
 			s.runError(fmt.Errorf("document %q stored, but not in the lexical index: %w", j.doc.ID, err))
 		}
 	}

@@ -97,8 +97,8 @@ func (m *Model) Generate(ctx context.Context, req llm.Request) (*llm.Response, e
 
 // Stream calls the model's Stream in a span, which ends with the stream:
 // at its last chunk, its error, or when the caller stops iterating.
-func (m *Model) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Chunk, error] {
-	return func(yield func(llm.Chunk, error) bool) {
+func (m *Model) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Delta, error] {
+	return func(yield func(llm.Delta, error) bool) {
 		sctx, op := m.start(ctx, &req)
 		var (
 			text strings.Builder

@@ -201,40 +201,40 @@ func (m *Model) Generate(ctx context.Context, req llm.Request) (*llm.Response, e
 // Stream yields the scripted reply one word (with the spaces after it) a
 // chunk, then a last chunk with the finish reason and usage. It checks ctx
 // before every chunk.
-func (m *Model) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Chunk, error] {
-	return func(yield func(llm.Chunk, error) bool) {
+func (m *Model) Stream(ctx context.Context, req llm.Request) iter.Seq2[llm.Delta, error] {
+	return func(yield func(llm.Delta, error) bool) {
 		if err := ctx.Err(); err != nil {
-			yield(llm.Chunk{}, err)
+			yield(llm.Delta{}, err)
 			return
 		}
 		reply, err := m.start(req)
 		defer m.done()
 		if err != nil {
-			yield(llm.Chunk{}, err)
+			yield(llm.Delta{}, err)
 			return
 		}
 		reply, reason := m.finish(req, reply)
 		for i, piece := range Split(reply) {
 			if m.BeforeChunk != nil {
 				if err := m.BeforeChunk(ctx, i); err != nil {
-					yield(llm.Chunk{}, err)
+					yield(llm.Delta{}, err)
 					return
 				}
 			}
 			if err := ctx.Err(); err != nil {
-				yield(llm.Chunk{}, fmt.Errorf("llmtest: %w", err))
+				yield(llm.Delta{}, fmt.Errorf("llmtest: %w", err))
 				return
 			}
 			if m.FailAfter > 0 && i == m.FailAfter {
-				yield(llm.Chunk{}, &provider.Error{Code: "incomplete_stream", Message: "llmtest: scripted broken stream", Err: llm.ErrIncomplete})
+				yield(llm.Delta{}, &provider.Error{Code: "incomplete_stream", Message: "llmtest: scripted broken stream", Err: llm.ErrIncomplete})
 				return
 			}
-			if !yield(llm.Chunk{Text: piece}, nil) {
+			if !yield(llm.Delta{Text: piece}, nil) {
 				return
 			}
 		}
 		u := usage(req, reply)
-		yield(llm.Chunk{FinishReason: reason, Usage: &u}, nil)
+		yield(llm.Delta{FinishReason: reason, Usage: &u}, nil)
 	}
 }
 

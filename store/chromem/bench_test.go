@@ -15,9 +15,9 @@ import (
 func fill(b *testing.B, s *chromem.Store, n, dim int) {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
-	var batch []store.Document
+	var batch []store.StoredDocument
 	for i := 0; i < n/10; i++ {
-		d := store.Document{ID: fmt.Sprintf("doc-%06d", i), Hash: "h"}
+		d := store.StoredDocument{ID: fmt.Sprintf("doc-%06d", i), Hash: "h"}
 		for c := range 10 {
 			v := make([]float32, dim)
 			for j := range v {

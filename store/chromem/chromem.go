@@ -249,7 +249,7 @@ type prepared struct {
 }
 
 // prepare takes ownership of d's records, which must not alias the caller's.
-func prepare(d store.Document) prepared {
+func prepare(d store.StoredDocument) prepared {
 	p := prepared{id: d.ID, hash: d.Hash}
 	for _, c := range d.Records {
 		unit, norm := normalize(c.Vector)
@@ -293,15 +293,15 @@ func (s *Store) checkOpen() error {
 // is one log record, written entirely or not at all; with NoSync, if
 // writing one document fails, the documents before it are written and the
 // error names the one that failed.
-func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
+func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	batch := make([]store.Document, len(docs))
+	batch := make([]store.StoredDocument, len(docs))
 	for i, d := range docs {
 		// Copy and normalise first: CheckDocuments then sees the metadata
 		// as it will be stored (integers as float64).
-		c := store.Document{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
+		c := store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
 			c.Records[j] = store.CloneRecord(r)
 		}

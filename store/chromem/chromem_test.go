@@ -70,9 +70,9 @@ func TestSelectiveFilters(t *testing.T) {
 	const n, dim = 5000, 8
 	q := vec(dim, 99)
 	var recs []store.Record
-	var docs []store.Document
+	var docs []store.StoredDocument
 	for i := range n / 10 {
-		d := store.Document{ID: fmt.Sprintf("d%04d", i)}
+		d := store.StoredDocument{ID: fmt.Sprintf("d%04d", i)}
 		for c := range 10 {
 			j := i*10 + c
 			v := vec(dim, uint64(j))
@@ -133,12 +133,12 @@ func TestExtremeMagnitudes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	d := store.Document{ID: "d"}
+	d := store.StoredDocument{ID: "d"}
 	for i, scale := range []float32{1e-30, 1, 1e30} {
 		v := []float32{scale, scale * float32(i), 0}
 		d.Records = append(d.Records, store.Record{ID: fmt.Sprint(i), DocID: "d", Vector: v})
 	}
-	if err := s.Upsert(context.Background(), []store.Document{d}); err != nil {
+	if err := s.Upsert(context.Background(), []store.StoredDocument{d}); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range [][]float32{{1e-30, 0, 0}, {1, 1, 0}, {1e30, 3e30, 1e30}} {
@@ -167,9 +167,9 @@ func TestRecordIDsPerDocument(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	a := store.Document{ID: "a", Records: []store.Record{{ID: "0", DocID: "a", Vector: []float32{1, 0}}}}
-	b := store.Document{ID: "b", Records: []store.Record{{ID: "0", DocID: "b", Vector: []float32{0, 1}}}}
-	if err := s.Upsert(ctx, []store.Document{a, b}); err != nil {
+	a := store.StoredDocument{ID: "a", Records: []store.Record{{ID: "0", DocID: "a", Vector: []float32{1, 0}}}}
+	b := store.StoredDocument{ID: "b", Records: []store.Record{{ID: "0", DocID: "b", Vector: []float32{0, 1}}}}
+	if err := s.Upsert(ctx, []store.StoredDocument{a, b}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, "a"); err != nil {

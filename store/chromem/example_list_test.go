@@ -20,14 +20,14 @@ func ExampleStore_DocumentIDs() {
 	defer s.Close()
 	ctx := context.Background()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	doc := func(id string, expires time.Time) store.Document {
+	doc := func(id string, expires time.Time) store.StoredDocument {
 		md := map[string]any{}
 		if !expires.IsZero() {
 			md["rag_expires_at"] = expires // rag.MetaExpiresAt
 		}
-		return store.Document{ID: id, Records: []store.Record{{ID: id + "#0", DocID: id, Vector: []float32{1, 0}, Metadata: md}}}
+		return store.StoredDocument{ID: id, Records: []store.Record{{ID: id + "#0", DocID: id, Vector: []float32{1, 0}, Metadata: md}}}
 	}
-	err = s.Upsert(ctx, []store.Document{
+	err = s.Upsert(ctx, []store.StoredDocument{
 		doc("old-news", now.Add(-time.Hour)),
 		doc("offer", now.Add(24*time.Hour)),
 		doc("manual", time.Time{}),

@@ -18,7 +18,7 @@ func Example() {
 	defer s.Close()
 	ctx := context.Background()
 
-	err = s.Upsert(ctx, []store.Document{{
+	err = s.Upsert(ctx, []store.StoredDocument{{
 		ID:   "guide.md",
 		Hash: "sha256:…",
 		Records: []store.Record{
@@ -61,10 +61,10 @@ func Example_persistent() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	doc := store.Document{ID: "a", Hash: "v1", Records: []store.Record{
+	doc := store.StoredDocument{ID: "a", Hash: "v1", Records: []store.Record{
 		{ID: "a#0", DocID: "a", Text: "hello", Vector: []float32{0, 1}},
 	}}
-	if err := s.Upsert(ctx, []store.Document{doc}); err != nil {
+	if err := s.Upsert(ctx, []store.StoredDocument{doc}); err != nil {
 		log.Fatal(err)
 	}
 	s.Close()

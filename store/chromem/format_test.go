@@ -26,7 +26,7 @@ func TestFormatGolden(t *testing.T) {
 
 	dir := t.TempDir()
 	s := open(t, chromem.Options{Path: dir, NoSync: true})
-	if err := s.Upsert(ctx, []store.Document{d}); err != nil {
+	if err := s.Upsert(ctx, []store.StoredDocument{d}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

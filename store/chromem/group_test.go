@@ -24,7 +24,7 @@ func TestGroupCommitOneFsyncPerUpsert(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	for round := range 3 {
-		var batch []store.Document
+		var batch []store.StoredDocument
 		for i := range 64 {
 			batch = append(batch, bigDoc(fmt.Sprintf("doc-%d-%d", round, i), 2, 8, uint64(i)))
 		}
@@ -100,7 +100,7 @@ func writeMany(t *testing.T, s *chromem.Store, m model, writes int, after func()
 			}
 			delete(m, id)
 		} else {
-			var batch []store.Document
+			var batch []store.StoredDocument
 			for range 1 + rng.IntN(5) {
 				id := fmt.Sprintf("doc-%02d", rng.IntN(64))
 				d := bigDoc(id, 1+rng.IntN(4), 8, rng.Uint64())
@@ -154,7 +154,7 @@ func TestLogWinsOverDamagedFile(t *testing.T) {
 	ctx := context.Background()
 	restore := chromem.SetLogRotateBytes(0)
 	s := open(t, chromem.Options{Path: dir})
-	if err := s.Upsert(ctx, []store.Document{bigDoc("a", 3, 8, 1)}); err != nil {
+	if err := s.Upsert(ctx, []store.StoredDocument{bigDoc("a", 3, 8, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close() // the file of a is written
@@ -162,7 +162,7 @@ func TestLogWinsOverDamagedFile(t *testing.T) {
 	s = open(t, chromem.Options{Path: dir})
 	newer := bigDoc("a", 2, 8, 2)
 	newer.Hash = "newer"
-	if err := s.Upsert(ctx, []store.Document{newer}); err != nil {
+	if err := s.Upsert(ctx, []store.StoredDocument{newer}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close() // only in the log

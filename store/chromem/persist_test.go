@@ -35,8 +35,8 @@ func vec(dim int, seed uint64) []float32 {
 	return v
 }
 
-func bigDoc(id string, chunks, dim int, seed uint64) store.Document {
-	d := store.Document{ID: id, Hash: "h-" + id}
+func bigDoc(id string, chunks, dim int, seed uint64) store.StoredDocument {
+	d := store.StoredDocument{ID: id, Hash: "h-" + id}
 	for c := range chunks {
 		d.Records = append(d.Records, store.Record{
 			ID: fmt.Sprintf("%s#%d", id, c), DocID: id, Chunk: c,
@@ -57,7 +57,7 @@ func ingestReopen(t *testing.T, chunks, dim int) {
 	var all []store.Record
 	start := time.Now()
 	const perDoc, perBatch = 10, 100
-	var batch []store.Document
+	var batch []store.StoredDocument
 	for i := 0; i < chunks/perDoc; i++ {
 		d := bigDoc(fmt.Sprintf("doc-%06d", i), perDoc, dim, uint64(i))
 		all = append(all, d.Records...)
@@ -206,7 +206,7 @@ func TestCorruptFile(t *testing.T) {
 			dir := t.TempDir()
 			s := open(t, chromem.Options{Path: dir})
 			ctx := context.Background()
-			if err := s.Upsert(ctx, []store.Document{bigDoc("a", 3, 8, 1), bigDoc("b", 2, 8, 2)}); err != nil {
+			if err := s.Upsert(ctx, []store.StoredDocument{bigDoc("a", 3, 8, 1), bigDoc("b", 2, 8, 2)}); err != nil {
 				t.Fatal(err)
 			}
 			s.Close()
@@ -229,7 +229,7 @@ func TestCorruptFile(t *testing.T) {
 func TestTempFilesRemoved(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, chromem.Options{Path: dir})
-	if err := s.Upsert(context.Background(), []store.Document{bigDoc("a", 3, 8, 1)}); err != nil {
+	if err := s.Upsert(context.Background(), []store.StoredDocument{bigDoc("a", 3, 8, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -257,7 +257,7 @@ func TestDimensionsPersist(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, chromem.Options{Path: dir})
 	ctx := context.Background()
-	if err := s.Upsert(ctx, []store.Document{bigDoc("a", 1, 8, 1)}); err != nil {
+	if err := s.Upsert(ctx, []store.StoredDocument{bigDoc("a", 1, 8, 1)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Delete(ctx, "a"); err != nil {
@@ -267,7 +267,7 @@ func TestDimensionsPersist(t *testing.T) {
 	s = open(t, chromem.Options{Path: dir})
 	defer s.Close()
 	var de *store.DimensionError
-	if err := s.Upsert(ctx, []store.Document{bigDoc("b", 1, 9, 1)}); !errors.As(err, &de) || de.Want != 8 {
+	if err := s.Upsert(ctx, []store.StoredDocument{bigDoc("b", 1, 9, 1)}); !errors.As(err, &de) || de.Want != 8 {
 		t.Errorf("Upsert of 9 dimensions into a reopened store of 8: %v", err)
 	}
 }
@@ -283,7 +283,7 @@ func TestClosed(t *testing.T) {
 			t.Errorf("second Close: %v", err)
 		}
 		ctx := context.Background()
-		if err := s.Upsert(ctx, []store.Document{bigDoc("a", 1, 4, 1)}); !errors.Is(err, store.ErrClosed) {
+		if err := s.Upsert(ctx, []store.StoredDocument{bigDoc("a", 1, 4, 1)}); !errors.Is(err, store.ErrClosed) {
 			t.Errorf("Upsert after Close: %v", err)
 		}
 		if err := s.Delete(ctx, "a"); !errors.Is(err, store.ErrClosed) {

@@ -16,10 +16,10 @@ import (
 func BenchmarkSearch(b *testing.B) {
 	const n, dim = 50_000, 384
 	rng := rand.New(rand.NewPCG(1, 1))
-	docs := make([]store.Document, n)
+	docs := make([]store.StoredDocument, n)
 	for i := range docs {
 		id := fmt.Sprint(i)
-		docs[i] = store.Document{ID: id, Records: []store.Record{{
+		docs[i] = store.StoredDocument{ID: id, Records: []store.Record{{
 			ID: id, DocID: id, Vector: randVec(rng, dim),
 			Metadata: map[string]any{"bucket": float64(i % 10)},
 		}}}

@@ -15,7 +15,7 @@
 // benchmark program bench/stores compares it with that bound.
 //
 //	s, err := flat.New(flat.Options{})
-//	err = s.Upsert(ctx, []store.Document{{ID: "doc", Records: records}})
+//	err = s.Upsert(ctx, []store.StoredDocument{{ID: "doc", Records: records}})
 //	results, err := s.Search(ctx, store.Query{Vector: v, TopK: 10})
 //
 // Results are exact: they equal a brute-force filtered top-k by cosine

@@ -32,7 +32,7 @@ func durableOps(t *testing.T, after func(), stores ...*flat.Store) {
 		func(s *flat.Store) error { return s.Upsert(ctx, more[2:3]) },
 		func(s *flat.Store) error { return s.Delete(ctx, "doc-1", "absent") },
 		func(s *flat.Store) error { return s.Upsert(ctx, docs[5:9]) },
-		func(s *flat.Store) error { return s.Upsert(ctx, []store.Document{{ID: "doc-6"}, more[7]}) },
+		func(s *flat.Store) error { return s.Upsert(ctx, []store.StoredDocument{{ID: "doc-6"}, more[7]}) },
 		func(s *flat.Store) error { return s.Delete(ctx, "doc-0", "doc-3") },
 		func(s *flat.Store) error { return s.Upsert(ctx, docs[9:]) },
 		func(s *flat.Store) error { return s.Upsert(ctx, more[:2]) },
@@ -251,7 +251,7 @@ func TestCompactionPreservesContents(t *testing.T) {
 	if compacted == 0 {
 		t.Fatal("no write was followed by a compaction")
 	}
-	if err := s.Upsert(context.Background(), []store.Document{{ID: "doc-4"}}); err != nil {
+	if err := s.Upsert(context.Background(), []store.StoredDocument{{ID: "doc-4"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := model.Delete(context.Background(), "doc-4"); err != nil {

@@ -22,7 +22,7 @@ func Example() {
 	rec := func(doc, id, lang string, v ...float32) store.Record {
 		return store.Record{ID: id, DocID: doc, Text: id, Vector: v, Metadata: map[string]any{"lang": lang}}
 	}
-	err = s.Upsert(ctx, []store.Document{
+	err = s.Upsert(ctx, []store.StoredDocument{
 		{ID: "a", Hash: "h1", Records: []store.Record{rec("a", "a#0", "en", 1, 0, 0), rec("a", "a#1", "de", 0.8, 0.6, 0)}},
 		{ID: "b", Hash: "h2", Records: []store.Record{rec("b", "b#0", "en", 0, 1, 0)}},
 	})
@@ -63,8 +63,8 @@ func Example_persistent() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	doc := store.Document{ID: "d", Hash: "v1", Records: []store.Record{{ID: "d#0", DocID: "d", Vector: []float32{1, 2}}}}
-	if err := s.Upsert(ctx, []store.Document{doc}); err != nil {
+	doc := store.StoredDocument{ID: "d", Hash: "v1", Records: []store.Record{{ID: "d#0", DocID: "d", Vector: []float32{1, 2}}}}
+	if err := s.Upsert(ctx, []store.StoredDocument{doc}); err != nil {
 		log.Fatal(err)
 	}
 	if err := s.Close(); err != nil { // writes the snapshot

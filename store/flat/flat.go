@@ -197,7 +197,7 @@ type prepared struct {
 // may see the batch during that wait. If the log cannot be written or
 // synced, the call fails and so does every later write (the store holds
 // writes the log may not).
-func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
+func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func (s *Store) commit(rec []byte, apply func()) error {
 
 // prepareBatch validates a batch and prepares its documents, outside the
 // lock. It returns the batch's dimension: 0 for a batch without records.
-func (s *Store) prepareBatch(docs []store.Document) ([]prepared, int, error) {
+func (s *Store) prepareBatch(docs []store.StoredDocument) ([]prepared, int, error) {
 	s.mu.RLock()
 	dim := s.dim
 	s.mu.RUnlock()
@@ -304,7 +304,7 @@ func (s *Store) applyLocked(preps []prepared, dim int) {
 	s.afterWrite()
 }
 
-func hasRecords(docs []store.Document) bool {
+func hasRecords(docs []store.StoredDocument) bool {
 	for i := range docs {
 		if len(docs[i].Records) > 0 {
 			return true
@@ -313,7 +313,7 @@ func hasRecords(docs []store.Document) bool {
 	return false
 }
 
-func (s *Store) prepare(p *prepared, d *store.Document, dim int) {
+func (s *Store) prepare(p *prepared, d *store.StoredDocument, dim int) {
 	p.id, p.hash = d.ID, d.Hash
 	n := len(d.Records)
 	p.recs = make([]store.Record, n)

@@ -78,7 +78,7 @@ func checkInvariants(t *testing.T, s *Store) {
 type randomModel struct {
 	rng  *rand.Rand
 	dim  int
-	docs map[string]store.Document
+	docs map[string]store.StoredDocument
 }
 
 func (m *randomModel) vector() []float32 {
@@ -92,8 +92,8 @@ func (m *randomModel) vector() []float32 {
 	return v
 }
 
-func (m *randomModel) doc(id string) store.Document {
-	d := store.Document{ID: id, Hash: fmt.Sprint(m.rng.Uint64())}
+func (m *randomModel) doc(id string) store.StoredDocument {
+	d := store.StoredDocument{ID: id, Hash: fmt.Sprint(m.rng.Uint64())}
 	langs := []string{"en", "de", "fr"}
 	for i := range m.rng.IntN(7) { // 0 records now and then: a delete
 		r := store.Record{
@@ -206,7 +206,7 @@ func TestRandomOperations(t *testing.T) {
 			defer s.Close()
 			seed := rand.Uint64()
 			t.Logf("seed %d", seed)
-			m := &randomModel{rng: rand.New(rand.NewPCG(seed, 1)), dim: 1 + rand.IntN(40), docs: map[string]store.Document{}}
+			m := &randomModel{rng: rand.New(rand.NewPCG(seed, 1)), dim: 1 + rand.IntN(40), docs: map[string]store.StoredDocument{}}
 			ctx := context.Background()
 			for step := range 300 {
 				switch m.rng.IntN(5) {
@@ -222,7 +222,7 @@ func TestRandomOperations(t *testing.T) {
 						delete(m.docs, id)
 					}
 				default:
-					var batch []store.Document
+					var batch []store.StoredDocument
 					for range 1 + m.rng.IntN(5) {
 						batch = append(batch, m.doc(fmt.Sprintf("d%d", m.rng.IntN(40))))
 					}

@@ -40,11 +40,11 @@ func randVec(rng *rand.Rand, dim int) []float32 {
 }
 
 // sampleDocs returns documents using every kind of field and metadata value.
-func sampleDocs(rng *rand.Rand, dim, n int) []store.Document {
-	var docs []store.Document
+func sampleDocs(rng *rand.Rand, dim, n int) []store.StoredDocument {
+	var docs []store.StoredDocument
 	for i := range n {
 		id := fmt.Sprintf("doc-%d", i)
-		d := store.Document{ID: id, Hash: fmt.Sprintf("h%d", rng.Uint32())}
+		d := store.StoredDocument{ID: id, Hash: fmt.Sprintf("h%d", rng.Uint32())}
 		for j := range 1 + i%3 {
 			d.Records = append(d.Records, store.Record{
 				ID: fmt.Sprintf("%s#%d", id, j), DocID: id, Chunk: j, Start: 10 * j, End: 10*j + 9,
@@ -122,7 +122,7 @@ func sameDump(t *testing.T, got, want []store.Result, gotH, wantH map[string]str
 	}
 }
 
-func docIDs(docs []store.Document) []string {
+func docIDs(docs []store.StoredDocument) []string {
 	var ids []string
 	for _, d := range docs {
 		ids = append(ids, d.ID)
@@ -182,8 +182,8 @@ func TestSnapshotDamaged(t *testing.T) {
 	snap := buf.Bytes()
 
 	dst := mustNew(t, flat.Options{})
-	other := store.Document{ID: "other", Hash: "keep", Records: []store.Record{{ID: "o", DocID: "other", Vector: randVec(rng, dim)}}}
-	if err := dst.Upsert(context.Background(), []store.Document{other}); err != nil {
+	other := store.StoredDocument{ID: "other", Hash: "keep", Records: []store.Record{{ID: "o", DocID: "other", Vector: randVec(rng, dim)}}}
+	if err := dst.Upsert(context.Background(), []store.StoredDocument{other}); err != nil {
 		t.Fatal(err)
 	}
 	before, beforeH := dump(t, dst, dim, []string{"other", "doc-0"})
@@ -300,7 +300,7 @@ func TestClosed(t *testing.T) {
 	}
 	ctx := context.Background()
 	v := []float32{1, 2}
-	if err := s.Upsert(ctx, []store.Document{{ID: "d", Records: []store.Record{{ID: "r", DocID: "d", Vector: v}}}}); err != nil {
+	if err := s.Upsert(ctx, []store.StoredDocument{{ID: "d", Records: []store.Record{{ID: "r", DocID: "d", Vector: v}}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -329,8 +329,8 @@ func TestClosed(t *testing.T) {
 // first vector sets it and an emptied store accepts a new one.
 func TestDimension(t *testing.T) {
 	ctx := context.Background()
-	doc := func(dim int) []store.Document {
-		return []store.Document{{ID: "d", Records: []store.Record{{ID: "r", DocID: "d", Vector: make([]float32, dim)}}}}
+	doc := func(dim int) []store.StoredDocument {
+		return []store.StoredDocument{{ID: "d", Records: []store.Record{{ID: "r", DocID: "d", Vector: make([]float32, dim)}}}}
 	}
 	fixed := mustNew(t, flat.Options{Dimension: 4})
 	var de *store.DimensionError
@@ -391,17 +391,17 @@ func TestAtomicReplaceConcurrent(t *testing.T) {
 			ctx := context.Background()
 			rng := rand.New(rand.NewPCG(7, 8))
 			// Background documents so the scan is split over workers.
-			var bg []store.Document
+			var bg []store.StoredDocument
 			for i := range 300 {
 				id := fmt.Sprintf("bg%d", i)
-				bg = append(bg, store.Document{ID: id, Records: []store.Record{{ID: id, DocID: id, Vector: randVec(rng, dim)}}})
+				bg = append(bg, store.StoredDocument{ID: id, Records: []store.Record{{ID: id, DocID: id, Vector: randVec(rng, dim)}}})
 			}
 			if err := s.Upsert(ctx, bg); err != nil {
 				t.Fatal(err)
 			}
-			version := func(v int) store.Document {
+			version := func(v int) store.StoredDocument {
 				n := 2 + v%5 // versions have different record counts
-				d := store.Document{ID: "d", Hash: fmt.Sprint(v)}
+				d := store.StoredDocument{ID: "d", Hash: fmt.Sprint(v)}
 				for j := range n {
 					d.Records = append(d.Records, store.Record{
 						ID: fmt.Sprintf("d#%d", j), DocID: "d", Vector: randVec(rng, dim),
@@ -411,7 +411,7 @@ func TestAtomicReplaceConcurrent(t *testing.T) {
 				return d
 			}
 			const versions = 200
-			docs := make([]store.Document, versions)
+			docs := make([]store.StoredDocument, versions)
 			for v := range docs {
 				docs[v] = version(v)
 			}
@@ -470,10 +470,10 @@ func TestQuantizedRecall(t *testing.T) {
 	for _, tc := range []struct{ n, dim int }{{20000, 384}, {5000, 1536}} {
 		t.Run(fmt.Sprintf("%dx%d", tc.n, tc.dim), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(11, uint64(tc.dim)))
-			docs := make([]store.Document, tc.n)
+			docs := make([]store.StoredDocument, tc.n)
 			for i := range docs {
 				id := fmt.Sprint(i)
-				docs[i] = store.Document{ID: id, Records: []store.Record{{ID: id, DocID: id, Vector: randVec(rng, tc.dim)}}}
+				docs[i] = store.StoredDocument{ID: id, Records: []store.Record{{ID: id, DocID: id, Vector: randVec(rng, tc.dim)}}}
 			}
 			ctx := context.Background()
 			exact := mustNew(t, flat.Options{})
@@ -530,7 +530,7 @@ func TestInvalidInput(t *testing.T) {
 	s := mustNew(t, flat.Options{})
 	good := store.Record{ID: "a", DocID: "d", Vector: []float32{1, 0, 0}}
 	bad := store.Record{ID: "b", DocID: "d", Vector: []float32{float32(math.NaN()), 0, 0}}
-	if err := s.Upsert(ctx, []store.Document{{ID: "ok", Records: []store.Record{{ID: "x", DocID: "ok", Vector: []float32{0, 1, 0}}}}, {ID: "d", Records: []store.Record{good, bad}}}); !errors.Is(err, store.ErrInvalidVector) {
+	if err := s.Upsert(ctx, []store.StoredDocument{{ID: "ok", Records: []store.Record{{ID: "x", DocID: "ok", Vector: []float32{0, 1, 0}}}}, {ID: "d", Records: []store.Record{good, bad}}}); !errors.Is(err, store.ErrInvalidVector) {
 		t.Fatalf("Upsert with a NaN: %v, want ErrInvalidVector", err)
 	}
 	if s.Len() != 0 {
@@ -566,10 +566,10 @@ func (c *countdownCtx) Err() error {
 func TestSearchCancelledDuringScan(t *testing.T) {
 	const n, dim = 40_000, 4
 	rng := rand.New(rand.NewPCG(12, 13))
-	docs := make([]store.Document, n)
+	docs := make([]store.StoredDocument, n)
 	for i := range docs {
 		id := fmt.Sprint(i)
-		docs[i] = store.Document{ID: id, Records: []store.Record{{ID: id, DocID: id, Vector: randVec(rng, dim)}}}
+		docs[i] = store.StoredDocument{ID: id, Records: []store.Record{{ID: id, DocID: id, Vector: randVec(rng, dim)}}}
 	}
 	for _, quantize := range []bool{false, true} {
 		s := mustNew(t, flat.Options{Quantize: quantize})

@@ -18,9 +18,9 @@ import (
 func TestFormatGolden(t *testing.T) {
 	ctx := context.Background()
 	d := golden.Document()
-	other := store.Document{ID: "a", Hash: "h", Records: []store.Record{{ID: "a#0", DocID: "a", Vector: []float32{0, 1, 0, 0}}}}
+	other := store.StoredDocument{ID: "a", Hash: "h", Records: []store.Record{{ID: "a#0", DocID: "a", Vector: []float32{0, 1, 0, 0}}}}
 	s := mustNew(t, flat.Options{})
-	if err := s.Upsert(ctx, []store.Document{d, other}); err != nil {
+	if err := s.Upsert(ctx, []store.StoredDocument{d, other}); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer

@@ -163,12 +163,12 @@ func encodeLogRecord(preps []prepared, dim int) ([]byte, error) {
 	return buf.Bytes(), e.err
 }
 
-func decodeLogRecord(rec []byte) ([]store.Document, error) {
+func decodeLogRecord(rec []byte) ([]store.StoredDocument, error) {
 	d := &dec{r: bufio.NewReader(bytes.NewReader(rec)), crc: crc32.New(castagnoli)}
 	n := d.Count()
-	var docs []store.Document
+	var docs []store.StoredDocument
 	for range n {
-		doc := store.Document{ID: d.str(), Hash: d.str()}
+		doc := store.StoredDocument{ID: d.str(), Hash: d.str()}
 		nrec := d.Count()
 		if nrec > 0 {
 			dim := d.Count()

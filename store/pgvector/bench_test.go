@@ -20,10 +20,10 @@ func BenchmarkSearch(b *testing.B) {
 	s := newStore(b, pgvector.Options{Table: name, Dimensions: dim, DeferIndex: true})
 	rng := rand.New(rand.NewPCG(42, 42))
 	for start := 0; start < n; start += 1000 {
-		var docs []store.Document
+		var docs []store.StoredDocument
 		for i := start; i < start+1000; i++ {
 			id := fmt.Sprintf("v%05d", i)
-			docs = append(docs, store.Document{ID: id, Records: []store.Record{{
+			docs = append(docs, store.StoredDocument{ID: id, Records: []store.Record{{
 				ID: id, DocID: id, Text: id, Vector: randVec(rng, dim),
 				Metadata: map[string]any{"bucket": float64(i % 10)},
 			}}})

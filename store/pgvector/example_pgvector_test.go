@@ -28,7 +28,7 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = s.Upsert(ctx, []store.Document{{
+	err = s.Upsert(ctx, []store.StoredDocument{{
 		ID:   "go",
 		Hash: "v1",
 		Records: []store.Record{{

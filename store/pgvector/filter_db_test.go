@@ -42,9 +42,9 @@ func newFilterWorld(seed uint64, canary string) *filterWorld {
 	return &filterWorld{rng: rand.New(rand.NewPCG(seed, 99)), keys: append([]string{"lang", "n"}, hostile...), values: values}
 }
 
-func (w *filterWorld) docs(n, dim int) []store.Document {
+func (w *filterWorld) docs(n, dim int) []store.StoredDocument {
 	titles := []string{"", "T1", "'; --", "ünï"}
-	var docs []store.Document
+	var docs []store.StoredDocument
 	for i := range n {
 		d := makeDoc(w.rng, fmt.Sprintf("doc-%02d", i), 1+w.rng.IntN(3), dim)
 		title := titles[w.rng.IntN(len(titles))]

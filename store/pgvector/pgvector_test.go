@@ -28,8 +28,8 @@ func randVec(rng *rand.Rand, dim int) []float32 {
 }
 
 // makeDoc returns a document of n records with random vectors.
-func makeDoc(rng *rand.Rand, id string, n, dim int) store.Document {
-	d := store.Document{ID: id, Hash: "h-" + id}
+func makeDoc(rng *rand.Rand, id string, n, dim int) store.StoredDocument {
+	d := store.StoredDocument{ID: id, Hash: "h-" + id}
 	for i := range n {
 		d.Records = append(d.Records, store.Record{
 			ID: fmt.Sprintf("%s#%d", id, i), DocID: id, Chunk: i, Start: 10 * i, End: 10*i + 9,
@@ -39,14 +39,14 @@ func makeDoc(rng *rand.Rand, id string, n, dim int) store.Document {
 	return d
 }
 
-func mustUpsert(t *testing.T, s store.Store, docs ...store.Document) {
+func mustUpsert(t *testing.T, s store.Store, docs ...store.StoredDocument) {
 	t.Helper()
 	if err := s.Upsert(ctx, docs); err != nil {
 		t.Fatalf("Upsert: %v", err)
 	}
 }
 
-func allRecords(docs ...store.Document) []store.Record {
+func allRecords(docs ...store.StoredDocument) []store.Record {
 	var out []store.Record
 	for _, d := range docs {
 		out = append(out, d.Records...)
@@ -177,7 +177,7 @@ func TestLazyDimensions(t *testing.T) {
 	}
 	// b learns the dimension from the table.
 	checkSearch(t, b, d.Records, store.Query{Vector: randVec(rng, 5), TopK: 10})
-	err := b.Upsert(ctx, []store.Document{makeDoc(rng, "b", 2, 6)})
+	err := b.Upsert(ctx, []store.StoredDocument{makeDoc(rng, "b", 2, 6)})
 	var de *store.DimensionError
 	if !errors.As(err, &de) || de.Want != 5 || de.Got != 6 {
 		t.Errorf("Upsert of 6-d vectors into a 5-d table = %v, want *store.DimensionError{5, 6}", err)
@@ -199,11 +199,11 @@ func TestLazyDimensions(t *testing.T) {
 func TestLazyCreateRace(t *testing.T) {
 	name := newTable(t)
 	rng := rand.New(rand.NewPCG(2, 2))
-	docs := []store.Document{makeDoc(rng, "x", 2, 3), makeDoc(rng, "y", 2, 4)}
+	docs := []store.StoredDocument{makeDoc(rng, "x", 2, 3), makeDoc(rng, "y", 2, 4)}
 	errs := make(chan error, 2)
 	for _, d := range docs {
 		s := newStore(t, pgvector.Options{Table: name})
-		go func() { errs <- s.Upsert(ctx, []store.Document{d}) }()
+		go func() { errs <- s.Upsert(ctx, []store.StoredDocument{d}) }()
 	}
 	e1, e2 := <-errs, <-errs
 	if (e1 == nil) == (e2 == nil) {
@@ -260,7 +260,7 @@ func TestUpsertAtomic(t *testing.T) {
 	b2 := makeDoc(rng, "b", 3, 8)
 	b2.Records[2].ID = c.Records[0].ID
 	a2.Hash, b2.Hash = "new-a", "new-b"
-	err := s.Upsert(ctx, []store.Document{a2, b2})
+	err := s.Upsert(ctx, []store.StoredDocument{a2, b2})
 	if !errors.Is(err, store.ErrInvalidRecord) {
 		t.Fatalf("Upsert with a record ID of another document = %v, want ErrInvalidRecord", err)
 	}
@@ -276,7 +276,7 @@ func TestUpsertAtomic(t *testing.T) {
 	// Two records of one call with one ID are refused before writing.
 	dup := makeDoc(rng, "a", 2, 8)
 	dup.Records[1].ID = dup.Records[0].ID
-	if err := s.Upsert(ctx, []store.Document{dup}); !errors.Is(err, store.ErrInvalidRecord) {
+	if err := s.Upsert(ctx, []store.StoredDocument{dup}); !errors.Is(err, store.ErrInvalidRecord) {
 		t.Errorf("Upsert with a duplicate record ID = %v, want ErrInvalidRecord", err)
 	}
 	if got := contents(t, s, 8); !slices.Equal(got, before) {
@@ -291,18 +291,18 @@ func TestUnstorableStrings(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	ok := makeDoc(rng, "ok", 2, 4)
 	mustUpsert(t, s, ok)
-	for name, mutate := range map[string]func(d *store.Document){
-		"text":         func(d *store.Document) { d.Records[0].Text = "nul\x00" },
-		"title":        func(d *store.Document) { d.Records[1].Title = "bad \xff utf-8" },
-		"tag":          func(d *store.Document) { d.Records[0].Tags = []string{"x", "\x00"} },
-		"metadata key": func(d *store.Document) { d.Records[0].Metadata = map[string]any{"k\x00": "v"} },
-		"metadata":     func(d *store.Document) { d.Records[0].Metadata = map[string]any{"k": []string{"\xc3"}} },
-		"hash":         func(d *store.Document) { d.Hash = "\x00" },
-		"record ID":    func(d *store.Document) { d.Records[0].ID = "r\x00" },
+	for name, mutate := range map[string]func(d *store.StoredDocument){
+		"text":         func(d *store.StoredDocument) { d.Records[0].Text = "nul\x00" },
+		"title":        func(d *store.StoredDocument) { d.Records[1].Title = "bad \xff utf-8" },
+		"tag":          func(d *store.StoredDocument) { d.Records[0].Tags = []string{"x", "\x00"} },
+		"metadata key": func(d *store.StoredDocument) { d.Records[0].Metadata = map[string]any{"k\x00": "v"} },
+		"metadata":     func(d *store.StoredDocument) { d.Records[0].Metadata = map[string]any{"k": []string{"\xc3"}} },
+		"hash":         func(d *store.StoredDocument) { d.Hash = "\x00" },
+		"record ID":    func(d *store.StoredDocument) { d.Records[0].ID = "r\x00" },
 	} {
 		d := makeDoc(rng, "new", 2, 4)
 		mutate(&d)
-		if err := s.Upsert(ctx, []store.Document{makeDoc(rng, "ok", 1, 4), d}); !errors.Is(err, store.ErrInvalidRecord) {
+		if err := s.Upsert(ctx, []store.StoredDocument{makeDoc(rng, "ok", 1, 4), d}); !errors.Is(err, store.ErrInvalidRecord) {
 			t.Errorf("%s: Upsert = %v, want ErrInvalidRecord", name, err)
 		}
 	}
@@ -339,7 +339,7 @@ func TestMetadataNormalized(t *testing.T) {
 	for _, v := range []any{nil, struct{}{}, []int{1}, map[string]any{}} {
 		bad := makeDoc(rng, "bad", 1, 3)
 		bad.Records[0].Metadata = map[string]any{"k": v}
-		if err := s.Upsert(ctx, []store.Document{bad}); !errors.Is(err, store.ErrInvalidRecord) {
+		if err := s.Upsert(ctx, []store.StoredDocument{bad}); !errors.Is(err, store.ErrInvalidRecord) {
 			t.Errorf("metadata %T: Upsert = %v, want ErrInvalidRecord", v, err)
 		}
 	}
@@ -355,7 +355,7 @@ func TestClose(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	if err := s.Upsert(ctx, []store.Document{{ID: "a"}}); !errors.Is(err, store.ErrClosed) {
+	if err := s.Upsert(ctx, []store.StoredDocument{{ID: "a"}}); !errors.Is(err, store.ErrClosed) {
 		t.Errorf("Upsert after Close = %v", err)
 	}
 	if _, err := s.Search(ctx, store.Query{Vector: []float32{1, 0}}); !errors.Is(err, store.ErrClosed) {
@@ -444,7 +444,7 @@ func TestExactAndApproximate(t *testing.T) {
 	exact := newStore(t, opts)
 	opts.Approximate = true
 	approx := newStore(t, opts)
-	var docs []store.Document
+	var docs []store.StoredDocument
 	for i := range n / 10 {
 		d := makeDoc(rng, fmt.Sprintf("d%03d", i), 10, dim)
 		for j := range d.Records {
@@ -576,7 +576,7 @@ func TestSearchText(t *testing.T) {
 		"haskel": {"Haskell", "Lazy evaluation and type classes."},
 		"tour":   {"Channels", "A tour of the language."},
 	}
-	var docs []store.Document
+	var docs []store.StoredDocument
 	for id, tt := range texts {
 		d := makeDoc(rng, id, 1, 4)
 		d.Records[0].Title, d.Records[0].Text = tt[0], tt[1]

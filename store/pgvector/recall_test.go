@@ -51,10 +51,10 @@ func TestHNSWRecall(t *testing.T) {
 
 	start := time.Now()
 	for b := 0; b < n; b += 1000 {
-		docs := make([]store.Document, 0, 1000)
+		docs := make([]store.StoredDocument, 0, 1000)
 		for i := b; i < b+1000; i++ {
 			id := fmt.Sprintf("v%05d", i)
-			docs = append(docs, store.Document{ID: id, Records: []store.Record{{ID: id, DocID: id, Text: id, Vector: randVec(rng, dim)}}})
+			docs = append(docs, store.StoredDocument{ID: id, Records: []store.Record{{ID: id, DocID: id, Text: id, Vector: randVec(rng, dim)}}})
 		}
 		mustUpsert(t, exact, docs...)
 	}

@@ -26,7 +26,7 @@ const insertColumns = "id, doc_id, chunk, chunk_start, chunk_end, text, title, s
 // store.ErrInvalidRecord strings Postgres cannot store (NUL bytes, invalid
 // UTF-8), two records of the call with one ID, and a record ID that another
 // document already holds (the ID is the table's primary key).
-func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
+func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if err := s.begin(ctx); err != nil {
 		return err
 	}
@@ -110,10 +110,10 @@ func (s *Store) Upsert(ctx context.Context, docs []store.Document) error {
 
 // normalized returns a shallow copy of docs whose records hold normalised
 // copies of their metadata.
-func normalized(docs []store.Document) []store.Document {
-	out := make([]store.Document, len(docs))
+func normalized(docs []store.StoredDocument) []store.StoredDocument {
+	out := make([]store.StoredDocument, len(docs))
 	for i, d := range docs {
-		out[i] = store.Document{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
+		out[i] = store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
 			r.Metadata = store.NormalizeMetadata(r.Metadata)
 			out[i].Records[j] = r

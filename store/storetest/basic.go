@@ -97,7 +97,7 @@ func (s *suite) deleteDocument(t *testing.T) {
 	st := s.newStore(t)
 	g := newGen(t, s.dim)
 	m := model{}
-	docs := []store.Document{g.doc("a", 3), g.doc("b", 2), g.doc("c", 4)}
+	docs := []store.StoredDocument{g.doc("a", 3), g.doc("b", 2), g.doc("c", 4)}
 	m.put(docs...)
 	upsert(t, st, docs...)
 	if err := st.Delete(context.Background(), "a", "c"); err != nil {
@@ -159,9 +159,9 @@ func (s *suite) emptyRecordsDeletes(t *testing.T) {
 	a, b := g.doc("a", 3), g.doc("b", 2)
 	m.put(a, b)
 	upsert(t, st, a, b)
-	empty := store.Document{ID: "a", Hash: "ignored"}
+	empty := store.StoredDocument{ID: "a", Hash: "ignored"}
 	m.put(empty)
-	upsert(t, st, empty, store.Document{ID: "never-written"})
+	upsert(t, st, empty, store.StoredDocument{ID: "never-written"})
 	checkContents(t, st, m, s.dim)
 	h, err := st.Hashes(context.Background(), "a", "never-written")
 	if err != nil {
@@ -205,7 +205,7 @@ func (s *suite) topKExact(t *testing.T) {
 		d := g.doc(fmt.Sprintf("doc-%02d", i), 1+g.rng.IntN(5))
 		m.put(d)
 	}
-	var docs []store.Document
+	var docs []store.StoredDocument
 	for _, d := range m {
 		docs = append(docs, d)
 	}
@@ -515,7 +515,7 @@ func (s *suite) cancelledContext(t *testing.T) {
 	upsert(t, st, a)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := st.Upsert(ctx, []store.Document{g.doc("b", 2), g.doc("a", 1)}); !errors.Is(err, context.Canceled) {
+	if err := st.Upsert(ctx, []store.StoredDocument{g.doc("b", 2), g.doc("a", 1)}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Upsert with a cancelled context: %v, want context.Canceled", err)
 	}
 	if err := st.Delete(ctx, "a"); !errors.Is(err, context.Canceled) {

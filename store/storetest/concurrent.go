@@ -15,7 +15,7 @@ import (
 // 3 when odd, with record IDs that differ between versions (so a stale
 // record of an older version would be visible), every record tagged with
 // the version and the record count in its metadata.
-func (g *gen) hotVersion(id string, v int) store.Document {
+func (g *gen) hotVersion(id string, v int) store.StoredDocument {
 	n := 8
 	if v%2 == 1 {
 		n = 3
@@ -60,7 +60,7 @@ func (s *suite) concurrent(t *testing.T) {
 	for i, id := range hot {
 		writers.Go(func() {
 			for v := 1; v <= writes; v++ {
-				if err := st.Upsert(ctx, []store.Document{gens[i].hotVersion(id, v)}); err != nil {
+				if err := st.Upsert(ctx, []store.StoredDocument{gens[i].hotVersion(id, v)}); err != nil {
 					t.Errorf("Upsert %s v%d: %v", id, v, err)
 					return
 				}
@@ -78,7 +78,7 @@ func (s *suite) concurrent(t *testing.T) {
 				}
 				continue
 			}
-			if err := st.Upsert(ctx, []store.Document{gc.doc(id, 1+i%4)}); err != nil {
+			if err := st.Upsert(ctx, []store.StoredDocument{gc.doc(id, 1+i%4)}); err != nil {
 				t.Errorf("Upsert %s: %v", id, err)
 				return
 			}

@@ -48,10 +48,10 @@ const (
 // crashDoc is version v of the document it belongs to (v % crashDocs):
 // 1 to 40 records, each tagged with v and the record count, and vectors
 // derived from v, so the test can check every record.
-func crashDoc(v int) store.Document {
+func crashDoc(v int) store.StoredDocument {
 	id := fmt.Sprintf("doc-%02d", v%crashDocs)
 	n := 1 + (v*7)%40
-	d := store.Document{ID: id, Hash: "v" + strconv.Itoa(v)}
+	d := store.StoredDocument{ID: id, Hash: "v" + strconv.Itoa(v)}
 	rng := rand.New(rand.NewPCG(uint64(v), 42))
 	for c := range n {
 		vec := make([]float32, crashDim)
@@ -84,7 +84,7 @@ func CrashChild(t *testing.T, o CrashOptions) {
 	}
 	deadline := time.Now().Add(60 * time.Second) // never outlive a dead parent for long
 	for time.Now().Before(deadline) {
-		batch := []store.Document{crashDoc(v)}
+		batch := []store.StoredDocument{crashDoc(v)}
 		if v%3 == 0 {
 			batch = append(batch, crashDoc(v+1), crashDoc(v+2))
 		}

@@ -81,7 +81,7 @@ func (g *gen) filterData(nDocs, perDoc int) model {
 
 func (s *suite) loadModel(t *testing.T, st store.Store, m model) {
 	t.Helper()
-	var docs []store.Document
+	var docs []store.StoredDocument
 	for _, d := range m {
 		docs = append(docs, d)
 	}
@@ -322,7 +322,7 @@ func (s *suite) dimensionMismatch(t *testing.T) {
 	upsert(t, st, a)
 
 	wrong := newGen(t, s.dim+1)
-	batches := [][]store.Document{
+	batches := [][]store.StoredDocument{
 		{g.doc("b", 2), wrong.doc("c", 1)},
 		{g.doc("a", 1), g.doc("b", 2), wrong.doc("c", 1)}, // would replace a
 		{g.doc("b", 1), {ID: "a"}, wrong.doc("c", 1)},     // would delete a
@@ -330,7 +330,7 @@ func (s *suite) dimensionMismatch(t *testing.T) {
 	if s.dim > 1 {
 		mixed := g.doc("b", 3)
 		mixed.Records[2].Vector = mixed.Records[2].Vector[:s.dim-1]
-		batches = append(batches, []store.Document{mixed})
+		batches = append(batches, []store.StoredDocument{mixed})
 	}
 	for i, batch := range batches {
 		err := st.Upsert(context.Background(), batch)
@@ -352,7 +352,7 @@ func (s *suite) dimensionMismatch(t *testing.T) {
 
 	// A fresh store given a batch of mixed dimensions writes nothing.
 	st2 := s.newStore(t)
-	if err := st2.Upsert(context.Background(), []store.Document{g.doc("a", 2), wrong.doc("b", 2)}); !errors.Is(err, store.ErrDimensionMismatch) {
+	if err := st2.Upsert(context.Background(), []store.StoredDocument{g.doc("a", 2), wrong.doc("b", 2)}); !errors.Is(err, store.ErrDimensionMismatch) {
 		t.Errorf("Upsert of mixed dimensions on an empty store: %v, want ErrDimensionMismatch", err)
 	}
 	checkContents(t, st2, model{}, s.dim)
@@ -373,7 +373,7 @@ func (s *suite) invalidVector(t *testing.T) {
 		b := g.doc("b", 3)
 		b.Records[1].Vector[s.dim/2] = bad
 		a2 := g.doc("a", 1)
-		if err := st.Upsert(context.Background(), []store.Document{a2, b}); !errors.Is(err, store.ErrInvalidVector) {
+		if err := st.Upsert(context.Background(), []store.StoredDocument{a2, b}); !errors.Is(err, store.ErrInvalidVector) {
 			t.Errorf("Upsert with a %v component: %v, want ErrInvalidVector", bad, err)
 		}
 		checkContents(t, st, m, s.dim)
@@ -385,7 +385,7 @@ func (s *suite) invalidVector(t *testing.T) {
 	}
 	b := g.doc("b", 2)
 	b.Records[0].Vector = nil
-	if err := st.Upsert(context.Background(), []store.Document{b}); !errors.Is(err, store.ErrInvalidVector) {
+	if err := st.Upsert(context.Background(), []store.StoredDocument{b}); !errors.Is(err, store.ErrInvalidVector) {
 		t.Errorf("Upsert with an empty vector: %v, want ErrInvalidVector", err)
 	}
 	if _, err := st.Search(context.Background(), store.Query{}); !errors.Is(err, store.ErrInvalidVector) {
@@ -404,20 +404,20 @@ func (s *suite) invalidRecord(t *testing.T) {
 	a := g.doc("a", 2)
 	m.put(a)
 	upsert(t, st, a)
-	cases := map[string]func(d *store.Document){
-		"document without ID":   func(d *store.Document) { d.ID = ""; d.Records = nil },
-		"record without ID":     func(d *store.Document) { d.Records[1].ID = "" },
-		"record of another doc": func(d *store.Document) { d.Records[0].DocID = "other" },
-		"reserved metadata key": func(d *store.Document) { d.Records[0].Metadata = map[string]any{"_id": "x"} },
-		"empty metadata key":    func(d *store.Document) { d.Records[0].Metadata = map[string]any{"": "x"} },
-		"unsupported type":      func(d *store.Document) { d.Records[0].Metadata = map[string]any{"k": struct{}{}} },
-		"NaN metadata":          func(d *store.Document) { d.Records[0].Metadata = map[string]any{"k": math.NaN()} },
-		"map metadata":          func(d *store.Document) { d.Records[0].Metadata = map[string]any{"k": map[string]any{}} },
+	cases := map[string]func(d *store.StoredDocument){
+		"document without ID":   func(d *store.StoredDocument) { d.ID = ""; d.Records = nil },
+		"record without ID":     func(d *store.StoredDocument) { d.Records[1].ID = "" },
+		"record of another doc": func(d *store.StoredDocument) { d.Records[0].DocID = "other" },
+		"reserved metadata key": func(d *store.StoredDocument) { d.Records[0].Metadata = map[string]any{"_id": "x"} },
+		"empty metadata key":    func(d *store.StoredDocument) { d.Records[0].Metadata = map[string]any{"": "x"} },
+		"unsupported type":      func(d *store.StoredDocument) { d.Records[0].Metadata = map[string]any{"k": struct{}{}} },
+		"NaN metadata":          func(d *store.StoredDocument) { d.Records[0].Metadata = map[string]any{"k": math.NaN()} },
+		"map metadata":          func(d *store.StoredDocument) { d.Records[0].Metadata = map[string]any{"k": map[string]any{}} },
 	}
 	for name, breakIt := range cases {
 		b := g.doc("b", 2)
 		breakIt(&b)
-		if err := st.Upsert(context.Background(), []store.Document{g.doc("a", 1), g.doc("c", 1), b}); !errors.Is(err, store.ErrInvalidRecord) {
+		if err := st.Upsert(context.Background(), []store.StoredDocument{g.doc("a", 1), g.doc("c", 1), b}); !errors.Is(err, store.ErrInvalidRecord) {
 			t.Errorf("%s: Upsert = %v, want ErrInvalidRecord", name, err)
 		}
 		checkContents(t, st, m, s.dim)

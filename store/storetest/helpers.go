@@ -18,15 +18,15 @@ import (
 const all = 1 << 16
 
 // model is the suite's picture of what a store should hold.
-type model map[string]store.Document
+type model map[string]store.StoredDocument
 
-func (m model) put(docs ...store.Document) {
+func (m model) put(docs ...store.StoredDocument) {
 	for _, d := range docs {
 		if len(d.Records) == 0 {
 			delete(m, d.ID)
 			continue
 		}
-		c := store.Document{ID: d.ID, Hash: d.Hash}
+		c := store.StoredDocument{ID: d.ID, Hash: d.Hash}
 		for _, r := range d.Records {
 			c.Records = append(c.Records, store.CloneRecord(r))
 		}
@@ -69,8 +69,8 @@ func (g *gen) vector() []float32 {
 }
 
 // doc returns a document with n records whose IDs are id#0, id#1...
-func (g *gen) doc(id string, n int) store.Document {
-	d := store.Document{ID: id, Hash: fmt.Sprintf("hash-%s-%d", id, g.rng.IntN(1<<30))}
+func (g *gen) doc(id string, n int) store.StoredDocument {
+	d := store.StoredDocument{ID: id, Hash: fmt.Sprintf("hash-%s-%d", id, g.rng.IntN(1<<30))}
 	off := 0
 	for i := range n {
 		text := fmt.Sprintf("chunk %d of %s", i, id)
@@ -126,7 +126,7 @@ func (g *gen) query(t *testing.T, recs []store.Record) []float32 {
 	return nil
 }
 
-func upsert(t *testing.T, s store.Store, docs ...store.Document) {
+func upsert(t *testing.T, s store.Store, docs ...store.StoredDocument) {
 	t.Helper()
 	if err := s.Upsert(context.Background(), docs); err != nil {
 		t.Fatalf("Upsert: %v", err)

@@ -137,7 +137,7 @@ func (s *suite) listAfterDelete(t *testing.T) {
 		t.Fatalf("Delete: %v", err)
 	}
 	m.del("doc-01", "doc-05")
-	upsert(t, st, store.Document{ID: "doc-07"})
+	upsert(t, st, store.StoredDocument{ID: "doc-07"})
 	m.del("doc-07")
 	for _, f := range []*store.Filter{nil, store.Exists("lang"), store.In(store.FieldDocID, "doc-01", "doc-02", "doc-07")} {
 		checkList(t, l, m, f, "after delete")
@@ -157,7 +157,7 @@ func (s *suite) listAfterReupsert(t *testing.T) {
 	l := lister(t, st)
 	g := newGen(t, s.dim)
 	m := model{}
-	colored := func(id string, colors ...string) store.Document {
+	colored := func(id string, colors ...string) store.StoredDocument {
 		d := g.doc(id, len(colors))
 		for i, c := range colors {
 			d.Records[i].Metadata = map[string]any{"color": c}
@@ -165,7 +165,7 @@ func (s *suite) listAfterReupsert(t *testing.T) {
 		return d
 	}
 	red, blue := store.Eq("color", "red"), store.Eq("color", "blue")
-	steps := []store.Document{
+	steps := []store.StoredDocument{
 		colored("a", "red", "red", "red"), colored("b", "blue"),
 		colored("a", "blue"),               // a leaves red, enters blue
 		colored("b", "blue", "red", "red"), // b is in both, once each
@@ -270,7 +270,7 @@ func (s *suite) listConcurrent(t *testing.T) {
 	l := lister(t, st)
 	g := newGen(t, s.dim)
 	ctx := context.Background()
-	colored := func(g *gen, id, color string, n int) store.Document {
+	colored := func(g *gen, id, color string, n int) store.StoredDocument {
 		d := g.doc(id, n)
 		for i := range d.Records {
 			d.Records[i].Metadata = map[string]any{"color": color}
@@ -294,7 +294,7 @@ func (s *suite) listConcurrent(t *testing.T) {
 	writers.Go(func() { // flip alternates colours and sizes
 		for v := 1; v <= writes; v++ {
 			color := []string{"red", "blue"}[v%2]
-			if err := st.Upsert(ctx, []store.Document{colored(gens[0], "flip", color, 1+v%4)}); err != nil {
+			if err := st.Upsert(ctx, []store.StoredDocument{colored(gens[0], "flip", color, 1+v%4)}); err != nil {
 				t.Errorf("Upsert flip v%d: %v", v, err)
 				return
 			}
@@ -303,7 +303,7 @@ func (s *suite) listConcurrent(t *testing.T) {
 	writers.Go(func() { // stable documents are rewritten, always red
 		for v := range writes {
 			id := stable[v%len(stable)]
-			if err := st.Upsert(ctx, []store.Document{colored(gens[1], id, "red", 1+v%3)}); err != nil {
+			if err := st.Upsert(ctx, []store.StoredDocument{colored(gens[1], id, "red", 1+v%3)}); err != nil {
 				t.Errorf("Upsert %s: %v", id, err)
 				return
 			}
@@ -316,7 +316,7 @@ func (s *suite) listConcurrent(t *testing.T) {
 			if i%3 == 2 {
 				err = st.Delete(ctx, id)
 			} else {
-				err = st.Upsert(ctx, []store.Document{colored(gens[2], id, "blue", 1+i%3)})
+				err = st.Upsert(ctx, []store.StoredDocument{colored(gens[2], id, "blue", 1+i%3)})
 			}
 			if err != nil {
 				t.Errorf("write %s: %v", id, err)

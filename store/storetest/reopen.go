@@ -32,7 +32,7 @@ func (s *suite) reopen(t *testing.T) {
 	if err := st.Delete(context.Background(), "doc-02"); err != nil {
 		t.Fatal(err)
 	}
-	upsert(t, st, store.Document{ID: "doc-03"})
+	upsert(t, st, store.StoredDocument{ID: "doc-03"})
 	checkContents(t, st, m, s.dim)
 
 	st = s.opts.Reopen(t, st)
@@ -72,7 +72,7 @@ func (s *suite) reopen(t *testing.T) {
 	// The reopened store keeps its dimension and accepts writes that
 	// survive another reopen.
 	wrong := newGen(t, s.dim+1)
-	if err := st.Upsert(context.Background(), []store.Document{wrong.doc("new", 1)}); !errors.Is(err, store.ErrDimensionMismatch) {
+	if err := st.Upsert(context.Background(), []store.StoredDocument{wrong.doc("new", 1)}); !errors.Is(err, store.ErrDimensionMismatch) {
 		t.Errorf("after reopening, Upsert of %d dimensions into a store of %d: %v, want ErrDimensionMismatch", s.dim+1, s.dim, err)
 	}
 	n := g.doc("new", 3)

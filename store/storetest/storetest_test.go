@@ -16,18 +16,18 @@ import (
 type memStore struct {
 	mu   sync.RWMutex
 	dim  int
-	docs map[string]store.Document
+	docs map[string]store.StoredDocument
 }
 
-func newMemStore() *memStore { return &memStore{docs: map[string]store.Document{}} }
+func newMemStore() *memStore { return &memStore{docs: map[string]store.StoredDocument{}} }
 
-func (s *memStore) Upsert(ctx context.Context, docs []store.Document) error {
+func (s *memStore) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	copies := make([]store.Document, len(docs))
+	copies := make([]store.StoredDocument, len(docs))
 	for i, d := range docs {
-		c := store.Document{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
+		c := store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
 			c.Records[j] = store.CloneRecord(r)
 		}

@@ -45,9 +45,9 @@ func CheckFile(t testing.TB, path string, written []byte) []byte {
 // another zone and before 1970 to the nanosecond, string lists with empty
 // elements and an empty list, tags, and a zero vector. It is the same
 // document every call.
-func Document() store.Document {
+func Document() store.StoredDocument {
 	cest := time.FixedZone("CEST", 2*3600)
-	return store.Document{ID: "guide/ü.md", Hash: "sha256:0f1e", Records: []store.Record{
+	return store.StoredDocument{ID: "guide/ü.md", Hash: "sha256:0f1e", Records: []store.Record{
 		{ID: "guide/ü.md#0", DocID: "guide/ü.md", Chunk: 0, Start: 0, End: 17, Text: "Grüße, \"world\"\n",
 			Title: "Guide", Source: "file:///guide.md", Tags: []string{"setup", ""}, Vector: []float32{1, -2.5, 0, 1e-30},
 			Metadata: map[string]any{
