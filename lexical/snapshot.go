@@ -269,7 +269,11 @@ func (s *Store) readSnapshot(data []byte) (uint64, error) {
 	entries := int32(len(ix.lens))
 	for t := range words {
 		n := d.count(2)
-		p := postings{ords: make([]int32, n), tfs: make([]int32, n)}
+		// Room for the writes of the logs that follow (at most about an
+		// eighth of the snapshot), so that replaying them does not copy
+		// every long list.
+		room := n + n/8 + 1
+		p := postings{ords: make([]int32, n, room), tfs: make([]int32, n, room)}
 		ord := int32(-1)
 		for i := range n {
 			delta, tf := d.uvarint(), d.uvarint()
