@@ -3,10 +3,8 @@ package lexical
 import (
 	"encoding/binary"
 	"fmt"
-	"maps"
-	"math"
-	"slices"
-	"time"
+
+	"github.com/ragkit-go/rag/internal/metacodec"
 )
 
 // The binary form of a Store's documents, shared by its snapshot and its
@@ -32,33 +30,18 @@ func appendStrings(b []byte, ss []string) []byte {
 	return b
 }
 
+// metaTypes are the type bytes of metadata values in the Store's files;
+// the layout is internal/metacodec's, shared with the stores' files.
+var metaTypes = metacodec.Types{String: 's', Float: 'f', Bool: 'b', Time: 't', Strings: 'l'}
+
 // appendMeta encodes a metadata map of the types store.CheckMetadata
 // accepts, in key order.
 func appendMeta(b []byte, m map[string]any) []byte {
-	b = binary.AppendUvarint(b, uint64(len(m)))
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		b = appendString(b, k)
-		switch v := m[k].(type) {
-		case string:
-			b = appendString(append(b, 's'), v)
-		case float64:
-			b = binary.LittleEndian.AppendUint64(append(b, 'f'), math.Float64bits(v))
-		case bool:
-			if v {
-				b = append(b, 'b', 1)
-			} else {
-				b = append(b, 'b', 0)
-			}
-		case time.Time:
-			tb, _ := v.MarshalBinary() // fails only for odd zone offsets; v is UTC
-			b = appendString(append(b, 't'), string(tb))
-		case []string:
-			b = appendStrings(append(b, 'l'), v)
-		default:
-			panic(fmt.Sprintf("lexical: metadata type %T passed validation", v)) // prepare checks it
-		}
+	out, err := metaTypes.Append(b, m)
+	if err != nil {
+		panic("lexical: metadata passed validation but cannot be encoded: " + err.Error()) // prepare checks it
 	}
-	return b
+	return out
 }
 
 // appendDoc encodes a document; packed, when not nil, holds its chunks'
@@ -177,45 +160,31 @@ func (d *decoder) strings() []string {
 	return out
 }
 
-func (d *decoder) meta() map[string]any {
-	n := d.count(2)
-	if n == 0 {
+func (d *decoder) meta() map[string]any { return metaTypes.Read(d) }
+
+// The metacodec.Reader methods of decoder.
+
+func (d *decoder) Count() int   { return d.count(1) }
+func (d *decoder) Text() string { return d.string() }
+func (d *decoder) Err() error   { return d.err }
+
+func (d *decoder) Next(n int) []byte {
+	if d.err != nil {
 		return nil
 	}
-	m := make(map[string]any, n)
-	for range n {
-		k := d.string()
-		switch d.byte() {
-		case 's':
-			m[k] = d.string()
-		case 'f':
-			if len(d.b) < 8 {
-				d.fail("truncated number")
-				return nil
-			}
-			m[k] = math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-			d.b = d.b[8:]
-		case 'b':
-			m[k] = d.byte() == 1
-		case 't':
-			var t time.Time
-			if err := t.UnmarshalBinary(d.bytes()); err != nil {
-				d.fail("time: %v", err)
-			}
-			m[k] = t.UTC()
-		case 'l':
-			m[k] = d.strings()
-			if m[k] == nil {
-				m[k] = []string{}
-			}
-		default:
-			d.fail("unknown metadata type")
-		}
-		if d.err != nil {
-			return nil
-		}
+	if n > len(d.b) {
+		d.fail("truncated")
+		return nil
 	}
-	return m
+	s := d.b[:n:n]
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) Fail(err error) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
 }
 
 // doc decodes a document written by appendDoc; withPacked says whether

@@ -22,7 +22,7 @@ import (
 	"sync"
 
 	"github.com/ragkit-go/rag/store"
-	"github.com/ragkit-go/rag/store/internal/metacodec"
+	"github.com/ragkit-go/rag/internal/metacodec"
 )
 
 // Directory layout:

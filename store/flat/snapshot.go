@@ -13,7 +13,7 @@ import (
 
 	"github.com/ragkit-go/rag/internal/atomicfile"
 	"github.com/ragkit-go/rag/store"
-	"github.com/ragkit-go/rag/store/internal/metacodec"
+	"github.com/ragkit-go/rag/internal/metacodec"
 )
 
 // Snapshot format, version 1, all integers little-endian:

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ragkit-go/rag/store/internal/metacodec"
+	"github.com/ragkit-go/rag/internal/metacodec"
 )
 
 var types = metacodec.Types{String: 's', Float: 'f', Bool: 'b', Time: 't', Strings: 'l'}
