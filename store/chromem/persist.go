@@ -21,8 +21,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/internal/metacodec"
+	"github.com/ragkit-go/rag/store"
 )
 
 // Directory layout:

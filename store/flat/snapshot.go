@@ -12,8 +12,8 @@ import (
 	"slices"
 
 	"github.com/ragkit-go/rag/internal/atomicfile"
-	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/internal/metacodec"
+	"github.com/ragkit-go/rag/store"
 )
 
 // Snapshot format, version 1, all integers little-endian:
