@@ -307,3 +307,36 @@ func TestSearchOptionRanges(t *testing.T) {
 		}
 	}
 }
+
+// TestPipelineClose: Close releases the lexical index's files, may be
+// called twice, leaves searching possible and makes ingesting into the
+// closed index fail; a reopened pipeline finds what was written.
+func TestPipelineClose(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bm25.idx")
+	s, err := chromem.New(chromem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := lexicalPipeline(t, path, s)
+	if _, err := p.Ingest(ctx, rag.Document{ID: "a", Content: "the quokka smiles"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if hits, err := p.Search(ctx, "quokka", &rag.SearchOptions{Mode: rag.LexicalSearch}); err != nil || len(hits) != 1 {
+		t.Fatalf("search after Close: %v %v", hits, err)
+	}
+	if _, err := p.Ingest(ctx, rag.Document{ID: "b", Content: "the wombat digs"}); err == nil {
+		t.Fatal("ingesting into a closed lexical index succeeded")
+	}
+	q := lexicalPipeline(t, path, s)
+	defer q.Close()
+	if hits, err := q.Search(ctx, "quokka", &rag.SearchOptions{Mode: rag.LexicalSearch}); err != nil || len(hits) != 1 {
+		t.Fatalf("reopened: %v %v", hits, err)
+	}
+}
