@@ -746,18 +746,20 @@ func TestProgressWithinADocument(t *testing.T) {
 			before = append(before, e)
 		}
 	}
-	if len(before) < 10 {
-		t.Fatalf("%d progress events before the document finished, want one per request (10)", len(before))
+	// One event per request (10): the last request's may come after the
+	// writer has settled the document, so at least 9 come before.
+	if len(before) < 9 {
+		t.Fatalf("%d progress events before the document finished, want one per request but perhaps the last (9)", len(before))
 	}
 	for i := 1; i < len(before); i++ {
 		if before[i].EmbeddedChunks <= before[i-1].EmbeddedChunks || before[i].EmbeddedBytes <= before[i-1].EmbeddedBytes {
 			t.Fatalf("progress did not move: %+v then %+v", before[i-1], before[i])
 		}
 	}
-	if l := before[len(before)-1]; l.EmbeddedChunks != 40 || l.Chunks != 0 || l.WrittenBytes != 0 {
+	if l := before[len(before)-1]; l.EmbeddedChunks < 36 || l.Chunks != 0 || l.WrittenBytes != 0 {
 		t.Fatalf("last progress before the write %+v", l)
 	}
-	if l := events[len(events)-1]; l.Documents != 1 || l.Chunks != 40 || l.WrittenBytes != rep.Bytes {
+	if l := events[len(events)-1]; l.Documents != 1 || l.Chunks != 40 || l.EmbeddedChunks != 40 || l.WrittenBytes != rep.Bytes {
 		t.Fatalf("last progress %+v, report %+v", l, rep)
 	}
 }

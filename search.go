@@ -591,6 +591,11 @@ func (q *queryEmbedder) embed(ctx context.Context, query string) ([]float32, err
 		return v, nil
 	}
 	ch := q.group.DoChan(key, func() (any, error) {
+		// A flight that ended between the look-up above and this one has
+		// cached the vector: use it rather than embed the query again.
+		if v, ok := q.cache.Get(ctx, key); ok {
+			return v, nil
+		}
 		// The call is shared: it must not fail because the first caller
 		// gave up, so it runs without that caller's cancellation.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), queryTimeout)
