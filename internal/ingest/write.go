@@ -67,9 +67,7 @@ func (s *Stream) write(group []*job) {
 	}
 	err := s.cfg.Store.Upsert(s.ctx, docs)
 	if err == nil {
-		for _, j := range live {
-			s.stored(j)
-		}
+		s.stored(live, docs)
 		return
 	}
 	if s.ctx.Err() != nil {
@@ -90,22 +88,25 @@ func (s *Stream) write(group []*job) {
 	}
 }
 
-// stored settles a job whose document the store holds, and keeps the
-// lexical index in step. A lexical failure does not fail the document
-// (the store holds it, and the next ingestion repairs the index): it is
-// an error of the run.
-func (s *Stream) stored(j *job) {
+// stored settles the jobs whose documents (docs, in the same order) the
+// store holds, and keeps the lexical index in step with one Upsert for all
+// of them (for a persistent index, one log record and one fsync). A
+// lexical failure does not fail the documents (the store holds them, and
+// the next ingestion repairs the index): it is an error of the run.
+func (s *Stream) stored(jobs []*job, docs []store.StoredDocument) {
 	if l := s.cfg.Lexical; l != nil {
-		if err := l.Upsert(store.StoredDocument{ID: j.doc.ID, Hash: j.hash, Records: j.records}); err != nil {
-			s.runError(fmt.Errorf("document %q stored, but not in the lexical index: %w", j.doc.ID, err))
+		if err := l.Upsert(docs...); err != nil {
+			s.runError(fmt.Errorf("%d document(s) stored, but not in the lexical index: %w", len(docs), err))
 		}
 	}
-	var n int64
-	for _, r := range j.records {
-		n += int64(len(r.Text))
+	for _, j := range jobs {
+		var n int64
+		for _, r := range j.records {
+			n += int64(len(r.Text))
+		}
+		s.writtenBytes.Add(n)
+		s.settle(j, Result{ID: j.doc.ID, Status: Stored, Chunks: len(j.records)})
 	}
-	s.writtenBytes.Add(n)
-	s.settle(j, Result{ID: j.doc.ID, Status: Stored, Chunks: len(j.records)})
 }
 
 // settleWritten settles, after a cancelled Upsert, the jobs whose version
@@ -124,9 +125,15 @@ func (s *Stream) settleWritten(jobs []*job) {
 		s.runError(fmt.Errorf("after a cancelled write, reading which documents the store holds: %w", err))
 		return
 	}
+	var held []*job
+	var docs []store.StoredDocument
 	for _, j := range jobs {
 		if h, ok := have[j.doc.ID]; ok && h == j.hash {
-			s.stored(j)
+			held = append(held, j)
+			docs = append(docs, store.StoredDocument{ID: j.doc.ID, Hash: j.hash, Records: j.records})
 		}
+	}
+	if len(held) > 0 {
+		s.stored(held, docs)
 	}
 }
