@@ -42,6 +42,10 @@ type Document struct {
 	// on searches never return it, and a purge deletes it. It is stored as
 	// the metadata value MetaExpiresAt.
 	ExpiresAt time.Time
+	// Spans, when a loader sets them, say where each page, slide, sheet or
+	// chapter lies in Content: in order, not overlapping, on rune
+	// boundaries. Each chunk records the span its start falls in.
+	Spans []Span
 }
 
 // ID derives a document ID from content: the first 32 hex digits of its

@@ -146,3 +146,35 @@ func TestError(t *testing.T) {
 		t.Fatalf("Error = %v", err)
 	}
 }
+
+func TestValidateSpans(t *testing.T) {
+	content := "page one\fpage two é"
+	good := []document.Span{{Kind: document.SpanPage, Label: "1", Start: 0, End: 8}, {Kind: document.SpanPage, Label: "2", Start: 9, End: len(content)}}
+	d := document.Document{Content: content, Spans: good}
+	if err := document.Validate(&d); err != nil {
+		t.Fatalf("valid spans: %v", err)
+	}
+	for name, spans := range map[string][]document.Span{
+		"overlap":      {{Start: 0, End: 9}, {Start: 8, End: 10}},
+		"reversed":     {{Start: 5, End: 2}},
+		"outside":      {{Start: 0, End: len(content) + 1}},
+		"out of order": {{Start: 9, End: 12}, {Start: 0, End: 8}},
+		"splits rune":  {{Start: 0, End: len(content) - 1}},
+	} {
+		d := document.Document{Content: content, Spans: spans}
+		if err := document.Validate(&d); !errors.Is(err, document.ErrInvalidDocument) {
+			t.Errorf("%s: err = %v, want document.ErrInvalidDocument", name, err)
+		}
+	}
+	if sp, ok := document.SpanAt(good, 10); !ok || sp.Label != "2" {
+		t.Errorf("document.SpanAt(10) = %+v, %v; want page 2", sp, ok)
+	}
+	if _, ok := document.SpanAt(good, 8); ok {
+		t.Errorf("document.SpanAt(8) found a span in the gap between pages")
+	}
+	plain := document.Document{Content: content}
+	spanned := document.Document{Content: content, Spans: good}
+	if document.Hash(&plain) == document.Hash(&spanned) {
+		t.Errorf("spans do not change the hash")
+	}
+}

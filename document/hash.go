@@ -40,6 +40,16 @@ func Hash(d *Document, salts ...string) string {
 		str(k)
 		hashValue(str, d.Metadata[k])
 	}
+	// Spans only when there are any, so documents without them keep the
+	// hashes they were stored with before spans existed.
+	if len(d.Spans) > 0 {
+		str(fmt.Sprint("spans", len(d.Spans)))
+		for _, sp := range d.Spans {
+			str(sp.Kind)
+			str(sp.Label)
+			str(fmt.Sprint(sp.Start, ",", sp.End))
+		}
+	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 

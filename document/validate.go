@@ -18,7 +18,8 @@ import (
 // ErrEmptyContent when Content is only white space, and with
 // ErrInvalidDocument (wrapping store.ErrInvalidRecord for value problems)
 // when the metadata breaks the rules of Document.Metadata or sets
-// MetaSummaryChunk, or sets MetaTags or MetaExpiresAt with the wrong type.
+// MetaSummaryChunk, or sets MetaTags or MetaExpiresAt with the wrong type,
+// or when Spans are out of order, overlap or lie outside Content.
 func Validate(d *Document) error {
 	if !utf8.ValidString(d.Content) || !utf8.ValidString(d.Title) || !utf8.ValidString(d.Source) || !utf8.ValidString(d.ID) {
 		return ErrInvalidUTF8
@@ -30,6 +31,9 @@ func Validate(d *Document) error {
 		if !utf8.ValidString(t) {
 			return ErrInvalidUTF8
 		}
+	}
+	if err := checkSpans(d.Content, d.Spans); err != nil {
+		return err
 	}
 	d.Metadata = store.NormalizeMetadata(d.Metadata)
 	if err := store.CheckMetadata(d.Metadata); err != nil {
