@@ -63,7 +63,8 @@ type PromptData struct {
 	// Passages are the passages given to the model, numbered from 1.
 	Passages []Passage
 	// Context is Passages formatted for the model: for each, a line
-	// "[n] Title (source)" and the text, separated by blank lines.
+	// "[n] Title, p. 12 (source)" (the location when the document had
+	// Spans) and the text, separated by blank lines.
 	Context string
 }
 
@@ -565,12 +566,15 @@ func truncatePassage(h Hit, budget int, tok tokenizer.Tokenizer) (Passage, bool)
 }
 
 // formatPassage formats a passage for the prompt: a header line with its
-// number, title, source and kind, then its text.
+// number, title, location ("p. 12"), source and kind, then its text.
 func formatPassage(p Passage) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%d]", p.N)
 	if p.Title != "" {
 		b.WriteString(" " + p.Title)
+	}
+	if loc := p.Location(); loc != "" {
+		b.WriteString(", " + loc)
 	}
 	if p.Source != "" {
 		b.WriteString(" (" + p.Source + ")")

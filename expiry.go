@@ -17,6 +17,8 @@ const (
 	MetaTags         = document.MetaTags         // tags enrichment wrote ([]string)
 	MetaSummaryChunk = document.MetaSummaryChunk // chunk index of the summary record; see Hit.IsSummary
 	MetaHeadings     = document.MetaHeadings     // heading path of a chunk ([]string); see Hit.Headings
+	MetaSpanKind     = document.MetaSpanKind     // kind of the span a chunk starts in (string); see Hit.SpanKind
+	MetaSpanLabel    = document.MetaSpanLabel    // label of the span a chunk starts in (string); see Hit.SpanLabel
 )
 
 // IsSummary reports whether the hit is the summary enrichment wrote for

@@ -40,6 +40,12 @@ type Hit struct {
 	// Headings is the path of headings the chunk sits under, outermost
 	// first, when its chunker knows the document's structure.
 	Headings []string
+	// SpanKind and SpanLabel say which part of its document the chunk
+	// starts in, when the document had Spans (a loader marks the pages of
+	// a PDF, the slides of a deck): SpanKind is a document.Span* kind
+	// ("page"), SpanLabel how a reader cites it ("12", a sheet's name, a
+	// chapter's title). Both are empty otherwise. Location formats them.
+	SpanKind, SpanLabel string
 	// Chunk is the chunk's index in its document; Start and End are its
 	// byte offsets in the document's content.
 	Chunk      int

@@ -523,8 +523,10 @@ func (p *Pipeline) embedTexts(ctx context.Context, texts []string) ([][]float32,
 
 func hitOf(r store.Result) Hit {
 	headings, _ := r.Metadata[MetaHeadings].([]string)
+	spanKind, _ := r.Metadata[MetaSpanKind].(string)
+	spanLabel, _ := r.Metadata[MetaSpanLabel].(string)
 	return Hit{
-		Headings: headings,
+		Headings: headings, SpanKind: spanKind, SpanLabel: spanLabel,
 		ID:       r.ID, DocID: r.DocID, Title: r.Title, Source: r.Source, Tags: r.Tags, Metadata: r.Metadata,
 		Chunk: r.Chunk, Start: r.Start, End: r.End, Text: r.Text, Score: float64(r.Score),
 		vector: r.Vector,

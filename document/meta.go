@@ -19,4 +19,10 @@ const (
 	// ([]string, outermost first): store.Eq(MetaHeadings, "Install")
 	// finds the chunks of that section.
 	MetaHeadings = "rag_headings"
+	// MetaSpanKind and MetaSpanLabel hold, on each record whose start
+	// falls in one of its document's Spans, that span's Kind ("page") and
+	// Label ("12") as strings: store.Eq(MetaSpanLabel, "12") finds the
+	// chunks that start on page 12 (together with MetaSpanKind).
+	MetaSpanKind  = "rag_span_kind"
+	MetaSpanLabel = "rag_span_label"
 )

@@ -162,9 +162,24 @@ func dedent(block []string, sep string) string {
 	return strings.TrimSpace(strings.Join(out, sep))
 }
 
-// stripComment removes a " # comment" after an unquoted value.
+// stripComment removes a " # comment" after a value.
 func stripComment(v string) string {
-	if v == "" || v[0] == '"' || v[0] == '\'' {
+	if v == "" {
+		return v
+	}
+	if q := v[0]; q == '"' || q == '\'' {
+		for i := 1; i < len(v); i++ {
+			if v[i] == '\\' && q == '"' {
+				i++
+				continue
+			}
+			if v[i] == q {
+				if rest := strings.TrimSpace(v[i+1:]); rest == "" || rest[0] == '#' {
+					return v[:i+1]
+				}
+				return v
+			}
+		}
 		return v
 	}
 	if i := strings.Index(v, " #"); i >= 0 {

@@ -39,8 +39,8 @@ type RecordOptions struct {
 
 // NewCSV returns a loader of CSV files whose first row names the fields:
 // a document a row, mapped by o. Rows with no content are skipped. Each
-// document's metadata holds "row", its row number (the header is row 0).
-// A row that does not parse, or has another number of fields than the
+// document's metadata holds "row", its row number (the header is row 0),
+// unless a Metadata field has that name. A row that does not parse, or has another number of fields than the
 // header, fails the file with ErrMalformed, naming its line.
 func NewCSV(o RecordOptions) Loader {
 	return LoaderFunc(func(ctx context.Context, f *File) ([]document.Document, error) {
@@ -51,8 +51,8 @@ func NewCSV(o RecordOptions) Loader {
 // NewJSONL returns a loader of JSON Lines files (one JSON object a line):
 // a document a line, mapped by o. Blank lines are skipped, and so are
 // objects with no content. Each document's metadata holds "line", its
-// line number from 1, unless a Metadata field has that name. A line that is not a JSON object fails the file
-// with ErrMalformed, naming it.
+// line number from 1, unless a Metadata field has that name. A line that
+// is not a JSON object fails the file with ErrMalformed, naming it.
 func NewJSONL(o RecordOptions) Loader {
 	return LoaderFunc(func(ctx context.Context, f *File) ([]document.Document, error) {
 		return loadJSONL(ctx, f, o)

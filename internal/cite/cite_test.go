@@ -117,3 +117,22 @@ func TestStripCitations(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+func TestLocator(t *testing.T) {
+	for _, c := range []struct{ kind, label, want string }{
+		{"page", "12", "p. 12"},
+		{"page", "xii", "p. xii"},
+		{"slide", "4", "slide 4"},
+		{"sheet", "Q3", "sheet Q3"},
+		{"chapter", "The Sea", "The Sea"},
+		{"chapter", "3", "chapter 3"},
+		{"section", "Install", "Install"},
+		{"track", "2", "track 2"},
+		{"", "Appendix", "Appendix"},
+		{"page", " ", ""},
+	} {
+		if got := Locator(c.kind, c.label); got != c.want {
+			t.Errorf("Locator(%q, %q) = %q, want %q", c.kind, c.label, got, c.want)
+		}
+	}
+}

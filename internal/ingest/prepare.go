@@ -190,11 +190,18 @@ func (s *Stream) chunk(j *job) error {
 		}
 		j.tokens[i] = n
 		meta := d.Metadata
-		if len(c.Headings) > 0 {
-			// The chunk's own section, as metadata it can be filtered on.
-			meta = make(map[string]any, len(d.Metadata)+1)
+		span, inSpan := document.SpanAt(d.Spans, c.Start)
+		if len(c.Headings) > 0 || inSpan {
+			// The chunk's own section and page, as metadata it can be
+			// filtered on.
+			meta = make(map[string]any, len(d.Metadata)+3)
 			maps.Copy(meta, d.Metadata)
-			meta[document.MetaHeadings] = c.Headings
+			if len(c.Headings) > 0 {
+				meta[document.MetaHeadings] = c.Headings
+			}
+			if inSpan {
+				meta[document.MetaSpanKind], meta[document.MetaSpanLabel] = span.Kind, span.Label
+			}
 		}
 		j.records[i] = store.Record{
 			ID: document.RecordID(d.ID, i), DocID: d.ID, Chunk: i, Start: c.Start, End: c.End, Text: c.Text,
