@@ -527,7 +527,7 @@ func hitOf(r store.Result) Hit {
 	spanLabel, _ := r.Metadata[MetaSpanLabel].(string)
 	return Hit{
 		Headings: headings, SpanKind: spanKind, SpanLabel: spanLabel,
-		ID:       r.ID, DocID: r.DocID, Title: r.Title, Source: r.Source, Tags: r.Tags, Metadata: r.Metadata,
+		ID: r.ID, DocID: r.DocID, Title: r.Title, Source: r.Source, Tags: r.Tags, Metadata: r.Metadata,
 		Chunk: r.Chunk, Start: r.Start, End: r.End, Text: r.Text, Score: float64(r.Score),
 		vector: r.Vector,
 	}
