@@ -23,13 +23,16 @@ import (
 // HTML is the loader of web pages: one document, the page's main content
 // as Markdown (headings, lists, tables, links), so a Markdown chunker keeps
 // its structure. The main content is what readability (a port of
-// Firefox's Reader View) finds; a page it finds none in is converted
-// whole, less scripts and styles. Metadata: the title (readability's, the
+// Firefox's Reader View) finds; a page it does not think readable (no
+// paragraphs of prose: a table, a list, a short note), or where what it
+// finds is under a third of the page's words, is converted whole, less
+// what is never content (scripts, styles, navigation, header, footer,
+// asides, forms). Metadata: the title (readability's, the
 // <title>, else the first heading), the canonical URL (MetaURL), the
 // language (MetaLanguage, from <html lang>), the author (MetaAuthor) and
 // dates readability reads. The title opens the content as a heading when
-// no heading of the content says it. The character set is the one the page or
-// File.MIME declares, else sniffed.
+// no heading holds it. The character set is the one the page or File.MIME
+// declares, else sniffed.
 var HTML Loader = LoaderFunc(loadHTML)
 
 // markdownConverter turns HTML into Markdown; it is safe for concurrent use.
@@ -38,7 +41,21 @@ var markdownConverter = converter.NewConverter(converter.WithPlugins(
 	commonmark.NewCommonmarkPlugin(),
 	table.NewTablePlugin(),
 	strikethrough.NewStrikethroughPlugin(),
+	plainAngles{},
 ))
+
+// plainAngles undoes the converter's escaping of < and > in text as
+// "&lt;" and "&gt;": the Markdown is read by embedders, search indexes
+// and models, for whom "p &lt; 0.05" is noise, not rendered by a browser.
+type plainAngles struct{}
+
+func (plainAngles) Name() string { return "plain-angles" }
+
+func (plainAngles) Init(conv *converter.Converter) error {
+	unescape := strings.NewReplacer("&lt;", "<", "&gt;", ">")
+	conv.Register.TextTransformer(func(_ converter.Context, s string) string { return unescape.Replace(s) }, converter.PriorityLate)
+	return nil
+}
 
 func loadHTML(ctx context.Context, f *File) ([]document.Document, error) {
 	text, err := decodeHTML(f.Data, f.MIME)
@@ -65,10 +82,9 @@ func loadHTML(ctx context.Context, f *File) ([]document.Document, error) {
 		return nil, err
 	}
 	parser := readability.NewParser() // a Parser holds state: one per call
-	content := root
-	if art, err := parser.ParseDocument(root, pageURL); err == nil && art.Node != nil && strings.TrimSpace(nodeText(art.Node)) != "" {
-		content = art.Node
-		d.Title = strings.TrimSpace(art.Title())
+	art, err := parser.ParseDocument(root, pageURL)
+	if err == nil {
+		d.Title = strings.Join(strings.Fields(art.Title()), " ")
 		if a := strings.TrimSpace(art.Byline()); a != "" {
 			d.Metadata[MetaAuthor] = a
 		}
@@ -81,8 +97,16 @@ func loadHTML(ctx context.Context, f *File) ([]document.Document, error) {
 		if t, err := art.ModifiedTime(); err == nil {
 			d.Metadata[MetaModified] = t.UTC()
 		}
-	} else {
-		removeElements(root, atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Head)
+	}
+	// The whole page less what is never content, for pages readability
+	// cannot judge: those it does not think readable (no paragraphs of
+	// prose: a table, a list, a short note) and those where the article
+	// it found is a small part of the text (it chose a fragment).
+	content := root
+	removeElements(content, boilerplate...)
+	if err == nil && art.Node != nil && parser.CheckDocument(root) &&
+		3*len(strings.Fields(nodeText(art.Node))) >= len(strings.Fields(nodeText(content))) {
+		content = art.Node
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -104,11 +128,15 @@ func loadHTML(ctx context.Context, f *File) ([]document.Document, error) {
 	return []document.Document{d}, nil
 }
 
-// hasHeading reports whether a heading of md says title.
+// boilerplate are the elements of a page that are never its content.
+var boilerplate = []atom.Atom{atom.Head, atom.Script, atom.Style, atom.Noscript, atom.Template,
+	atom.Nav, atom.Header, atom.Footer, atom.Aside, atom.Form, atom.Button, atom.Dialog}
+
+// hasHeading reports whether a heading of md holds title.
 func hasHeading(md, title string) bool {
-	want := strings.Join(strings.Fields(title), " ")
+	want := strings.ToLower(strings.Join(strings.Fields(title), " "))
 	for line := range strings.Lines(md) {
-		if h, ok := atxHeading(strings.TrimSpace(line)); ok && strings.Join(strings.Fields(h), " ") == want {
+		if h, ok := atxHeading(strings.TrimSpace(line)); ok && strings.Contains(strings.ToLower(strings.Join(strings.Fields(h), " ")), want) {
 			return true
 		}
 	}

@@ -91,3 +91,21 @@ func TestHTMLEmpty(t *testing.T) {
 		t.Errorf("a page with no text: %v, want ErrNoText", err)
 	}
 }
+
+// A page of one table is not prose for readability, which would keep a
+// single cell of it: the page is converted whole, header row and all.
+func TestHTMLTablePage(t *testing.T) {
+	d := load1(t, "t.html", `<html><head><title>Sizes</title></head><body><h1>Sizes</h1><table>
+<thead><tr><th>Name</th><th>Note</th></tr></thead><tbody>
+<tr><td>1</td><td>ID elements are short interspersed elements found in high copy number in many rodent genomes.</td></tr>
+<tr><td>2</td><td>BC1 RNA, an ID-related transcript, is derived from the single copy BC1 RNA gene, p < 0.05.</td></tr>
+</tbody></table></body></html>`)
+	for _, want := range []string{"| Name", "rodent genomes", "p < 0.05", "# Sizes"} {
+		if !strings.Contains(d.Content, want) {
+			t.Errorf("content lacks %q:\n%s", want, d.Content)
+		}
+	}
+	if strings.Count(d.Content, "Sizes") != 1 {
+		t.Errorf("the title is repeated:\n%s", d.Content)
+	}
+}
