@@ -87,8 +87,8 @@ func headerText(v string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// addressList reads an address header as "Name <addr>" strings; one that
-// does not parse is kept as its decoded text.
+// addressList reads an address header as "Name <addr>" (or "addr")
+// strings; a header that does not parse is kept as its decoded text.
 func addressList(h mail.Header, key string) []string {
 	if h.Get(key) == "" {
 		return nil
@@ -99,10 +99,11 @@ func addressList(h mail.Header, key string) []string {
 	}
 	out := make([]string, 0, len(list))
 	for _, a := range list {
-		s, _ := decodeText([]byte(a.String()), "")
+		s := a.Address
 		if a.Name != "" {
-			s, _ = decodeText([]byte(a.Name+" <"+a.Address+">"), "")
+			s = a.Name + " <" + a.Address + ">"
 		}
+		s, _ = decodeText([]byte(s), "")
 		out = append(out, s)
 	}
 	return out

@@ -58,7 +58,7 @@ k1NlZSB5b3UgdGhlcmWU
 	checkMeta(t, d.Metadata, map[string]any{
 		"from":              "André <andre@example.org>",
 		loader.MetaAuthor:   "André <andre@example.org>",
-		"to":                []string{"Bob <bob@example.org>", "<carol@example.org>"},
+		"to":                []string{"Bob <bob@example.org>", "carol@example.org"},
 		"cc":                []string{"Dave D. <dave@example.org>"},
 		loader.MetaCreated:  time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC),
 		"message_id":        "abc123@example.org",
