@@ -66,10 +66,11 @@ type field struct {
 	meta any    // the value as metadata
 }
 
-// record builds the document of one record; ok is false when it has no
-// content.
-func (o *RecordOptions) record(fields []field) (document.Document, bool) {
-	var d document.Document
+// record builds the document of one record, at position pos (a row, a
+// line) under posKey in its metadata unless a field is named so, with its
+// media type; ok is false when it has no content.
+func (o *RecordOptions) record(fields []field, posKey string, pos int, mediaType string) (document.Document, bool) {
+	d := document.Document{Metadata: map[string]any{posKey: pos, MetaMIMEType: mediaType}}
 	var content []field
 	for _, fl := range fields {
 		switch {
@@ -84,9 +85,6 @@ func (o *RecordOptions) record(fields []field) (document.Document, bool) {
 			}
 		}
 		if slices.Contains(o.Metadata, fl.name) && fl.meta != nil {
-			if d.Metadata == nil {
-				d.Metadata = map[string]any{}
-			}
 			d.Metadata[metaKey(fl.name)] = fl.meta
 		}
 	}
@@ -154,18 +152,12 @@ func loadCSV(ctx context.Context, f *File, o RecordOptions) ([]document.Document
 		for i, v := range rec {
 			fields[i] = field{name: header[i], text: v, meta: v}
 		}
-		d, ok := o.record(fields)
-		if !ok {
-			continue
+		if d, ok := o.record(fields, "row", row, "text/csv"); ok {
+			docs = append(docs, d)
 		}
-		if d.Metadata == nil {
-			d.Metadata = map[string]any{}
-		}
-		if _, set := d.Metadata["row"]; !set {
-			d.Metadata["row"] = row
-		}
-		d.Metadata[MetaMIMEType] = "text/csv"
-		docs = append(docs, d)
+	}
+	if len(docs) == 0 {
+		return nil, ErrNoText
 	}
 	return docs, nil
 }
@@ -189,18 +181,12 @@ func loadJSONL(ctx context.Context, f *File, o RecordOptions) ([]document.Docume
 		if err != nil {
 			return nil, fmt.Errorf("%w: line %d: %w", ErrMalformed, n, err)
 		}
-		d, ok := o.record(fields)
-		if !ok {
-			continue
+		if d, ok := o.record(fields, "line", n, "application/jsonl"); ok {
+			docs = append(docs, d)
 		}
-		if d.Metadata == nil {
-			d.Metadata = map[string]any{}
-		}
-		if _, set := d.Metadata["line"]; !set {
-			d.Metadata["line"] = n
-		}
-		d.Metadata[MetaMIMEType] = "application/jsonl"
-		docs = append(docs, d)
+	}
+	if len(docs) == 0 {
+		return nil, ErrNoText
 	}
 	return docs, nil
 }

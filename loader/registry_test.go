@@ -150,36 +150,26 @@ func blocking(exited chan struct{}) loader.Loader {
 }
 
 func TestTimeout(t *testing.T) {
-	// In a bubble the timer runs on the fake clock, and synctest.Test
-	// fails if any goroutine the load started is still there at the end.
-	synctest.Test(t, func(t *testing.T) {
-		exited := make(chan struct{})
-		r := &loader.Registry{}
-		r.Register("slow", blocking(exited), []string{".slow"}, nil)
-		start := time.Now()
-		le := loadErr(t, r, t.Context(), &loader.File{Name: "a.slow", Data: []byte("x"), Limits: loader.Limits{Timeout: time.Minute}})
-		if !errors.Is(le, loader.ErrTimeout) || le.Format != "slow" {
-			t.Errorf("got %v, want ErrTimeout", le)
-		}
-		if d := time.Since(start); d != time.Minute {
-			t.Errorf("abandoned after %v, want the limit of 1m", d)
-		}
-		<-exited // the loader saw its context cancelled
-	})
-}
-
-func TestDefaultTimeout(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		exited := make(chan struct{})
-		r := &loader.Registry{}
-		r.Register("slow", blocking(exited), []string{".slow"}, nil)
-		start := time.Now()
-		le := loadErr(t, r, t.Context(), &loader.File{Name: "a.slow"})
-		if !errors.Is(le, loader.ErrTimeout) || time.Since(start) != loader.DefaultTimeout {
-			t.Errorf("got %v after %v, want ErrTimeout after %v", le, time.Since(start), loader.DefaultTimeout)
-		}
-		<-exited
-	})
+	for _, c := range []struct {
+		limit, want time.Duration
+	}{{time.Minute, time.Minute}, {0, loader.DefaultTimeout}} {
+		// In a bubble the timer runs on the fake clock, and synctest.Test
+		// fails if any goroutine the load started is still there at the end.
+		synctest.Test(t, func(t *testing.T) {
+			exited := make(chan struct{})
+			r := &loader.Registry{}
+			r.Register("slow", blocking(exited), []string{".slow"}, nil)
+			start := time.Now()
+			le := loadErr(t, r, t.Context(), &loader.File{Name: "a.slow", Data: []byte("x"), Limits: loader.Limits{Timeout: c.limit}})
+			if !errors.Is(le, loader.ErrTimeout) || le.Format != "slow" {
+				t.Errorf("got %v, want ErrTimeout", le)
+			}
+			if d := time.Since(start); d != c.want {
+				t.Errorf("limit %v: abandoned after %v, want %v", c.limit, d, c.want)
+			}
+			<-exited // the loader saw its context cancelled
+		})
+	}
 }
 
 // A loader that ignores its context is abandoned at the time limit all
