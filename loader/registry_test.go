@@ -115,13 +115,19 @@ func TestUnsupported(t *testing.T) {
 	}
 }
 
-func TestTooLarge(t *testing.T) {
-	var calls atomic.Int32
+// counting returns a registry whose text loader counts its calls.
+func counting() (*loader.Registry, *atomic.Int32) {
+	calls := new(atomic.Int32)
 	r := &loader.Registry{}
 	r.Register("text", loader.LoaderFunc(func(context.Context, *loader.File) ([]document.Document, error) {
 		calls.Add(1)
 		return []document.Document{{Content: "x"}}, nil
 	}), []string{".txt"}, nil)
+	return r, calls
+}
+
+func TestTooLarge(t *testing.T) {
+	r, calls := counting()
 	f := &loader.File{Name: "big.txt", Data: make([]byte, 101), Limits: loader.Limits{MaxFileSize: 100}}
 	le := loadErr(t, r, t.Context(), f)
 	if !errors.Is(le, loader.ErrTooLarge) || le.Format != "text" {
@@ -214,12 +220,7 @@ func TestCallerCancels(t *testing.T) {
 		<-exited
 	})
 	// A context already done: the loader is not called.
-	var calls atomic.Int32
-	r := &loader.Registry{}
-	r.Register("text", loader.LoaderFunc(func(context.Context, *loader.File) ([]document.Document, error) {
-		calls.Add(1)
-		return []document.Document{{Content: "x"}}, nil
-	}), []string{".txt"}, nil)
+	r, calls := counting()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if le := loadErr(t, r, ctx, &loader.File{Name: "a.txt"}); !errors.Is(le, context.Canceled) || calls.Load() != 0 {
