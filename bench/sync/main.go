@@ -49,22 +49,20 @@ import (
 	"github.com/ragkit-go/rag/store/flat"
 )
 
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
 func main() {
 	goroot := flag.String("goroot", runtime.GOROOT(), "Go distribution whose documentation is synced")
 	copies := flag.Int("copies", 20, "copies of the tree synced together")
 	concurrency := flag.Int("concurrency", 0, "files parsed at once (0: GOMAXPROCS)")
-	var include multiFlag
-	flag.Var(&include, "include", "globs of the files synced (default: doc/**, src/**/*.md, src/**/*.html)")
+	var include []string
+	flag.Func("include", "a glob of the files synced, repeatable (default: doc/**, src/**/*.md, src/**/*.html)", func(g string) error {
+		include = append(include, g)
+		return nil
+	})
 	memory := flag.Bool("memory", false, "an in-memory store and index instead of persistent ones (no fsync)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the first sync to this file")
 	flag.Parse()
 	if len(include) == 0 {
-		include = multiFlag{"doc/**", "src/**/*.md", "src/**/*.html"}
+		include = []string{"doc/**", "src/**/*.md", "src/**/*.html"}
 	}
 	ctx := context.Background()
 

@@ -67,7 +67,7 @@ type Status int
 // Statuses of a file.
 const (
 	Stored    Status = iota + 1 // parsed, and its documents stored (or found unchanged by their content hash)
-	Unchanged                   // its stamp was in the store: not read, not parsed
+	Unchanged                   // the store holds this version (by stamp: not read; by bytes: read, not parsed)
 	Deleted                     // gone from the tree: its documents were deleted
 	Failed                      // not stored; the store keeps what it had of it
 )
