@@ -428,3 +428,82 @@ func TestSyncCancelled(t *testing.T) {
 		t.Error("a cancelled sync deleted a vanished file")
 	}
 }
+
+// TestSyncBoundsParsing: at most Concurrency files are parsed at once,
+// and that many are.
+func TestSyncBoundsParsing(t *testing.T) {
+	fx := newSyncFixture(t)
+	tree := fstest.MapFS{}
+	for i := range 12 {
+		tree[fmt.Sprintf("f%02d.txt", i)] = file(fmt.Sprintf("text of file %d", i))
+	}
+	var inFlight, most atomic.Int64
+	both := make(chan struct{})
+	var closeOnce atomic.Bool
+	fx.block = func(ctx context.Context, name string) error {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		if n == 2 && closeOnce.CompareAndSwap(false, true) {
+			close(both)
+		}
+		select { // the first parses wait until two run at once
+		case <-both:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	}
+	rep := fx.sync(t, tree, rag.SyncOptions{Concurrency: 2})
+	if rep.Stored != 12 || most.Load() != 2 {
+		t.Errorf("stored %d, at most %d parses at once; want 12, 2", rep.Stored, most.Load())
+	}
+}
+
+// TestSyncProgress: the progress counters never go back and end with
+// every file settled.
+func TestSyncProgress(t *testing.T) {
+	fx := newSyncFixture(t)
+	tree := fstest.MapFS{"bad.bad": file("x")}
+	for i := range 8 {
+		tree[fmt.Sprintf("f%d.txt", i)] = file(fmt.Sprintf("text of file %d with some words", i))
+	}
+	var seen []rag.SyncProgress
+	rep := fx.sync(t, tree, rag.SyncOptions{Progress: func(p rag.SyncProgress) { seen = append(seen, p) }})
+	if len(seen) == 0 {
+		t.Fatal("no progress")
+	}
+	for i := 1; i < len(seen); i++ {
+		a, b := seen[i-1], seen[i]
+		if b.Settled < a.Settled || b.SettledBytes < a.SettledBytes || b.Ingest.Chunks < a.Ingest.Chunks || b.Ingest.Requests < a.Ingest.Requests || b.Elapsed < a.Elapsed {
+			t.Fatalf("progress went back: %+v then %+v", a, b)
+		}
+	}
+	last := seen[len(seen)-1]
+	if last.Files != 9 || last.Settled != 9 || last.Stored != 8 || last.Failed != 1 || last.Ingest.Chunks != rep.Ingest.Chunks || last.SettledBytes != last.BytesToParse {
+		t.Errorf("last progress %+v, report chunks %d", last, rep.Ingest.Chunks)
+	}
+}
+
+// noLister hides its store's Lister.
+type noLister struct{ store.Store }
+
+func TestSyncNeedsALister(t *testing.T) {
+	s, err := rag.New(rag.Options{Embedder: &embedtest.Fake{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rag.New(rag.Options{Embedder: &embedtest.Fake{}, Store: noLister{s.Store()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Sync(context.Background(), fstest.MapFS{"a.txt": file("x")}, nil)
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("err %v, want errors.ErrUnsupported", err)
+	}
+}
