@@ -156,7 +156,12 @@ func (s *syncer) walk(ctx context.Context) error {
 			s.rep.Excluded++
 			return nil
 		}
-		info, err := fs.Stat(s.fsys, p) // follows a symbolic link
+		var info fs.FileInfo
+		if d.Type().IsRegular() {
+			info, err = d.Info()
+		} else {
+			info, err = fs.Stat(s.fsys, p) // follows a symbolic link
+		}
 		if err == nil && !info.Mode().IsRegular() {
 			err = ErrNotRegular
 		}
