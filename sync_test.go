@@ -332,11 +332,9 @@ func TestSyncMissingRoot(t *testing.T) {
 
 // TestSyncDirFS: files on disk, a directory that cannot be read (reported
 // failed, and what was synced under it is not deleted), a file that cannot
-// be read, a symbolic link to a file.
+// be read, a symbolic link to a file (followed) and one to a directory
+// (not followed: failed, not skipped).
 func TestSyncDirFS(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("permissions do not bind root")
-	}
 	fx := newSyncFixture(t)
 	dir := t.TempDir()
 	write := func(name, text string) {
@@ -354,9 +352,20 @@ func TestSyncDirFS(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "a.txt"), filepath.Join(dir, "link.txt")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Symlink(filepath.Join(dir, "private"), filepath.Join(dir, "linkdir")); err != nil {
+		t.Fatal(err)
+	}
 	rep := fx.sync(t, os.DirFS(dir), rag.SyncOptions{Root: "disk"})
-	if rep.Stored != 4 || rep.Failed != 0 {
+	if st := statuses(rep); rep.Stored != 4 || rep.Failed != 1 || st["linkdir"] != rag.FileFailed {
 		t.Fatalf("first sync: stored %d failed %d: %+v", rep.Stored, rep.Failed, rep.Files)
+	}
+	for _, f := range rep.Files {
+		if f.Path == "linkdir" && !errors.Is(f.Err, rag.ErrNotRegular) {
+			t.Errorf("a link to a directory: %v, want rag.ErrNotRegular", f.Err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		t.Skip("permissions do not bind root")
 	}
 	if err := os.Chmod(filepath.Join(dir, "private"), 0); err != nil {
 		t.Fatal(err)
@@ -372,7 +381,7 @@ func TestSyncDirFS(t *testing.T) {
 		t.Fatalf("statuses %v", st)
 	}
 	for _, f := range rep.Files {
-		if f.Status == rag.FileFailed && !errors.Is(f.Err, fs.ErrPermission) {
+		if f.Status == rag.FileFailed && f.Path != "linkdir" && !errors.Is(f.Err, fs.ErrPermission) {
 			t.Errorf("%s: %v, want fs.ErrPermission", f.Path, f.Err)
 		}
 	}

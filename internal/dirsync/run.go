@@ -326,7 +326,7 @@ func (s *syncer) done(r ingest.Result) {
 		return
 	}
 	f.pending--
-	switch ingest.Status(r.Status) {
+	switch r.Status {
 	case ingest.Stored:
 		f.res.Chunks += r.Chunks
 		f.res.Documents++
