@@ -50,7 +50,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 var corpus = map[string]string{
 	"tides.md":           "# Tides\n\nTides are caused by the gravity of the Moon and the Sun.\n",
 	"notes/go.txt":       "Goroutines communicate over channels.\n",
-	"image.png":          "not text",
+	"image.png":          "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
 	".hidden/secret.md":  "# Secret\n\nNot to be indexed.\n",
 	"empty.md":           "   \n",
 	"notes/sourdough.md": "Sourdough rises because wild yeast ferments the dough.\n",
