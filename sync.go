@@ -58,6 +58,11 @@ type SyncOptions struct {
 	// changed, its metadata included: a file touched since it was stored
 	// gets its new stamp.
 	Force bool
+	// Failures, if set, remembers the files the loaders failed on: Sync
+	// does not read them again until they change (unless Force), and
+	// reports them failed with an error matching ErrFailedBefore and the
+	// loader's sentinel of then. Sync updates it. See SyncFailures.
+	Failures *SyncFailures
 	// Progress, if set, is called as files settle and as ingestion moves
 	// (see IngestOptions.Progress, which Sync does not call), from one
 	// goroutine at a time. It must be quick.
@@ -106,6 +111,10 @@ type SyncedFile struct {
 	Documents int   // documents it yielded, or that were deleted
 	Chunks    int   // chunks written
 	Size      int64 // bytes
+	// Stamp identifies the file's version (root, path, size,
+	// modification time, embedder); empty for a deleted file or a
+	// directory.
+	Stamp string
 	// Err, when Status is FileFailed, is a *FileError.
 	Err error
 }
@@ -209,7 +218,12 @@ func (p *Pipeline) Sync(ctx context.Context, fsys fs.FS, opts *SyncOptions) (*Sy
 		o.Progress(sp)
 	}
 	var ingestRep *IngestReport
+	var remembered func(string) (error, bool)
+	if o.Failures != nil {
+		remembered = o.Failures.remembered
+	}
 	cfg := &dirsync.Config{
+		Remembered:  remembered,
 		Root:        o.Root,
 		Include:     o.Include,
 		Exclude:     o.Exclude,
@@ -268,7 +282,10 @@ func (p *Pipeline) Sync(ctx context.Context, fsys fs.FS, opts *SyncOptions) (*Sy
 		Files: make([]SyncedFile, len(drep.Files)),
 	}
 	for i, f := range drep.Files {
-		rep.Files[i] = SyncedFile{Path: f.Path, Status: FileStatus(f.Status), Documents: f.Documents, Chunks: f.Chunks, Size: f.Size, Err: fileError(f.Err)}
+		rep.Files[i] = SyncedFile{Path: f.Path, Status: FileStatus(f.Status), Documents: f.Documents, Chunks: f.Chunks, Size: f.Size, Stamp: f.Stamp, Err: fileError(f.Err)}
+	}
+	if o.Failures != nil && err == nil {
+		o.Failures.update(o.Root, rep.Files)
 	}
 	return rep, err
 }

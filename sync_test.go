@@ -2,6 +2,7 @@ package rag_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -514,5 +515,59 @@ func TestSyncNeedsALister(t *testing.T) {
 	_, err = p.Sync(context.Background(), fstest.MapFS{"a.txt": file("x")}, nil)
 	if !errors.Is(err, errors.ErrUnsupported) {
 		t.Errorf("err %v, want errors.ErrUnsupported", err)
+	}
+}
+
+// TestSyncRemembersFailures: with SyncOptions.Failures, a file a loader
+// failed on is not read again until it changes, also after a JSON round
+// trip; Force reads it.
+func TestSyncRemembersFailures(t *testing.T) {
+	fx := newSyncFixture(t)
+	tree := fstest.MapFS{
+		"a.txt":      file("fine text"),
+		"broken.bad": file("x"),
+		"image.png":  file("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+	}
+	var mem rag.SyncFailures
+	o := rag.SyncOptions{Root: "r", Failures: &mem}
+	if rep := fx.sync(t, tree, o); rep.Parsed != 3 || rep.Failed != 2 || mem.Len() != 2 {
+		t.Fatalf("first sync: parsed %d, failed %d, %d remembered", rep.Parsed, rep.Failed, mem.Len())
+	}
+	b, err := json.Marshal(&mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var again rag.SyncFailures
+	if err := json.Unmarshal(b, &again); err != nil || again.Len() != 2 {
+		t.Fatalf("JSON round trip: %v, %d", err, again.Len())
+	}
+	for _, m := range []*rag.SyncFailures{&mem, &again} {
+		o.Failures = m
+		rep := fx.sync(t, tree, o)
+		if rep.Parsed != 0 || rep.Failed != 2 || rep.Unchanged != 1 {
+			t.Fatalf("again: parsed %d, failed %d, unchanged %d", rep.Parsed, rep.Failed, rep.Unchanged)
+		}
+		why := map[string]error{"broken.bad": loader.ErrMalformed, "image.png": loader.ErrUnsupported}
+		for _, f := range rep.Files {
+			if f.Status == rag.FileFailed && (!errors.Is(f.Err, rag.ErrFailedBefore) || !errors.Is(f.Err, why[f.Path])) {
+				t.Errorf("%s: %v, want rag.ErrFailedBefore and %v", f.Path, f.Err, why[f.Path])
+			}
+		}
+	}
+	tree["broken.bad"].ModTime = t0.Add(time.Minute)
+	if rep := fx.sync(t, tree, o); rep.Parsed != 1 || rep.Failed != 2 {
+		t.Errorf("after a change: parsed %d, failed %d; want 1, 2", rep.Parsed, rep.Failed)
+	}
+	o.Force = true
+	if rep := fx.sync(t, tree, o); rep.Parsed != 3 || o.Failures.Len() != 2 {
+		t.Errorf("force: parsed %d, %d remembered; want 3, 2", rep.Parsed, o.Failures.Len())
+	}
+	delete(tree, "image.png")
+	o.Force = false
+	if rep := fx.sync(t, tree, o); rep.Failed != 1 || o.Failures.Len() != 1 {
+		t.Errorf("after a removal: failed %d, %d remembered; want 1, 1", rep.Failed, o.Failures.Len())
+	}
+	if err := json.Unmarshal([]byte("[1]"), &again); err == nil {
+		t.Error("bad JSON accepted")
 	}
 }

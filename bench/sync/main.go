@@ -7,7 +7,8 @@
 //   - first: an empty store; every file is read, parsed, chunked, embedded
 //     and written;
 //   - unchanged: the same tree again; nothing should be read or parsed
-//     and no embedding request made;
+//     and no embedding request made (the files that failed are remembered
+//     in a rag.SyncFailures, as rag ingest does);
 //   - touched: every file's modification time changed, not its bytes;
 //     files are read and hashed, not parsed;
 //   - one edited: one file's content changed; only it is parsed.
@@ -28,15 +29,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"log"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -118,9 +122,11 @@ func main() {
 	fmt.Println()
 	fmt.Println("| sync | files | stored | unchanged | failed | parsed | MB read | chunks | embedding calls | time | CPU time | files/s | MB/s |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	failures := map[string]error{} // by path, the last sync's reason
+	var failed rag.SyncFailures    // as rag ingest keeps it: failed files are not read again until they change
 	sync := func(name string) {
 		c0, cpu0 := calls.Load(), cpuTime()
-		rep, err := p.Sync(ctx, os.DirFS(tree), &rag.SyncOptions{Root: "goroot", Concurrency: *concurrency})
+		rep, err := p.Sync(ctx, os.DirFS(tree), &rag.SyncOptions{Root: "goroot", Concurrency: *concurrency, Failures: &failed})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -130,7 +136,7 @@ func main() {
 			float64(rep.Bytes)/1e6, rep.Ingest.Chunks, calls.Load()-c0, rep.Elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), float64(len(rep.Files))/secs, float64(bytes)/1e6/secs)
 		for _, f := range rep.Files {
 			if f.Status == rag.FileFailed {
-				log.Printf("%s: failed: %v", name, f.Err)
+				failures[f.Path] = f.Err
 			}
 		}
 	}
@@ -166,6 +172,12 @@ func main() {
 	fmt.Fprintln(f, "\nAn edit.")
 	f.Close()
 	sync("one edited")
+	if len(failures) > 0 {
+		fmt.Printf("\n%d files failed (remembered in a rag.SyncFailures, as rag ingest does, so later syncs do not read them):\n", len(failures))
+		for _, p := range slices.Sorted(maps.Keys(failures)) {
+			fmt.Printf("  %s: %v\n", p, errors.Unwrap(failures[p]))
+		}
+	}
 	fmt.Println("\nfiles/s and MB/s are over the whole tree (every file settled, read or not) and the sync's wall time;")
 	fmt.Println("CPU time is the process's (user + system), which a shared machine's wall time hides.")
 }

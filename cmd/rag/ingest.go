@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ragkit-go/rag"
+	"github.com/ragkit-go/rag/internal/atomicfile"
 	"github.com/ragkit-go/rag/loader"
 )
 
@@ -63,6 +65,17 @@ func ingest(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer st.Close()
 
+	// The files the loaders failed on are not read again until they
+	// change: remembered beside the store.
+	failures := &rag.SyncFailures{}
+	fpath := filepath.Join(sf.dir, "failures.json")
+	if b, err := os.ReadFile(fpath); err == nil {
+		if err := json.Unmarshal(b, failures); err != nil {
+			fmt.Fprintf(stderr, "rag: %s: %v; every file is tried again\n", fpath, err)
+			failures = &rag.SyncFailures{}
+		}
+	}
+
 	bar := newProgressBar(stderr)
 	var last rag.SyncProgress
 	rep, err := st.p.Sync(ctx, os.DirFS(dir), &rag.SyncOptions{
@@ -72,6 +85,7 @@ func ingest(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Force:       *force,
 		Concurrency: *concurrency,
 		Limits:      loader.Limits{MaxFileSize: *maxSize},
+		Failures:    failures,
 		Progress: func(p rag.SyncProgress) {
 			last = p
 			bar.update(p)
@@ -81,6 +95,11 @@ func ingest(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		bar.done(last)
 	}
 	if err != nil {
+		return err
+	}
+	if b, err := json.Marshal(failures); err != nil {
+		return err
+	} else if err := atomicfile.Write(fpath, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 		return err
 	}
 	unsupported, failed := 0, 0
@@ -106,8 +125,8 @@ func ingest(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if rep.Excluded > 0 {
 		fmt.Fprintf(stdout, " (%d excluded)", rep.Excluded)
 	}
-	fmt.Fprintf(stdout, "; %d documents, %d chunks, %d tokens, %d embedding requests; %s in %v\n",
-		rep.Documents, in.Chunks, in.Tokens, in.Requests, megabytes(rep.Bytes), rep.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(stdout, "; %d documents, %d chunks, %d tokens, %d embedding requests; %d files read (%.1f MB) in %v\n",
+		rep.Documents, in.Chunks, in.Tokens, in.Requests, rep.Parsed, float64(rep.Bytes)/1e6, rep.Elapsed.Round(time.Millisecond))
 	if failed > 0 {
 		return &exitError{code: 1, err: fmt.Errorf("%d files could not be stored", failed)}
 	}
@@ -126,5 +145,3 @@ func reason(err error) error {
 	}
 	return err
 }
-
-func megabytes(n int64) string { return fmt.Sprintf("%.1f MB read", float64(n)/1e6) }

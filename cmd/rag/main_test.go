@@ -98,6 +98,10 @@ func TestIngestSearchAgainAndDelete(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "0 stored, 2 unchanged") || !strings.Contains(out, "0 embedding requests") || !strings.Contains(out, " 0 chunks") {
 		t.Errorf("second ingest: status %d, %q", code, out)
 	}
+	// Nothing read: the image, which no loader reads, is remembered.
+	if !strings.Contains(out, "; 0 files read (0.0 MB) in") || !strings.Contains(out, "1 of an unsupported type") {
+		t.Errorf("second ingest read files: %q", out)
+	}
 
 	if err := os.Remove(filepath.Join(dir, "tides.txt")); err != nil {
 		t.Fatal(err)

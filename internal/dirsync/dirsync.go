@@ -44,6 +44,11 @@ type Config struct {
 	// parses everything again.
 	Salt string
 
+	// Remembered, if not nil, says whether the file of a stamp failed
+	// before (and so has not changed since), with the error to report:
+	// such a file is neither read nor parsed again, unless Force.
+	Remembered func(stamp string) (error, bool)
+
 	// Load parses one file (loader.Registry.Load). It is called from
 	// Concurrency goroutines at once.
 	Load func(ctx context.Context, f *loader.File) ([]document.Document, error)
@@ -91,10 +96,11 @@ func (s Status) String() string {
 type FileResult struct {
 	Path      string
 	Status    Status
-	Documents int   // documents it yielded (Stored, Unchanged) or that were deleted (Deleted)
-	Chunks    int   // chunks written
-	Size      int64 // bytes, when known
-	Err       error // a *FileError, when Failed
+	Documents int    // documents it yielded (Stored, Unchanged) or that were deleted (Deleted)
+	Chunks    int    // chunks written
+	Size      int64  // bytes, when known
+	Stamp     string // the file's stamp (see Config.Remembered), when it is in the tree
+	Err       error  // a *FileError, when Failed
 }
 
 // FileError is why a file failed: a *loader.Error (unsupported type, too

@@ -87,6 +87,20 @@ func Run(ctx context.Context, fsys fs.FS, cfg *Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Remembered != nil && !cfg.Force {
+		keep := toParse[:0]
+		for _, f := range toParse {
+			if err, ok := cfg.Remembered(f.stamp); ok {
+				f.settled = true // not to be parsed: no SettledBytes
+				f.res.Status, f.res.Err = Failed, &FileError{Path: f.path, Err: err}
+				s.prog.Settled++
+				s.prog.Failed++
+				continue
+			}
+			keep = append(keep, f)
+		}
+		toParse = keep
+	}
 	s.mu.Lock()
 	s.prog.Files = len(s.files)
 	s.prog.ToParse = len(toParse)
@@ -171,7 +185,7 @@ func (s *syncer) walk(ctx context.Context) error {
 		}
 		f := &file{path: p, size: info.Size(), modTime: info.ModTime()}
 		f.stamp = stamp(s.cfg.Salt, s.cfg.Root, p, f.size, f.modTime)
-		f.res = FileResult{Path: p, Size: f.size}
+		f.res = FileResult{Path: p, Size: f.size, Stamp: f.stamp}
 		s.files = append(s.files, f)
 		s.byPath[p] = f
 		return nil
