@@ -174,8 +174,12 @@ func main() {
 	sync("one edited")
 	if len(failures) > 0 {
 		fmt.Printf("\n%d files failed (remembered in a rag.SyncFailures, as rag ingest does, so later syncs do not read them):\n", len(failures))
-		for _, p := range slices.Sorted(maps.Keys(failures)) {
+		paths := slices.Sorted(maps.Keys(failures))
+		for _, p := range paths[:min(len(paths), 3)] {
 			fmt.Printf("  %s: %v\n", p, errors.Unwrap(failures[p]))
+		}
+		if len(paths) > 3 {
+			fmt.Printf("  and %d more\n", len(paths)-3)
 		}
 	}
 	fmt.Println("\nfiles/s and MB/s are over the whole tree (every file settled, read or not) and the sync's wall time;")
