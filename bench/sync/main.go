@@ -120,7 +120,7 @@ func main() {
 		fmt.Printf("No loader registered for %q: read as plain text by this command's fallback.\n", fallbacks)
 	}
 	fmt.Println()
-	fmt.Println("| sync | files | stored | unchanged | failed | parsed | MB read | chunks | embedding calls | time | CPU time | files/s | MB/s |")
+	fmt.Println("| sync | files | stored | unchanged | failed | parsed | MB parsed | chunks | embedding calls | time | CPU time | files/s | MB/s |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	failures := map[string]error{} // by path, the last sync's reason
 	var failed rag.SyncFailures    // as rag ingest keeps it: failed files are not read again until they change
