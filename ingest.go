@@ -256,7 +256,7 @@ func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport,
 			}
 		}
 	}
-	rep, err := p.run(ctx, seq, true)
+	rep, err := p.run(ctx, seq, true, nil)
 	if pulled < len(docs) && ctx.Err() != nil {
 		// Cancelled before these were read: they failed too.
 		cause := context.Cause(ctx)
@@ -281,12 +281,20 @@ func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport,
 // bounded. The report lists only failed documents (the first
 // maxFailures); set IngestOptions.Progress to follow the others.
 func (p *Pipeline) IngestSeq(ctx context.Context, docs iter.Seq[Document]) (*IngestReport, error) {
-	return p.run(ctx, docs, false)
+	return p.run(ctx, docs, false, nil)
+}
+
+// runHooks let a caller of run (Sync) see each document's outcome and
+// take the progress reports instead of IngestOptions.Progress. Both are
+// called from one goroutine at a time.
+type runHooks struct {
+	done     func(ingest.Result)
+	progress func(Progress)
 }
 
 // run ingests docs on the engine and builds the report, in an
 // "ingest {model}" span.
-func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll bool) (rep *IngestReport, err error) {
+func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll bool, hooks *runHooks) (rep *IngestReport, err error) {
 	sctx, op := p.tel.Start(ctx, telemetry.OpIngest, p.embedding.Provider, p.embedding.Model, trace.SpanKindInternal, false)
 	defer func() {
 		op.Set(telemetry.Documents.Int(rep.Stored+rep.Unchanged+rep.Failed), telemetry.Stored.Int(rep.Stored),
@@ -298,6 +306,11 @@ func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll boo
 	ctx = sctx
 	start := time.Now()
 	rep = &IngestReport{}
+	report := p.ingest.Progress
+	var each func(ingest.Result)
+	if hooks != nil {
+		report, each = hooks.progress, hooks.done
+	}
 	var (
 		mu     sync.Mutex
 		stream *ingest.Stream
@@ -309,7 +322,7 @@ func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll boo
 		last.Requests, last.Retries = max(last.Requests, st.Requests), max(last.Retries, st.Retries)
 		last.Tokens, last.EmbeddedChunks = max(last.Tokens, st.Tokens), max(last.EmbeddedChunks, st.EmbeddedChunks)
 		last.EmbeddedBytes, last.WrittenBytes = max(last.EmbeddedBytes, st.EmbeddedBytes), max(last.WrittenBytes, st.WrittenBytes)
-		p.ingest.Progress(Progress{
+		report(Progress{
 			Documents: rep.Stored + rep.Unchanged + rep.Failed,
 			Stored:    rep.Stored, Unchanged: rep.Unchanged, Failed: rep.Failed,
 			Chunks: rep.Chunks, Tokens: last.Tokens, Requests: last.Requests, Retries: last.Retries,
@@ -332,12 +345,15 @@ func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll boo
 		mu.Lock()
 		defer mu.Unlock()
 		rep.add(res, keepAll)
-		if p.ingest.Progress != nil {
+		if each != nil {
+			each(r)
+		}
+		if report != nil {
 			progress()
 		}
 	}
 	cfg := p.engine
-	if p.ingest.Progress != nil {
+	if report != nil {
 		c := *p.engine
 		c.Progress = func() {
 			mu.Lock()

@@ -25,4 +25,22 @@ const (
 	// chunks that start on page 12 (together with MetaSpanKind).
 	MetaSpanKind  = "rag_span_kind"
 	MetaSpanLabel = "rag_span_label"
+
+	// MetaSyncRoot holds, on every record of a document a directory sync
+	// wrote, the name of the synced root (a string): the namespace a
+	// sync deletes vanished files from, and only from.
+	MetaSyncRoot = "rag_sync_root"
+	// MetaFileStamp holds, on every record of a document a directory
+	// sync wrote, the stamp of the file it came from (a string derived
+	// from the root, the path, the size, the modification time and the
+	// embedder): a file whose stamp the store holds is not read again.
+	MetaFileStamp = "rag_file_stamp"
+	// MetaFileHash holds, beside MetaFileStamp, the hash of the file's
+	// bytes (and root and path): a file whose stamp changed but whose
+	// bytes did not (touched, checked out again) is read, not parsed.
+	MetaFileHash = "rag_file_hash"
+	// MetaFileLast marks (true) the last document of a file that yielded
+	// several (the rows of a CSV file), so that a sync can tell that all
+	// of them are stored.
+	MetaFileLast = "rag_file_last"
 )

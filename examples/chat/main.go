@@ -1,5 +1,6 @@
 // Command chat is a terminal chat over a directory of documents: it
-// indexes the Markdown and text files under the directory, then answers
+// indexes the files under the directory (every format the library's
+// loaders read, with Pipeline.Sync), then answers
 // your questions from them, streaming each answer and listing the sources
 // it cites. Follow-up questions are understood in the context of the
 // conversation.
@@ -25,18 +26,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
+	"github.com/ragkit-go/rag/loader"
 	"github.com/ragkit-go/rag/provider"
 )
 
@@ -74,7 +74,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	var cfg config
 	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	exts := ".md,.markdown,.txt"
+	exts := ""
 	fs.StringVar(&cfg.dir, "dir", ".", "directory of documents to chat about")
 	fs.StringVar(&cfg.baseURL, "base-url", getenv("OPENAI_BASE_URL"), "base URL of an OpenAI-compatible API, e.g. http://localhost:11434/v1 for Ollama (env OPENAI_BASE_URL)")
 	fs.StringVar(&cfg.model, "model", getenv("CHAT_MODEL"), "chat model (env CHAT_MODEL; default gpt-4o-mini on OpenAI)")
@@ -82,7 +82,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.IntVar(&cfg.topK, "top-k", rag.DefaultAnswerTopK, "passages retrieved per question")
 	fs.BoolVar(&cfg.noRewrite, "no-rewrite", false, "search follow-up questions as asked, without rewriting them into standalone questions")
 	fs.BoolVar(&cfg.enrich, "enrich", false, "have the model summarise and tag each document at indexing (one call per document)")
-	fs.StringVar(&exts, "ext", exts, "comma-separated file extensions to index")
+	fs.StringVar(&exts, "ext", exts, "comma-separated file extensions to index (default: every format the loaders read)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -156,28 +156,13 @@ func run(ctx context.Context, cfg config, in io.Reader, out, errOut io.Writer) e
 		return err
 	}
 
-	docs, err := load(cfg.dir, cfg.exts)
+	fmt.Fprintf(out, "Indexing %s (embeddings: %s)...\n", cfg.dir, embedName)
+	rep, err := index(ctx, p, cfg.dir, cfg.exts, errOut)
 	if err != nil {
 		return err
 	}
-	if len(docs) == 0 {
-		return fmt.Errorf("no %s files under %s", strings.Join(cfg.exts, ", "), cfg.dir)
-	}
-	fmt.Fprintf(out, "Indexing %d files from %s (embeddings: %s)...\n", len(docs), cfg.dir, embedName)
-	rep, err := p.Ingest(ctx, docs...)
-	if err != nil {
-		var ie *rag.IngestError
-		if !errors.As(err, &ie) || rep.Stored+rep.Unchanged == 0 {
-			return fmt.Errorf("indexing: %w", err)
-		}
-		fmt.Fprintf(errOut, "chat: %d files could not be indexed: %v\n", ie.Failed, err)
-	}
-	fmt.Fprintf(out, "Indexed %d files as %d passages. Chatting with %s: ask a question, /reset, /quit.\n", rep.Stored+rep.Unchanged, rep.Chunks, cfg.model)
+	fmt.Fprintf(out, "Indexed %d files as %d passages. Chatting with %s: ask a question, /reset, /quit.\n", rep.Stored+rep.Unchanged, rep.Ingest.Chunks, cfg.model)
 
-	contents := make(map[string]string, len(docs))
-	for _, d := range docs {
-		contents[d.ID] = d.Content
-	}
 	var conv rag.Conversation
 	lines := bufio.NewScanner(in)
 	lines.Buffer(make([]byte, 64<<10), 1<<20)
@@ -198,7 +183,7 @@ func run(ctx context.Context, cfg config, in io.Reader, out, errOut io.Writer) e
 			fmt.Fprintln(out, "(new conversation)")
 			continue
 		}
-		if err := ask(ctx, p, &conv, q, cfg, contents, out); err != nil {
+		if err := ask(ctx, p, &conv, q, cfg, out); err != nil {
 			fmt.Fprintf(out, "\n[error: %v]\n", err)
 		}
 	}
@@ -206,7 +191,7 @@ func run(ctx context.Context, cfg config, in io.Reader, out, errOut io.Writer) e
 
 // ask answers one question, streaming the answer, then lists its sources.
 // Ctrl-C stops the answer, not the program.
-func ask(ctx context.Context, p *rag.Pipeline, conv *rag.Conversation, q string, cfg config, contents map[string]string, out io.Writer) error {
+func ask(ctx context.Context, p *rag.Pipeline, conv *rag.Conversation, q string, cfg config, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
 	opts := &rag.AnswerOptions{
@@ -235,7 +220,7 @@ func ask(ctx context.Context, p *rag.Pipeline, conv *rag.Conversation, q string,
 		if len(a.Citations) > 0 {
 			fmt.Fprintln(out, "\nSources:")
 			for _, s := range a.Citations {
-				fmt.Fprintf(out, "  [%d] %s — %s\n", s.N, s.Title, location(s, contents))
+				fmt.Fprintf(out, "  [%d] %s — %s\n", s.N, s.Title, location(s))
 			}
 		} else if len(a.Passages) > 0 {
 			fmt.Fprintf(out, "\n(no source cited; %d passages were retrieved)\n", len(a.Passages))
@@ -244,17 +229,13 @@ func ask(ctx context.Context, p *rag.Pipeline, conv *rag.Conversation, q string,
 	return nil
 }
 
-// location says where a passage comes from: the file, and the line where
-// the passage starts.
-func location(s rag.Passage, contents map[string]string) string {
+// location says where a passage comes from: the file, or that it is the
+// summary of one.
+func location(s rag.Passage) string {
 	if s.IsSummary() {
 		return s.Source + " (summary)"
 	}
-	text, ok := contents[s.DocID]
-	if !ok || s.Start < 0 || s.Start > len(text) {
-		return s.Source
-	}
-	return fmt.Sprintf("%s:%d", s.Source, 1+strings.Count(text[:s.Start], "\n"))
+	return s.Source
 }
 
 // chunkerFor splits Markdown files by their structure, and other files
@@ -269,60 +250,39 @@ func chunkerFor(d rag.Document) chunk.Chunker {
 
 var markdown = chunk.NewMarkdown(chunk.MarkdownOptions{})
 
-// maxFileSize skips files larger than this.
-const maxFileSize = 4 << 20
-
-// load reads the files under dir with one of the extensions: one document
-// each, its ID and Source the path relative to dir, its title the first
-// Markdown heading or the file name.
-func load(dir string, exts []string) ([]rag.Document, error) {
-	var docs []rag.Document
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		name := d.Name()
-		if d.IsDir() {
-			if path != dir && (strings.HasPrefix(name, ".") || name == "node_modules" || name == "vendor") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !slices.Contains(exts, strings.ToLower(filepath.Ext(name))) || !d.Type().IsRegular() {
-			return nil
-		}
-		info, err := d.Info()
-		if err != nil || info.Size() > maxFileSize || info.Size() == 0 {
-			return nil
-		}
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		text := string(b)
-		if strings.TrimSpace(text) == "" {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			rel = path
-		}
-		rel = filepath.ToSlash(rel)
-		docs = append(docs, rag.Document{ID: rel, Title: title(text, name), Source: rel, Content: text})
-		return nil
-	})
-	return docs, err
-}
-
-// title returns the first Markdown heading of text, or the file name
-// without its extension.
-func title(text, name string) string {
-	for line := range strings.Lines(text) {
-		if h, ok := strings.CutPrefix(strings.TrimSpace(line), "#"); ok {
-			if t := strings.TrimSpace(strings.TrimLeft(h, "#")); t != "" {
-				return t
-			}
+// index syncs the files under dir with one of the extensions (all the
+// formats the loaders read when exts is empty) into the pipeline, leaving
+// out hidden files and directories, node_modules and vendor. Files that
+// could not be indexed are listed on errOut, those of a type no loader
+// reads only counted.
+func index(ctx context.Context, p *rag.Pipeline, dir string, exts []string, errOut io.Writer) (*rag.SyncReport, error) {
+	o := &rag.SyncOptions{Exclude: []string{".*", "node_modules", "vendor"}}
+	for _, e := range exts {
+		o.Include = append(o.Include, "*"+e)
+	}
+	rep, err := p.Sync(ctx, os.DirFS(dir), o)
+	if err != nil {
+		return nil, fmt.Errorf("indexing: %w", err)
+	}
+	unsupported := 0
+	for _, f := range rep.Files {
+		switch {
+		case f.Status != rag.FileFailed:
+		case errors.Is(f.Err, loader.ErrUnsupported):
+			unsupported++
+		default:
+			fmt.Fprintf(errOut, "chat: not indexed: %v\n", f.Err)
 		}
 	}
-	return strings.TrimSuffix(name, filepath.Ext(name))
+	if unsupported > 0 {
+		fmt.Fprintf(errOut, "chat: %d files of a type no loader reads were not indexed\n", unsupported)
+	}
+	if rep.Stored+rep.Unchanged == 0 {
+		what := "readable"
+		if len(exts) > 0 {
+			what = strings.Join(exts, ", ")
+		}
+		return nil, fmt.Errorf("no %s files under %s", what, dir)
+	}
+	return rep, nil
 }

@@ -1,5 +1,6 @@
-// Command ingest ingests a directory of text and Markdown files with a live
-// progress line, then prints the report and answers a query.
+// Command ingest syncs a directory into a pipeline with Pipeline.Sync
+// (every format the library's loaders read) with a live progress line,
+// then prints the report and answers a query.
 //
 //	go run ./examples/ingest -dir ./docs
 //	go run ./examples/ingest -dir ./docs -store ./rag-data -q "how do I install it?"
@@ -7,16 +8,15 @@
 // With OPENAI_API_KEY set it embeds with OpenAI (OPENAI_BASE_URL points it at
 // any compatible server: Ollama, vLLM, LM Studio); without it, it runs
 // offline on the Hashing embedder. With -store, the chunks are kept in a
-// persistent store/chromem directory, so a second run skips the files that
-// did not change. Search is hybrid: BM25 and vectors, fused.
+// persistent store/chromem directory, so a second run does not even read
+// the files that did not change, and deletes those that are gone. Search
+// is hybrid: BM25 and vectors, fused.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
-	"io/fs"
-	"iter"
 	"log"
 	"os"
 	"os/signal"
@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	dir := flag.String("dir", ".", "directory to ingest (*.txt, *.md, *.markdown)")
+	dir := flag.String("dir", ".", "directory to ingest")
 	storeDir := flag.String("store", "", "persistent store directory (default: in memory)")
 	query := flag.String("q", "", "a query to run after ingesting")
 	concurrency := flag.Int("concurrency", 8, "embedding requests in flight")
@@ -65,42 +65,50 @@ func main() {
 		s = cs
 	}
 
-	var lastDraw time.Time
-	var last rag.Progress
-	draw := func(pr rag.Progress) {
-		fmt.Printf("\r%6d documents (%d stored, %d unchanged, %d failed)  %7d chunks  %5d requests  %6.0f chunks/s ",
-			pr.Documents, pr.Stored, pr.Unchanged, pr.Failed, pr.Chunks, pr.Requests, pr.ChunksPerSecond())
-	}
 	p, err := rag.New(rag.Options{
 		Embedder: e,
 		Store:    s,
 		Lexical:  lex,
-		Ingest: rag.IngestOptions{
-			Concurrency: *concurrency,
-			Progress: func(pr rag.Progress) {
-				// Called after every document: draw at most 10 times a second.
-				last = pr
-				if time.Since(lastDraw) >= 100*time.Millisecond {
-					lastDraw = time.Now()
-					draw(pr)
-				}
-			},
-		},
+		Ingest:   rag.IngestOptions{Concurrency: *concurrency},
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
 
-	rep, err := p.IngestSeq(ctx, files(*dir))
+	var lastDraw time.Time
+	var last rag.SyncProgress
+	draw := func(pr rag.SyncProgress) {
+		fmt.Printf("\r%6d/%d files (%d unchanged, %d failed)  %7d chunks  %5d requests  %6.0f chunks/s ",
+			pr.Settled, pr.Files, pr.Unchanged, pr.Failed, pr.Ingest.Chunks, pr.Ingest.Requests, pr.Ingest.ChunksPerSecond())
+	}
+	root, err := filepath.Abs(*dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rep, err := p.Sync(ctx, os.DirFS(*dir), &rag.SyncOptions{
+		Root:    filepath.ToSlash(root), // the tree's name in the store: vanished files are deleted from it only
+		Exclude: []string{".*", "node_modules"},
+		Progress: func(pr rag.SyncProgress) {
+			// Called as files settle and requests return: draw at most 10 times a second.
+			last = pr
+			if time.Since(lastDraw) >= 100*time.Millisecond {
+				lastDraw = time.Now()
+				draw(pr)
+			}
+		},
+	})
+	if err != nil {
+		log.Fatal(err) // a missing directory, a cancelled sync
+	}
 	draw(last)
 	fmt.Println()
-	fmt.Printf("stored %d, unchanged %d, failed %d documents; %d chunks (%d from the cache), %d tokens, %d requests (%d retries) in %v\n",
-		rep.Stored, rep.Unchanged, rep.Failed, rep.Chunks, rep.CachedChunks, rep.Tokens, rep.Requests, rep.Retries, rep.Elapsed.Round(time.Millisecond))
-	for _, d := range rep.Documents { // IngestSeq keeps the failed ones
-		fmt.Printf("  failed: %s: %v\n", d.ID, d.Err)
-	}
-	if err != nil && ctx.Err() != nil {
-		log.Fatal(err)
+	in := rep.Ingest
+	fmt.Printf("files: %d stored, %d unchanged, %d deleted, %d failed; %d chunks (%d from the cache), %d tokens, %d requests (%d retries) in %v\n",
+		rep.Stored, rep.Unchanged, rep.Deleted, rep.Failed, in.Chunks, in.CachedChunks, in.Tokens, in.Requests, in.Retries, rep.Elapsed.Round(time.Millisecond))
+	for _, f := range rep.Files { // nothing is skipped silently
+		if f.Status == rag.FileFailed {
+			fmt.Printf("  failed: %v\n", f.Err)
+		}
 	}
 
 	if *query != "" {
@@ -111,40 +119,6 @@ func main() {
 		for i, h := range hits {
 			fmt.Printf("%d. %.3f %s\n   %s\n", i+1, h.Score, h.Source, firstLine(h.Text))
 		}
-	}
-}
-
-// files walks dir lazily, yielding a document per text or Markdown file: the
-// pipeline pulls them as it has room.
-func files(dir string) iter.Seq[rag.Document] {
-	return func(yield func(rag.Document) bool) {
-		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil
-			}
-			if d.IsDir() {
-				if path != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "node_modules") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			switch strings.ToLower(filepath.Ext(path)) {
-			case ".txt", ".md", ".markdown":
-			default:
-				return nil
-			}
-			b, err := os.ReadFile(path)
-			if err != nil {
-				log.Printf("skipping %s: %v", path, err)
-				return nil
-			}
-			rel, _ := filepath.Rel(dir, path)
-			doc := rag.Document{ID: rel, Title: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Source: path, Content: string(b)}
-			if !yield(doc) {
-				return filepath.SkipAll
-			}
-			return nil
-		})
 	}
 }
 
