@@ -1,0 +1,263 @@
+package loader
+
+import (
+	"context"
+	"encoding/xml"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ragkit-go/rag/document"
+	"github.com/ragkit-go/rag/loader/internal/mdwrite"
+	"github.com/ragkit-go/rag/loader/internal/zipx"
+)
+
+// loadODT reads an OpenDocument text (content.xml) as Markdown: text:h
+// as headings by outline level, lists (numbered or bulleted by their list
+// style), tables, and the bodies of footnotes and endnotes after the
+// text. Annotations, tracked deletions and generated tables of contents
+// are left out. Properties come from meta.xml.
+func loadODT(ctx context.Context, f *File) ([]document.Document, error) {
+	a, err := openContainer(f)
+	if err != nil {
+		return nil, err
+	}
+	content, err := readPart(a, "content.xml")
+	if err != nil {
+		return nil, err
+	}
+	ordered := map[string]map[int]bool{}
+	if styles, err := a.ReadFile("styles.xml"); err == nil {
+		// Named list styles live here; a broken styles part only costs
+		// telling numbers from bullets.
+		_ = odtListStyles(ctx, "styles.xml", styles, ordered)
+	}
+	if err := odtListStyles(ctx, "content.xml", content, ordered); err != nil {
+		return nil, err
+	}
+	w := &mdwrite.Writer{}
+	if err := odtBody(ctx, content, ordered, w); err != nil {
+		return nil, err
+	}
+	return officeDocument(mimeODT, odtProperties(a), w.FirstHeading(), []officePart{{text: w.String()}})
+}
+
+// odtListStyles records, for each list style of part by name, which
+// levels are numbered.
+func odtListStyles(ctx context.Context, part string, data []byte, into map[string]map[int]bool) error {
+	x := newXMLTokens(ctx, part, data)
+	current := ""
+	for {
+		t, err := x.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "list-style":
+				current = attr(t, "name")
+				if into[current] == nil {
+					into[current] = map[int]bool{}
+				}
+			case "list-level-style-number", "list-level-style-bullet", "list-level-style-image":
+				if current != "" {
+					if n, err := strconv.Atoi(attr(t, "level")); err == nil {
+						into[current][n] = t.Name.Local == "list-level-style-number"
+					}
+				}
+			case "body":
+				return nil
+			}
+		case xml.EndElement:
+			if t.Name.Local == "list-style" {
+				current = ""
+			}
+		}
+	}
+}
+
+// odtList is an open text:list.
+type odtList struct {
+	style   string
+	ordered bool
+}
+
+// odtBody writes office:body of content.xml into w.
+func odtBody(ctx context.Context, data []byte, ordered map[string]map[int]bool, w *mdwrite.Writer) error {
+	x := newXMLTokens(ctx, "content.xml", data)
+	var (
+		inBody bool
+		pDepth int // nesting of text:p and text:h (frames hold paragraphs inside paragraphs)
+		level  int // heading level of the outermost open text:h
+		para   strings.Builder
+		lists  []odtList
+		notes  []string
+		note   *strings.Builder // the open note's body, nil outside one
+	)
+	out := func(s string) {
+		if note != nil {
+			note.WriteString(s)
+		} else if pDepth > 0 {
+			para.WriteString(s)
+		}
+	}
+	for {
+		t, err := x.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch t := t.(type) {
+		case xml.StartElement:
+			if !inBody {
+				inBody = t.Name.Local == "body"
+				continue
+			}
+			switch t.Name.Local {
+			case "annotation", "tracked-changes", "table-of-content", "note-citation", "title", "desc", "forms", "sequence-decls", "variable-decls", "user-field-decls":
+				if err := x.skip(); err != nil {
+					return err
+				}
+			case "note":
+				note = &strings.Builder{}
+			case "p", "h":
+				pDepth++
+				if pDepth == 1 && note == nil {
+					para.Reset()
+					level = 0
+					if t.Name.Local == "h" {
+						level = 1
+						if n, err := strconv.Atoi(attr(t, "outline-level")); err == nil && n > 0 {
+							level = n
+						}
+					}
+				} else {
+					out(" ")
+				}
+			case "s":
+				n, err := strconv.Atoi(attr(t, "c"))
+				if err != nil || n < 1 {
+					n = 1
+				}
+				out(strings.Repeat(" ", min(n, 8)))
+			case "tab", "line-break":
+				out(" ")
+			case "list":
+				style := attr(t, "style-name")
+				if style == "" && len(lists) > 0 {
+					style = lists[len(lists)-1].style
+				}
+				o := ordered[style][len(lists)+1]
+				lists = append(lists, odtList{style, o})
+				w.StartList(o)
+			case "list-item", "list-header":
+				w.StartItem()
+			case "table":
+				w.StartTable()
+			case "table-row":
+				w.StartRow()
+			case "table-cell", "covered-table-cell":
+				w.StartCell()
+				// Repeated cells after the first become empty cells, to
+				// keep the columns aligned.
+				if n, err := strconv.Atoi(attr(t, "number-columns-repeated")); err == nil {
+					for range min(n, 64) - 1 {
+						w.EndCell()
+						w.StartCell()
+					}
+				}
+			}
+		case xml.EndElement:
+			if !inBody {
+				continue
+			}
+			switch t.Name.Local {
+			case "body":
+				inBody = false
+			case "note":
+				if note != nil {
+					if s := mdwrite.Collapse(note.String()); s != "" {
+						notes = append(notes, s)
+					}
+				}
+				note = nil
+			case "p", "h":
+				pDepth--
+				if note != nil {
+					note.WriteByte(' ')
+					continue
+				}
+				if pDepth == 0 {
+					w.Text(para.String())
+					if level > 0 {
+						w.Heading(level)
+					}
+					w.EndBlock()
+					para.Reset()
+				} else if pDepth > 0 {
+					out(" ")
+				}
+				pDepth = max(pDepth, 0)
+			case "list":
+				if len(lists) > 0 {
+					lists = lists[:len(lists)-1]
+					w.EndList()
+				}
+			case "list-item", "list-header":
+				w.EndItem()
+			case "table":
+				w.EndTable()
+			case "table-row":
+				w.EndRow()
+			case "table-cell", "covered-table-cell":
+				w.EndCell()
+			}
+		case xml.CharData:
+			if inBody {
+				out(string(t))
+			}
+		}
+	}
+	for _, n := range notes {
+		w.Paragraph(n)
+	}
+	return nil
+}
+
+// odtMeta is meta.xml of an OpenDocument file.
+type odtMeta struct {
+	Meta struct {
+		Title          string `xml:"title"`
+		Creator        string `xml:"creator"`
+		InitialCreator string `xml:"initial-creator"`
+		Language       string `xml:"language"`
+		Created        string `xml:"creation-date"`
+		Modified       string `xml:"date"`
+	} `xml:"meta"`
+}
+
+// odtProperties reads meta.xml, if the file has a readable one.
+func odtProperties(a *zipx.Archive) properties {
+	var p properties
+	b, err := a.ReadFile("meta.xml")
+	if err != nil {
+		return p
+	}
+	var m odtMeta
+	if unmarshalPart("meta.xml", b, &m) != nil {
+		return p
+	}
+	p.title, p.language = mdwrite.Collapse(m.Meta.Title), strings.TrimSpace(m.Meta.Language)
+	p.author = mdwrite.Collapse(m.Meta.InitialCreator)
+	if p.author == "" {
+		p.author = mdwrite.Collapse(m.Meta.Creator)
+	}
+	p.created, p.modified = parseDate(m.Meta.Created), parseDate(m.Meta.Modified)
+	return p
+}
