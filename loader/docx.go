@@ -19,7 +19,7 @@ import (
 // Deleted text of tracked changes, field codes and the fallback copies of
 // drawings are left out. Properties come from docProps/core.xml.
 func loadDOCX(ctx context.Context, f *File) ([]document.Document, error) {
-	a, err := openContainer(f)
+	a, err := openContainer(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +252,7 @@ func (d *docxReader) read(ctx context.Context, part string, data []byte) error {
 		pDepth int  // nesting of w:p (text boxes hold paragraphs inside paragraphs)
 		inText bool // inside w:t
 		tables int
+		span   int // the open cell's gridSpan
 	)
 	for {
 		t, err := x.next()
@@ -330,13 +331,8 @@ func (d *docxReader) read(ctx context.Context, part string, data []byte) error {
 					d.w.StartCell()
 				}
 			case "gridSpan":
-				// Cells a merged cell spans, after the first, become empty
-				// cells so that the columns stay aligned.
 				if n, err := strconv.Atoi(attr(t, "val")); err == nil && pDepth == 0 && tables == 1 {
-					for range min(n, 64) - 1 {
-						d.w.EndCell()
-						d.w.StartCell()
-					}
+					span = min(n, 64)
 				}
 			}
 		case xml.EndElement:
@@ -365,6 +361,13 @@ func (d *docxReader) read(ctx context.Context, part string, data []byte) error {
 			case "tc":
 				if pDepth == 0 && tables > 0 {
 					d.w.EndCell()
+					// The columns a merged cell spans after its first
+					// become empty cells, so that the columns stay aligned.
+					for ; span > 1 && tables == 1; span-- {
+						d.w.StartCell()
+						d.w.EndCell()
+					}
+					span = 0
 				}
 			}
 		case xml.CharData:

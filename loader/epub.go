@@ -24,7 +24,7 @@ import (
 // out when the spine lists it. Properties come from the package (OPF)
 // metadata; page_count is the number of chapters.
 func loadEPUB(ctx context.Context, f *File) ([]document.Document, error) {
-	a, err := openContainer(f)
+	a, err := openContainer(ctx, f)
 	if err != nil {
 		return nil, err
 	}

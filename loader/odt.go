@@ -18,7 +18,7 @@ import (
 // text. Annotations, tracked deletions and generated tables of contents
 // are left out. Properties come from meta.xml.
 func loadODT(ctx context.Context, f *File) ([]document.Document, error) {
-	a, err := openContainer(f)
+	a, err := openContainer(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -26,25 +26,47 @@ func loadODT(ctx context.Context, f *File) ([]document.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	ordered := map[string]map[int]bool{}
+	st := odtStyles{ordered: map[string]map[int]bool{}, parent: map[string]string{}}
 	if styles, err := a.ReadFile("styles.xml"); err == nil {
-		// Named list styles live here; a broken styles part only costs
-		// telling numbers from bullets.
-		_ = odtListStyles(ctx, "styles.xml", styles, ordered)
+		// Named styles live here; a broken styles part only costs
+		// telling numbers from bullets and titles from paragraphs.
+		_ = st.read(ctx, "styles.xml", styles)
 	}
-	if err := odtListStyles(ctx, "content.xml", content, ordered); err != nil {
+	if err := st.read(ctx, "content.xml", content); err != nil {
 		return nil, err
 	}
 	w := &mdwrite.Writer{}
-	if err := odtBody(ctx, content, ordered, w); err != nil {
+	if err := odtBody(ctx, content, &st, w); err != nil {
 		return nil, err
 	}
 	return officeDocument(mimeODT, odtProperties(a), w.FirstHeading(), []officePart{{text: w.String()}})
 }
 
-// odtListStyles records, for each list style of part by name, which
-// levels are numbered.
-func odtListStyles(ctx context.Context, part string, data []byte, into map[string]map[int]bool) error {
+// odtStyles is what the styles of a document say about structure.
+type odtStyles struct {
+	ordered map[string]map[int]bool // list style → level → numbered
+	parent  map[string]string       // paragraph style → the style it derives from
+}
+
+// isTitle reports whether paragraph style name is, or derives from, the
+// Title style.
+func (s *odtStyles) isTitle(name string) bool {
+	for range 8 {
+		if name == "Title" {
+			return true
+		}
+		p, ok := s.parent[name]
+		if !ok || p == name {
+			return false
+		}
+		name = p
+	}
+	return false
+}
+
+// read records the list styles and paragraph style parents of part.
+func (s *odtStyles) read(ctx context.Context, part string, data []byte) error {
+	into := s.ordered
 	x := newXMLTokens(ctx, part, data)
 	current := ""
 	for {
@@ -69,6 +91,10 @@ func odtListStyles(ctx context.Context, part string, data []byte, into map[strin
 						into[current][n] = t.Name.Local == "list-level-style-number"
 					}
 				}
+			case "style":
+				if p := attr(t, "parent-style-name"); p != "" {
+					s.parent[attr(t, "name")] = p
+				}
 			case "body":
 				return nil
 			}
@@ -87,7 +113,7 @@ type odtList struct {
 }
 
 // odtBody writes office:body of content.xml into w.
-func odtBody(ctx context.Context, data []byte, ordered map[string]map[int]bool, w *mdwrite.Writer) error {
+func odtBody(ctx context.Context, data []byte, st *odtStyles, w *mdwrite.Writer) error {
 	x := newXMLTokens(ctx, "content.xml", data)
 	var (
 		inBody bool
@@ -97,6 +123,7 @@ func odtBody(ctx context.Context, data []byte, ordered map[string]map[int]bool, 
 		lists  []odtList
 		notes  []string
 		note   *strings.Builder // the open note's body, nil outside one
+		repeat []int            // the open cells' repeat counts, innermost last
 	)
 	out := func(s string) {
 		if note != nil {
@@ -131,7 +158,7 @@ func odtBody(ctx context.Context, data []byte, ordered map[string]map[int]bool, 
 				if pDepth == 1 && note == nil {
 					para.Reset()
 					level = 0
-					if t.Name.Local == "h" {
+					if t.Name.Local == "h" || st.isTitle(attr(t, "style-name")) {
 						level = 1
 						if n, err := strconv.Atoi(attr(t, "outline-level")); err == nil && n > 0 {
 							level = n
@@ -153,7 +180,7 @@ func odtBody(ctx context.Context, data []byte, ordered map[string]map[int]bool, 
 				if style == "" && len(lists) > 0 {
 					style = lists[len(lists)-1].style
 				}
-				o := ordered[style][len(lists)+1]
+				o := st.ordered[style][len(lists)+1]
 				lists = append(lists, odtList{style, o})
 				w.StartList(o)
 			case "list-item", "list-header":
@@ -164,14 +191,11 @@ func odtBody(ctx context.Context, data []byte, ordered map[string]map[int]bool, 
 				w.StartRow()
 			case "table-cell", "covered-table-cell":
 				w.StartCell()
-				// Repeated cells after the first become empty cells, to
-				// keep the columns aligned.
-				if n, err := strconv.Atoi(attr(t, "number-columns-repeated")); err == nil {
-					for range min(n, 64) - 1 {
-						w.EndCell()
-						w.StartCell()
-					}
+				n, err := strconv.Atoi(attr(t, "number-columns-repeated"))
+				if err != nil {
+					n = 1
 				}
+				repeat = append(repeat, min(n, 64))
 			}
 		case xml.EndElement:
 			if !inBody {
@@ -217,6 +241,15 @@ func odtBody(ctx context.Context, data []byte, ordered map[string]map[int]bool, 
 				w.EndRow()
 			case "table-cell", "covered-table-cell":
 				w.EndCell()
+				// A repeated cell's copies after the first become empty
+				// cells, to keep the columns aligned.
+				if len(repeat) > 0 {
+					for range repeat[len(repeat)-1] - 1 {
+						w.StartCell()
+						w.EndCell()
+					}
+					repeat = repeat[:len(repeat)-1]
+				}
 			}
 		case xml.CharData:
 			if inBody {

@@ -48,7 +48,7 @@ func registerOffice() {
 // an OOXML package by its main part, an ODF or EPUB by its mimetype
 // entry. Any other zip is unsupported.
 func loadZipContainer(ctx context.Context, f *File) ([]document.Document, error) {
-	a, err := openContainer(f)
+	a, err := openContainer(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +76,13 @@ func loadZipContainer(ctx context.Context, f *File) ([]document.Document, error)
 }
 
 // openContainer opens f as a zip container within f.Limits (defaults
-// for zero fields). A Compound File instead of a zip is an encrypted
+// for zero fields), unless ctx is done. A Compound File instead of a zip is an encrypted
 // OOXML package (ErrEncrypted) or a legacy binary Office file
 // (ErrMalformed).
-func openContainer(f *File) (*zipx.Archive, error) {
+func openContainer(ctx context.Context, f *File) (*zipx.Archive, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if zipx.IsEncryptedOOXML(f.Data) {
 		return nil, fmt.Errorf("%w: a password-protected Office file (an encrypted package in a Compound File)", ErrEncrypted)
 	}

@@ -42,7 +42,7 @@ const (
 )
 
 func loadPPTX(ctx context.Context, f *File, o PPTXOptions) ([]document.Document, error) {
-	a, err := openContainer(f)
+	a, err := openContainer(ctx, f)
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"strings"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/ragkit-go/rag/document"
 	"github.com/ragkit-go/rag/loader/internal/mdwrite"
+	"github.com/ragkit-go/rag/loader/internal/zipx"
 )
 
 // loadXLSX reads an Excel workbook (Office Open XML) with excelize: each
@@ -28,7 +31,7 @@ import (
 // past its claimed size, so excelize never inflates more than the limit.
 // Excelize never spills to temporary files here.
 func loadXLSX(ctx context.Context, f *File) ([]document.Document, error) {
-	a, err := openContainer(f)
+	a, err := openContainer(ctx, f)
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +45,17 @@ func loadXLSX(ctx context.Context, f *File) ([]document.Document, error) {
 	}
 	if !a.Has("xl/workbook.xml") && !a.Has("[Content_Types].xml") {
 		return nil, fmt.Errorf("%w: a zip archive without a workbook", ErrMalformed)
+	}
+	// Excelize reads a sheet cut short as if it ended there; a sheet
+	// must be well-formed XML to be read at all.
+	for _, name := range a.Names() {
+		lower := strings.ToLower(name)
+		if !(strings.HasPrefix(lower, "xl/worksheets/") && strings.HasSuffix(lower, ".xml")) && lower != "xl/sharedstrings.xml" {
+			continue
+		}
+		if err := xlsxWellFormed(ctx, a, name); err != nil {
+			return nil, err
+		}
 	}
 	props := ooxmlProperties(a)
 	// UnzipXMLSizeLimit at the whole limit keeps every part in memory:
@@ -68,6 +82,22 @@ func loadXLSX(ctx context.Context, f *File) ([]document.Document, error) {
 		parts = append(parts, officePart{kind: document.SpanSheet, label: name, text: w.String()})
 	}
 	return officeDocument(mimeXLSX, props, "", parts)
+}
+
+// xlsxWellFormed reads the XML part name to its end.
+func xlsxWellFormed(ctx context.Context, a *zipx.Archive, name string) error {
+	b, err := readPart(a, name)
+	if err != nil {
+		return err
+	}
+	x := newXMLTokens(ctx, name, b)
+	for {
+		if _, err := x.next(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
 }
 
 // xlsxOpen opens a workbook, turning excelize's failures (and panics,
