@@ -395,24 +395,26 @@ func (d *docxReader) paragraph(p *docxPara, inTable bool) {
 	if st.heading == 0 {
 		st.heading = docxHeadingLevel("", p.style, nil)
 	}
-	numID, ilvl := st.numID, st.ilvl
-	if p.hasNum {
-		numID, ilvl = p.numID, p.ilvl
-	}
-	if numID != "" && numID != "0" && p.outline == 0 {
-		ilvl = min(max(ilvl, 0), 8)
-		d.item(numID, ilvl, st.ordered, text)
-		return
-	}
-	d.closeLists(0)
 	level := st.heading
 	if p.outline > 0 {
 		level = p.outline
 	}
 	if level > 0 {
+		// A numbered heading ("1.2 Methods", numbering in its style) is
+		// a heading, not a list item.
+		d.closeLists(0)
 		d.w.HeadingText(level, text)
 		return
 	}
+	numID, ilvl := st.numID, st.ilvl
+	if p.hasNum {
+		numID, ilvl = p.numID, p.ilvl
+	}
+	if numID != "" && numID != "0" {
+		d.item(numID, min(max(ilvl, 0), 8), st.ordered, text)
+		return
+	}
+	d.closeLists(0)
 	d.w.Paragraph(text)
 }
 

@@ -65,12 +65,12 @@ func sampleDOCX(t testing.TB) []byte {
 		`<w:p><w:r><mc:AlternateContent><mc:Choice Requires="wps"><w:drawing><w:txbxContent><w:p><w:r><w:t>boxed</w:t></w:r></w:p></w:txbxContent></w:drawing></mc:Choice><mc:Fallback><w:pict><w:txbxContent><w:p><w:r><w:t>boxed</w:t></w:r></w:p></w:txbxContent></w:pict></mc:Fallback></mc:AlternateContent></w:r><w:r><w:t>text</w:t></w:r></w:p>` +
 		`<w:p><w:pPr><w:outlineLvl w:val="2"/></w:pPr><w:r><w:t>Outlined</w:t></w:r></w:p>` +
 		`<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText>PAGE \* MERGEFORMAT</w:instrText></w:r><w:r><w:t>7</w:t></w:r></w:p>` +
-		wp("", "1. Not a list")
+		wp("", "1. Not a list") + wp("NumHead", "Methods") + wp("ListBulletX", "styled item")
 	return container(t,
 		part{"_rels/.rels", relsHead + rel("rId1", "officeDocument", "word/document.xml") + rel("rId2", "metadata/core-properties", "docProps/core.xml") + `</Relationships>`},
 		part{"docProps/core.xml", coreXML},
 		part{"word/_rels/document.xml.rels", relsHead + rel("rId1", "styles", "styles.xml") + rel("rId2", "numbering", "numbering.xml") + rel("rId3", "footnotes", "footnotes.xml") + `</Relationships>`},
-		part{"word/styles.xml", `<w:styles ` + wNS + `><w:style w:type="paragraph" w:styleId="Berschrift1"><w:name w:val="heading 1"/></w:style><w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/></w:style></w:styles>`},
+		part{"word/styles.xml", `<w:styles ` + wNS + `><w:style w:type="paragraph" w:styleId="Berschrift1"><w:name w:val="heading 1"/></w:style><w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/></w:style><w:style w:type="paragraph" w:styleId="NumHead"><w:name w:val="Numbered Head"/><w:basedOn w:val="Berschrift1"/><w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="2"/></w:numPr></w:pPr></w:style><w:style w:type="paragraph" w:styleId="ListBulletX"><w:name w:val="List Bullet"/><w:pPr><w:numPr><w:numId w:val="1"/></w:numPr></w:pPr></w:style></w:styles>`},
 		part{"word/numbering.xml", `<w:numbering ` + wNS + `><w:abstractNum w:abstractNumId="10"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/></w:lvl><w:lvl w:ilvl="1"><w:numFmt w:val="bullet"/></w:lvl></w:abstractNum><w:abstractNum w:abstractNumId="20"><w:lvl w:ilvl="0"><w:numFmt w:val="decimal"/></w:lvl></w:abstractNum><w:num w:numId="1"><w:abstractNumId w:val="10"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="20"/></w:num></w:numbering>`},
 		part{"word/footnotes.xml", `<w:footnotes ` + wNS + `><w:footnote w:type="separator" w:id="-1"><w:p><w:r><w:t>----</w:t></w:r></w:p></w:footnote><w:footnote w:id="1">` + wp("", "Audited figures.") + `</w:footnote></w:footnotes>`},
 		part{"word/document.xml", `<?xml version="1.0" encoding="UTF-8"?><w:document ` + wNS + `><w:body>` + body + `<w:sectPr/></w:body></w:document>`},
@@ -101,6 +101,10 @@ boxed text
 7
 
 1\. Not a list
+
+# Methods
+
+- styled item
 
 Audited figures.`
 
