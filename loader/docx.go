@@ -23,11 +23,7 @@ func loadDOCX(ctx context.Context, f *File) ([]document.Document, error) {
 	if err != nil {
 		return nil, err
 	}
-	main, ok := relTarget(packageRels(a, ""), "", "/officeDocument")
-	if !ok || !a.Has(main) {
-		main = "word/document.xml"
-	}
-	body, err := readPart(a, main)
+	main, body, err := ooxmlMainPart(a, "word/document.xml")
 	if err != nil {
 		return nil, err
 	}
@@ -93,15 +89,8 @@ type docxPPrX struct {
 func docxReadStyles(a *zipx.Archive, rels []relationship, main string) map[string]docxStyle {
 	out := map[string]docxStyle{}
 	part, ok := relTarget(rels, main, "/styles")
-	if !ok {
-		return out
-	}
-	b, err := a.ReadFile(part)
-	if err != nil {
-		return out
-	}
 	var x docxStylesXML
-	if unmarshalPart(part, b, &x) != nil {
+	if !ok || !optionalPart(a, part, &x) {
 		return out
 	}
 	type raw struct {
@@ -191,15 +180,8 @@ type docxNumbering map[string]map[int]bool
 func docxReadNumbering(a *zipx.Archive, rels []relationship, main string) docxNumbering {
 	out := docxNumbering{}
 	part, ok := relTarget(rels, main, "/numbering")
-	if !ok {
-		return out
-	}
-	b, err := a.ReadFile(part)
-	if err != nil {
-		return out
-	}
 	var x docxNumberingXML
-	if unmarshalPart(part, b, &x) != nil {
+	if !ok || !optionalPart(a, part, &x) {
 		return out
 	}
 	levels := func(lvls []docxLvlXML, into map[int]bool) {

@@ -278,12 +278,8 @@ type odtMeta struct {
 // odtProperties reads meta.xml, if the file has a readable one.
 func odtProperties(a *zipx.Archive) properties {
 	var p properties
-	b, err := a.ReadFile("meta.xml")
-	if err != nil {
-		return p
-	}
 	var m odtMeta
-	if unmarshalPart("meta.xml", b, &m) != nil {
+	if !optionalPart(a, "meta.xml", &m) {
 		return p
 	}
 	p.title, p.language = mdwrite.Collapse(m.Meta.Title), strings.TrimSpace(m.Meta.Language)

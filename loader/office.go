@@ -204,12 +204,8 @@ func ooxmlProperties(a *zipx.Archive) properties {
 		}
 	}
 	var p properties
-	b, err := a.ReadFile(part)
-	if err != nil {
-		return p
-	}
 	var c coreProperties
-	if unmarshalPart(part, b, &c) != nil {
+	if !optionalPart(a, part, &c) {
 		return p
 	}
 	p.title, p.author, p.language = mdwrite.Collapse(c.Title), mdwrite.Collapse(c.Creator), strings.TrimSpace(c.Language)
@@ -229,6 +225,25 @@ func parseDate(s string) time.Time {
 	return time.Time{}
 }
 
+// optionalPart decodes the XML part at part into v, and reports whether
+// it could: a missing or unreadable optional part (styles, numbering,
+// properties) costs what it would have told, not the file.
+func optionalPart(a *zipx.Archive, part string, v any) bool {
+	b, err := a.ReadFile(part)
+	return err == nil && unmarshalPart(part, b, v) == nil
+}
+
+// ooxmlMainPart returns the path and content of an OOXML package's main
+// part: the target of its officeDocument relationship, else fallback.
+func ooxmlMainPart(a *zipx.Archive, fallback string) (string, []byte, error) {
+	main, ok := relTarget(packageRels(a, ""), "", "/officeDocument")
+	if !ok || !a.Has(main) {
+		main = fallback
+	}
+	b, err := readPart(a, main)
+	return main, b, err
+}
+
 // relationship is one entry of an OPC .rels part.
 type relationship struct {
 	ID         string `xml:"Id,attr"`
@@ -246,15 +261,10 @@ func packageRels(a *zipx.Archive, part string) []relationship {
 	} else {
 		file = part
 	}
-	name := dir + "_rels/" + file + ".rels"
-	b, err := a.ReadFile(name)
-	if err != nil {
-		return nil
-	}
 	var rels struct {
 		Rels []relationship `xml:"Relationship"`
 	}
-	if unmarshalPart(name, b, &rels) != nil {
+	if !optionalPart(a, dir+"_rels/"+file+".rels", &rels) {
 		return nil
 	}
 	return rels.Rels

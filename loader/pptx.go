@@ -46,11 +46,7 @@ func loadPPTX(ctx context.Context, f *File, o PPTXOptions) ([]document.Document,
 	if err != nil {
 		return nil, err
 	}
-	main, ok := relTarget(packageRels(a, ""), "", "/officeDocument")
-	if !ok || !a.Has(main) {
-		main = "ppt/presentation.xml"
-	}
-	pres, err := readPart(a, main)
+	main, pres, err := ooxmlMainPart(a, "ppt/presentation.xml")
 	if err != nil {
 		return nil, err
 	}
