@@ -388,3 +388,28 @@ func TestLoadersDoNotModifyTheirInput(t *testing.T) {
 		}
 	}
 }
+
+func TestConcurrentLoadsAgree(t *testing.T) {
+	files := samples(t)
+	want := map[string]string{}
+	for name, data := range files {
+		want[name] = loadOne(t, name, data).Content
+	}
+	errs := make(chan error, 4*len(files))
+	for range 4 {
+		for name, data := range files {
+			go func() {
+				docs, err := loader.Load(context.Background(), &loader.File{Name: name, Data: data})
+				if err == nil && docs[0].Content != want[name] {
+					err = errors.New(name + ": a concurrent load read different content")
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range 4 * len(files) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
