@@ -213,7 +213,6 @@ type docxReader struct {
 	w         *mdwrite.Writer
 	styles    map[string]docxStyle
 	numbering docxNumbering
-	lists     []bool // the open lists' kinds (numbered or not), outermost first
 }
 
 // docxPara is the paragraph being read.
@@ -299,7 +298,7 @@ func (d *docxReader) read(ctx context.Context, part string, data []byte) error {
 			case "tbl":
 				if pDepth == 0 {
 					if tables == 0 {
-						d.closeLists(0)
+						d.w.CloseLists(0)
 					}
 					tables++
 					d.w.StartTable()
@@ -358,7 +357,7 @@ func (d *docxReader) read(ctx context.Context, part string, data []byte) error {
 			}
 		}
 	}
-	d.closeLists(0)
+	d.w.CloseLists(0)
 	return nil
 }
 
@@ -384,7 +383,7 @@ func (d *docxReader) paragraph(p *docxPara, inTable bool) {
 	if level > 0 {
 		// A numbered heading ("1.2 Methods", numbering in its style) is
 		// a heading, not a list item.
-		d.closeLists(0)
+		d.w.CloseLists(0)
 		d.w.HeadingText(level, text)
 		return
 	}
@@ -396,39 +395,18 @@ func (d *docxReader) paragraph(p *docxPara, inTable bool) {
 		d.item(numID, min(max(ilvl, 0), 8), st.ordered, text)
 		return
 	}
-	d.closeLists(0)
+	d.w.CloseLists(0)
 	d.w.Paragraph(text)
 }
 
-// item writes text as an item at level ilvl of list numID, opening and
-// closing lists to get there.
+// item writes text as an item at level ilvl of list numID.
 func (d *docxReader) item(numID string, ilvl int, styleOrdered bool, text string) {
-	ordered := func(l int) bool {
+	d.w.Item(ilvl, func(l int) bool {
 		if m, ok := d.numbering[numID]; ok {
 			if o, ok := m[l]; ok {
 				return o
 			}
 		}
 		return styleOrdered
-	}
-	d.closeLists(ilvl + 1)
-	if len(d.lists) == ilvl+1 && d.lists[ilvl] != ordered(ilvl) {
-		d.closeLists(ilvl)
-	}
-	for len(d.lists) < ilvl+1 {
-		o := ordered(len(d.lists))
-		d.lists = append(d.lists, o)
-		d.w.StartList(o)
-	}
-	d.w.StartItem()
-	d.w.Text(text)
-	d.w.EndItem()
-}
-
-// closeLists closes open lists until n are left.
-func (d *docxReader) closeLists(n int) {
-	for len(d.lists) > n {
-		d.lists = d.lists[:len(d.lists)-1]
-		d.w.EndList()
-	}
+	}, text)
 }

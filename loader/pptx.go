@@ -158,7 +158,6 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 		bullet  int // 0 inherit, 1 none, 2 character, 3 number
 		para    strings.Builder
 		tables  int
-		lists   []bool // open lists' kinds
 		shapeAt = func() *pptxShape {
 			if len(shapes) == 0 {
 				return &pptxShape{}
@@ -166,12 +165,6 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 			return &shapes[len(shapes)-1]
 		}
 	)
-	closeLists := func(n int) {
-		for len(lists) > n {
-			lists = lists[:len(lists)-1]
-			w.EndList()
-		}
-	}
 	endPara := func() {
 		text := mdwrite.Collapse(para.String())
 		para.Reset()
@@ -184,7 +177,7 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 			return
 		}
 		if sh.title {
-			closeLists(0)
+			w.CloseLists(0)
 			w.HeadingText(1, text)
 			return
 		}
@@ -192,23 +185,12 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 		// layout; other text boxes have none unless they say so.
 		listed := bullet == 2 || bullet == 3 || (bullet == 0 && sh.isPh && (sh.ph == "body" || sh.ph == "" || sh.ph == "obj") && !notes)
 		if !listed {
-			closeLists(0)
+			w.CloseLists(0)
 			w.Paragraph(text)
 			return
 		}
 		ordered := bullet == 3
-		lvl = min(max(lvl, 0), 8)
-		closeLists(lvl + 1)
-		if len(lists) == lvl+1 && lists[lvl] != ordered {
-			closeLists(lvl)
-		}
-		for len(lists) < lvl+1 {
-			lists = append(lists, ordered)
-			w.StartList(ordered)
-		}
-		w.StartItem()
-		w.Text(text)
-		w.EndItem()
+		w.Item(lvl, func(int) bool { return ordered }, text)
 	}
 	for {
 		t, err := x.next()
@@ -222,7 +204,7 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 		case xml.StartElement:
 			switch t.Name.Local {
 			case "sp", "graphicFrame", "grpSp", "cxnSp", "pic":
-				closeLists(0)
+				w.CloseLists(0)
 				shapes = append(shapes, pptxShape{})
 			case "Fallback":
 				if err := x.skip(); err != nil {
@@ -259,7 +241,7 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 				para.WriteByte(' ')
 			case "tbl":
 				if tables == 0 {
-					closeLists(0)
+					w.CloseLists(0)
 				}
 				tables++
 				w.StartTable()
@@ -271,7 +253,7 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "sp", "graphicFrame", "grpSp", "cxnSp", "pic":
-				closeLists(0)
+				w.CloseLists(0)
 				if len(shapes) > 0 {
 					shapes = shapes[:len(shapes)-1]
 				}
@@ -298,6 +280,6 @@ func pptxText(ctx context.Context, part string, data []byte, w *mdwrite.Writer, 
 			}
 		}
 	}
-	closeLists(0)
+	w.CloseLists(0)
 	return nil
 }

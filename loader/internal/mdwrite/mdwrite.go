@@ -131,8 +131,41 @@ func (w *Writer) EndList() {
 	}
 }
 
-// Lists returns how many lists are open (outside tables).
-func (w *Writer) Lists() int { return len(w.lists) }
+// Item writes text as an item at depth (0 for the outermost) of nested
+// lists, for formats whose items are flat paragraphs with a level (DOCX,
+// PPTX): lists are opened and closed to get there, and a list of the
+// other kind at that depth is closed first; an item never goes more than
+// one list deeper than the open ones. ordered says, for each depth
+// it opens, whether that list is numbered. In a table it is cell text.
+func (w *Writer) Item(depth int, ordered func(depth int) bool, text string) {
+	w.EndBlock()
+	if w.tables > 0 {
+		w.Paragraph(text)
+		return
+	}
+	// A level skipped ("1" straight after "0"'s parent) would open a
+	// list with no item, which Markdown reads as code: go one deeper at
+	// most.
+	depth = min(max(depth, 0), 8, len(w.lists))
+	w.CloseLists(depth + 1)
+	if len(w.lists) == depth+1 && w.lists[depth].ordered != ordered(depth) {
+		w.CloseLists(depth)
+	}
+	for len(w.lists) < depth+1 {
+		w.StartList(ordered(len(w.lists)))
+	}
+	w.StartItem()
+	w.Text(text)
+	w.EndItem()
+}
+
+// CloseLists closes open lists until n are left (none in a table, where
+// lists are cell text).
+func (w *Writer) CloseLists(n int) {
+	for w.tables == 0 && len(w.lists) > n {
+		w.EndList()
+	}
+}
 
 // StartItem opens an item of the innermost list.
 func (w *Writer) StartItem() {

@@ -109,3 +109,20 @@ func TestCodeKeepsLinesAndOutgrowsFences(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestItemOpensAndClosesListsByDepth(t *testing.T) {
+	var w Writer
+	bullets := func(int) bool { return false }
+	numbers := func(int) bool { return true }
+	w.Item(0, bullets, "a")
+	w.Item(2, func(d int) bool { return d == 1 }, "deep") // level 1 skipped: one deeper only
+	w.Item(0, bullets, "b")
+	w.Item(0, numbers, "one")
+	w.CloseLists(0)
+	w.Paragraph("after")
+	got := w.String()
+	want := "- a\n    1. deep\n- b\n\n1. one\n\nafter"
+	if got != want {
+		t.Errorf("got\n%q\nwant\n%q", got, want)
+	}
+}
