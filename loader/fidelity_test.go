@@ -1,9 +1,6 @@
 package loader_test
 
 import (
-	"bufio"
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -22,47 +19,14 @@ const fidelityFiles = 50
 // minFidelity is the least word-level F1 a file may score.
 const minFidelity = 0.99
 
-// abstract is one SciFact corpus entry.
-type abstract struct {
-	ID    string `json:"_id"`
-	Title string `json:"title"`
-	Text  string `json:"text"`
-}
+type abstract = fidelity.Abstract
 
-// scifact returns the first n abstracts of the SciFact corpus, from
-// $RAG_SCIFACT_DIR or ../shared/data/scifact beside the repository, and
-// skips the test when neither is there (the data is not ours to commit).
+// scifact returns the first n SciFact abstracts with enough sentences
+// for every layout.
 func scifact(t *testing.T, n int) []abstract {
 	t.Helper()
-	dir := os.Getenv("RAG_SCIFACT_DIR")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data", "scifact")
-	}
-	f, err := os.Open(filepath.Join(dir, "corpus.jsonl.gz"))
-	if err != nil {
-		t.Skipf("SciFact corpus not found (%v); set RAG_SCIFACT_DIR to the directory of corpus.jsonl.gz", err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []abstract
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() && len(out) < n {
-		var a abstract
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Count(a.Text, ". ") >= 3 { // enough sentences for every layout
-			out = append(out, a)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	out := fidelity.SciFact(t, func(a abstract) bool { return strings.Count(a.Text, ". ") >= 3 })
+	return out[:min(n, len(out))]
 }
 
 // sentences splits an abstract at its sentence ends, roughly.

@@ -317,9 +317,11 @@ func splitTags(s string) []string {
 	return out
 }
 
-// parseDate reads the date forms front matter uses.
+// parseDate reads the date forms front matter and document properties
+// use (RFC 3339, W3CDTF, ISO 8601 with or without a zone), in UTC.
 func parseDate(s string) (time.Time, bool) {
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05", "2006-01-02"} {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05", "2006-01-02T15:04", "2006-01-02"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), true
 		}
