@@ -222,7 +222,9 @@ func (h *handler) logFailure(r *http.Request, pr *problem) {
 }
 
 // failErr writes the problem of err.
-func (h *handler) failErr(w http.ResponseWriter, r *http.Request, err error) { h.fail(w, r, problemOf(err)) }
+func (h *handler) failErr(w http.ResponseWriter, r *http.Request, err error) {
+	h.fail(w, r, problemOf(err))
+}
 
 // scope resolves the request's tenant and its scope; on failure it has
 // answered.
