@@ -433,7 +433,7 @@ func (h *handler) uploadedDocuments(w http.ResponseWriter, r *http.Request, boun
 			h.failMultipart(w, r, err)
 			return nil, false
 		}
-		name := part.FileName()
+		name := fileName(part)
 		if name == "" {
 			h.fail(w, r, newProblem(ProblemMalformedBody, fmt.Sprintf("form field %q is not a file: send files only", part.FormName())))
 			return nil, false
@@ -468,6 +468,17 @@ func (h *handler) uploadedDocuments(w http.ResponseWriter, r *http.Request, boun
 		return nil, false
 	}
 	return docs, true
+}
+
+// fileName returns the name a part gives its file, with its directories
+// (which multipart.Part.FileName drops, for callers that write files):
+// here it names a document, and two files of one name in two directories
+// are two documents.
+func fileName(part *multipart.Part) string {
+	if _, params, err := mime.ParseMediaType(part.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		return params["filename"]
+	}
+	return part.FileName()
 }
 
 // failMultipart answers a multipart body that could not be read.

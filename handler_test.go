@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -51,6 +52,7 @@ func newPipelineEnv(t *testing.T, emb *embedtest.Fake, model *llmtest.Model) *ha
 	}
 	p, err := rag.New(rag.Options{
 		Embedder:   emb,
+		Logger:     slog.New(slog.DiscardHandler),
 		Model:      model,
 		ModelRetry: provider.RetryPolicy{MaxRetries: -1},
 		Ingest:     rag.IngestOptions{Retry: provider.RetryPolicy{MaxRetries: -1}},
@@ -369,4 +371,11 @@ func TestHandlerAnswerJSON(t *testing.T) {
 
 	resp, body = env.postJSON(t, "/answer", map[string]any{"question": ""})
 	wantProblem(t, resp, body, 422, rag.ProblemEmptyQuery)
+}
+
+// httptestServer serves h on loopback until the test ends.
+func httptestServer(t *testing.T, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
