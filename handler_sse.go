@@ -107,6 +107,9 @@ func (h *handler) streamAnswer(w http.ResponseWriter, r *http.Request, deltas it
 			fail(err)
 			return
 		}
+		if d.Answer == nil && d.Text == "" {
+			continue
+		}
 		if sse == nil {
 			start()
 		}
@@ -118,9 +121,6 @@ func (h *handler) streamAnswer(w http.ResponseWriter, r *http.Request, deltas it
 			done.Text, done.Citations = "", nil
 			sse.event("done", done)
 			return
-		}
-		if d.Text == "" {
-			continue
 		}
 		ev := deltaJSON{Text: d.Text}
 		for _, c := range d.Citations {
