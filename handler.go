@@ -274,16 +274,26 @@ func mediaType(r *http.Request) (string, map[string]string) {
 // isJSON reports whether mt is application/json or a +json type.
 func isJSON(mt string) bool { return mt == "application/json" || strings.HasSuffix(mt, "+json") }
 
-// body returns the request's body, within MaxBodyBytes; on failure it has
-// answered.
-func (h *handler) body(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// limitedBody returns the request's body, which fails with an
+// *http.MaxBytesError past MaxBodyBytes; a Content-Length over it is
+// refused at once, and then it has answered.
+func (h *handler) limitedBody(w http.ResponseWriter, r *http.Request) (io.Reader, bool) {
 	if h.o.MaxBodyBytes > 0 && r.ContentLength > h.o.MaxBodyBytes {
 		h.fail(w, r, tooLarge(h.o.MaxBodyBytes))
 		return nil, false
 	}
-	body := io.Reader(r.Body)
 	if h.o.MaxBodyBytes > 0 {
-		body = http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes)
+		return http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes), true
+	}
+	return r.Body, true
+}
+
+// body returns the request's body, within MaxBodyBytes; on failure it has
+// answered.
+func (h *handler) body(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, ok := h.limitedBody(w, r)
+	if !ok {
+		return nil, false
 	}
 	data, err := io.ReadAll(body)
 	if err != nil {
@@ -333,6 +343,28 @@ func unmarshalStrict(data []byte, v any) error {
 		return errors.New("invalid JSON: data after the value")
 	}
 	return nil
+}
+
+// optionsRequest is a JSON request body that converts to the pipeline's
+// options, within the handler's bound on TopK.
+type optionsRequest[O any] interface {
+	options(maxTopK int) (O, error)
+}
+
+// scopedRequest resolves the request's scope, decodes its JSON body into
+// req and converts it to options; on failure it has answered.
+func scopedRequest[O any](h *handler, w http.ResponseWriter, r *http.Request, req optionsRequest[O]) (scope, O, bool) {
+	var zero O
+	s, ok := h.scope(w, r)
+	if !ok || !h.decodeJSON(w, r, req) {
+		return nil, zero, false
+	}
+	opts, err := req.options(h.o.MaxTopK)
+	if err != nil {
+		h.failErr(w, r, err)
+		return nil, zero, false
+	}
+	return s, opts, true
 }
 
 // ingest serves POST /documents.
@@ -413,13 +445,9 @@ func (h *handler) uploadedDocuments(w http.ResponseWriter, r *http.Request, boun
 		h.fail(w, r, newProblem(ProblemMalformedBody, "multipart/form-data without a boundary"))
 		return nil, false
 	}
-	if h.o.MaxBodyBytes > 0 && r.ContentLength > h.o.MaxBodyBytes {
-		h.fail(w, r, tooLarge(h.o.MaxBodyBytes))
+	body, ok := h.limitedBody(w, r)
+	if !ok {
 		return nil, false
-	}
-	body := io.Reader(r.Body)
-	if h.o.MaxBodyBytes > 0 {
-		body = http.MaxBytesReader(w, r.Body, h.o.MaxBodyBytes)
 	}
 	mr := multipart.NewReader(body, boundary)
 	var docs []Document
@@ -558,17 +586,9 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 
 // search serves POST /search.
 func (h *handler) search(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.scope(w, r)
-	if !ok {
-		return
-	}
 	var req searchRequestJSON
-	if !h.decodeJSON(w, r, &req) {
-		return
-	}
-	opts, err := req.options(h.o.MaxTopK)
-	if err != nil {
-		h.failErr(w, r, err)
+	s, opts, ok := scopedRequest(h, w, r, &req)
+	if !ok {
 		return
 	}
 	hits, err := s.Search(r.Context(), req.Query, opts)
@@ -586,17 +606,9 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 // answer serves POST /answer: JSON, or a stream of Server-Sent Events
 // when the client accepts text/event-stream (handler_sse.go).
 func (h *handler) answer(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.scope(w, r)
-	if !ok {
-		return
-	}
 	var req answerRequestJSON
-	if !h.decodeJSON(w, r, &req) {
-		return
-	}
-	opts, err := req.options(h.o.MaxTopK)
-	if err != nil {
-		h.failErr(w, r, err)
+	s, opts, ok := scopedRequest(h, w, r, &req)
+	if !ok {
 		return
 	}
 	deltas := s.AnswerStream(r.Context(), req.Question, opts)
