@@ -233,11 +233,11 @@ func (h *handler) scope(w http.ResponseWriter, r *http.Request) (scope, bool) {
 	if h.o.Tenant != nil {
 		t, err := h.o.Tenant(r)
 		if err != nil {
-			code, level := ProblemUnauthenticated, slog.LevelInfo
+			code := ProblemUnauthenticated
 			if errors.Is(err, ErrForbidden) {
 				code = ProblemForbidden
 			}
-			h.log.Log(r.Context(), level, "rag: handler: tenant rejected", "method", r.Method, "path", r.URL.Path, "err", err)
+			h.log.InfoContext(r.Context(), "rag: handler: tenant rejected", "method", r.Method, "path", r.URL.Path, "err", err)
 			h.fail(w, r, newProblem(code, problems[code].title))
 			return nil, false
 		}
@@ -559,6 +559,10 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
+	if id == "" {
+		h.fail(w, r, newProblem(ProblemDocumentNotFound, "no document ID in the path"))
+		return
+	}
 	st, err := s.Status(r.Context(), id)
 	if err != nil {
 		h.failErr(w, r, err)
@@ -577,7 +581,12 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := s.Delete(r.Context(), r.PathValue("id")); err != nil {
+	id := r.PathValue("id")
+	if id == "" {
+		h.fail(w, r, newProblem(ProblemDocumentNotFound, "no document ID in the path"))
+		return
+	}
+	if err := s.Delete(r.Context(), id); err != nil {
 		h.failErr(w, r, err)
 		return
 	}

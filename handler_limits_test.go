@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ragkit-go/rag"
@@ -178,11 +179,11 @@ func TestHandlerUpload(t *testing.T) {
 }
 
 func TestHandlerTenant(t *testing.T) {
-	var asked int
+	var asked atomic.Int32
 	env := newHandlerEnv(t, nil, nil, &rag.HandlerOptions{
 		Challenge: `Bearer realm="rag"`,
 		Tenant: func(r *http.Request) (string, error) {
-			asked++
+			asked.Add(1)
 			switch r.Header.Get("Authorization") {
 			case "":
 				return "", errors.New("no credentials: secret detail")
@@ -217,8 +218,8 @@ func TestHandlerTenant(t *testing.T) {
 	env.assertNothingStored(t)
 	resp, body = post("Bearer default", `{"content": "hello"}`)
 	wantStatus(t, resp, body, 200)
-	if asked != 4 {
-		t.Fatalf("Tenant called %d times for 4 requests", asked)
+	if n := asked.Load(); n != 4 {
+		t.Fatalf("Tenant called %d times for 4 requests", n)
 	}
 
 	// Every route but the OpenAPI document is scoped.

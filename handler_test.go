@@ -241,6 +241,8 @@ func TestHandlerDocuments(t *testing.T) {
 	}
 	resp, body = env.do(t, "GET", "/documents/docs/go.md", "", nil)
 	wantProblem(t, resp, body, http.StatusNotFound, rag.ProblemDocumentNotFound)
+	resp, body = env.do(t, "DELETE", "/documents/", "", nil)
+	wantProblem(t, resp, body, http.StatusNotFound, rag.ProblemDocumentNotFound)
 	if got := env.storedIDs(t); !slices.Equal(got, []string{derived}) {
 		t.Fatalf("after delete, stored %q", got)
 	}
