@@ -63,9 +63,9 @@ type HandlerOptions struct {
 	Logger *slog.Logger
 }
 
-// scope is what the handler does for one tenant. *Pipeline is the default
-// tenant's scope. Its methods keep the contracts of Pipeline's.
-type scope interface {
+// tenantAPI is what the handler does for one tenant. *Pipeline is the
+// default tenant's. Its methods keep the contracts of Pipeline's.
+type tenantAPI interface {
 	Ingest(ctx context.Context, docs ...Document) (*IngestReport, error)
 	Search(ctx context.Context, query string, opts *SearchOptions) ([]Hit, error)
 	AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerDelta, error]
@@ -73,19 +73,20 @@ type scope interface {
 	Status(ctx context.Context, ids ...string) ([]DocumentStatus, error)
 }
 
-var _ scope = (*Pipeline)(nil)
+var _ tenantAPI = (*Pipeline)(nil)
 
 // errTenantsUnsupported: a request named a tenant, and the pipeline has
 // no tenancy yet.
 var errTenantsUnsupported = errors.New("rag: handler: only the default tenant is served")
 
-// scopeOf returns the scope of tenant on p: p itself for the default
-// tenant "".
-func scopeOf(p *Pipeline, tenant string) (scope, error) {
+// tenantOf returns what the handler uses for tenant on p: p itself for
+// the default tenant "".
+func tenantOf(p *Pipeline, tenant string) (tenantAPI, error) {
 	if tenant == "" {
 		return p, nil
 	}
-	// Tenancy (p.Tenant(tenant)) plugs in here.
+	// Tenancy plugs in here: return p.Tenant(tenant), its error mapped
+	// to a problem by codeOf.
 	return nil, errTenantsUnsupported
 }
 
@@ -94,16 +95,15 @@ func scopeOf(p *Pipeline, tenant string) (scope, error) {
 type route struct {
 	method, path string // path as a net/http pattern
 	serve        func(*handler, http.ResponseWriter, *http.Request)
-	scoped       bool // resolves the tenant first
 }
 
 var routes = []route{
-	{"POST", "/documents", (*handler).ingest, true},
-	{"GET", "/documents/{id...}", (*handler).status, true},
-	{"DELETE", "/documents/{id...}", (*handler).delete, true},
-	{"POST", "/search", (*handler).search, true},
-	{"POST", "/answer", (*handler).answer, true},
-	{"GET", "/openapi.json", (*handler).openapi, false},
+	{"POST", "/documents", (*handler).ingest},
+	{"GET", "/documents/{id...}", (*handler).status},
+	{"DELETE", "/documents/{id...}", (*handler).delete},
+	{"POST", "/search", (*handler).search},
+	{"POST", "/answer", (*handler).answer},
+	{"GET", "/openapi.json", (*handler).openapi},
 }
 
 //go:embed openapi.json
@@ -226,9 +226,9 @@ func (h *handler) failErr(w http.ResponseWriter, r *http.Request, err error) {
 	h.fail(w, r, problemOf(err))
 }
 
-// scope resolves the request's tenant and its scope; on failure it has
-// answered.
-func (h *handler) scope(w http.ResponseWriter, r *http.Request) (scope, bool) {
+// tenant resolves the request's tenant and what serves it; on failure it
+// has answered.
+func (h *handler) tenant(w http.ResponseWriter, r *http.Request) (tenantAPI, bool) {
 	tenant := ""
 	if h.o.Tenant != nil {
 		t, err := h.o.Tenant(r)
@@ -243,7 +243,7 @@ func (h *handler) scope(w http.ResponseWriter, r *http.Request) (scope, bool) {
 		}
 		tenant = t
 	}
-	s, err := scopeOf(h.p, tenant)
+	s, err := tenantOf(h.p, tenant)
 	if err != nil {
 		pr := newProblem(ProblemTenantsUnsupported, genericDetail(ProblemTenantsUnsupported))
 		pr.cause = err
@@ -351,11 +351,11 @@ type optionsRequest[O any] interface {
 	options(maxTopK int) (O, error)
 }
 
-// scopedRequest resolves the request's scope, decodes its JSON body into
+// tenantRequest resolves the request's tenant, decodes its JSON body into
 // req and converts it to options; on failure it has answered.
-func scopedRequest[O any](h *handler, w http.ResponseWriter, r *http.Request, req optionsRequest[O]) (scope, O, bool) {
+func tenantRequest[O any](h *handler, w http.ResponseWriter, r *http.Request, req optionsRequest[O]) (tenantAPI, O, bool) {
 	var zero O
-	s, ok := h.scope(w, r)
+	s, ok := h.tenant(w, r)
 	if !ok || !h.decodeJSON(w, r, req) {
 		return nil, zero, false
 	}
@@ -369,7 +369,7 @@ func scopedRequest[O any](h *handler, w http.ResponseWriter, r *http.Request, re
 
 // ingest serves POST /documents.
 func (h *handler) ingest(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.scope(w, r)
+	s, ok := h.tenant(w, r)
 	if !ok {
 		return
 	}
@@ -554,7 +554,7 @@ func (h *handler) validate(w http.ResponseWriter, r *http.Request, docs []Docume
 
 // status serves GET /documents/{id}.
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.scope(w, r)
+	s, ok := h.tenant(w, r)
 	if !ok {
 		return
 	}
@@ -577,7 +577,7 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 
 // delete serves DELETE /documents/{id}.
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.scope(w, r)
+	s, ok := h.tenant(w, r)
 	if !ok {
 		return
 	}
@@ -596,7 +596,7 @@ func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
 // search serves POST /search.
 func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 	var req searchRequestJSON
-	s, opts, ok := scopedRequest(h, w, r, &req)
+	s, opts, ok := tenantRequest(h, w, r, &req)
 	if !ok {
 		return
 	}
@@ -616,7 +616,7 @@ func (h *handler) search(w http.ResponseWriter, r *http.Request) {
 // when the client accepts text/event-stream (handler_sse.go).
 func (h *handler) answer(w http.ResponseWriter, r *http.Request) {
 	var req answerRequestJSON
-	s, opts, ok := scopedRequest(h, w, r, &req)
+	s, opts, ok := tenantRequest(h, w, r, &req)
 	if !ok {
 		return
 	}

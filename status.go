@@ -3,6 +3,8 @@ package rag
 import (
 	"context"
 	"fmt"
+
+	"github.com/ragkit-go/rag/store"
 )
 
 // DocumentStatus is what the store holds of one document.
@@ -28,13 +30,18 @@ type DocumentStatus struct {
 // and makes no embedding call. The chunk count is not reported: no store
 // contract gives it without reading the records.
 func (p *Pipeline) Status(ctx context.Context, ids ...string) ([]DocumentStatus, error) {
+	return documentStatus(ctx, p.store, ids)
+}
+
+// documentStatus is Status on the documents of s.
+func documentStatus(ctx context.Context, s store.Store, ids []string) ([]DocumentStatus, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if len(ids) == 0 {
 		return []DocumentStatus{}, nil
 	}
-	hashes, err := p.store.Hashes(ctx, ids...)
+	hashes, err := s.Hashes(ctx, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("rag: status: %w", err)
 	}
