@@ -85,8 +85,8 @@ func tenantOf(p *Pipeline, tenant string) (tenantAPI, error) {
 	if tenant == "" {
 		return p, nil
 	}
-	// Tenancy plugs in here: return p.Tenant(tenant), its error mapped
-	// to a problem by codeOf.
+	// Tenancy plugs in here: t, err := p.Tenant(tenant); if err != nil
+	// { return nil, err }; return t, nil (tenantProblem maps its errors).
 	return nil, errTenantsUnsupported
 }
 
@@ -245,12 +245,32 @@ func (h *handler) tenant(w http.ResponseWriter, r *http.Request) (tenantAPI, boo
 	}
 	s, err := tenantOf(h.p, tenant)
 	if err != nil {
-		pr := newProblem(ProblemTenantsUnsupported, genericDetail(ProblemTenantsUnsupported))
-		pr.cause = err
+		pr := tenantProblem(err)
+		if pr.Status < 500 {
+			h.log.InfoContext(r.Context(), "rag: handler: tenant refused", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
 		h.fail(w, r, pr)
 		return nil, false
 	}
 	return s, true
+}
+
+// tenantProblem is the problem of a tenant that has no handle: 501 when
+// the pipeline cannot serve tenants, the store's problem when it is
+// closed, and otherwise 403 (an invalid tenant ID: the Tenant function's
+// to fix, the cause is logged).
+func tenantProblem(err error) *problem {
+	var pr *problem
+	switch {
+	case errors.Is(err, errTenantsUnsupported), errors.Is(err, errors.ErrUnsupported):
+		pr = newProblem(ProblemTenantsUnsupported, genericDetail(ProblemTenantsUnsupported))
+	case codeOf(err) == ProblemUnavailable:
+		return problemOf(err)
+	default:
+		pr = newProblem(ProblemForbidden, "this tenant is not valid")
+	}
+	pr.cause = err
+	return pr
 }
 
 // writeJSON writes v as a JSON answer with status.
