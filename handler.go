@@ -572,15 +572,25 @@ func (h *handler) validate(w http.ResponseWriter, r *http.Request, docs []Docume
 	return true
 }
 
-// status serves GET /documents/{id}.
-func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+// document resolves the tenant and the document ID of a
+// /documents/{id} request; on failure it has answered.
+func (h *handler) document(w http.ResponseWriter, r *http.Request) (tenantAPI, string, bool) {
 	s, ok := h.tenant(w, r)
 	if !ok {
-		return
+		return nil, "", false
 	}
 	id := r.PathValue("id")
 	if id == "" {
 		h.fail(w, r, newProblem(ProblemDocumentNotFound, "no document ID in the path"))
+		return nil, "", false
+	}
+	return s, id, true
+}
+
+// status serves GET /documents/{id}.
+func (h *handler) status(w http.ResponseWriter, r *http.Request) {
+	s, id, ok := h.document(w, r)
+	if !ok {
 		return
 	}
 	st, err := s.Status(r.Context(), id)
@@ -597,13 +607,8 @@ func (h *handler) status(w http.ResponseWriter, r *http.Request) {
 
 // delete serves DELETE /documents/{id}.
 func (h *handler) delete(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.tenant(w, r)
+	s, id, ok := h.document(w, r)
 	if !ok {
-		return
-	}
-	id := r.PathValue("id")
-	if id == "" {
-		h.fail(w, r, newProblem(ProblemDocumentNotFound, "no document ID in the path"))
 		return
 	}
 	if err := s.Delete(r.Context(), id); err != nil {

@@ -2,6 +2,7 @@ package rag_test
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,14 +28,7 @@ const tenantHeader = "X-Test-Tenant"
 
 // tenantTag is the word every document of tenant carries in its content,
 // so that a hit, a citation or a prompt shows whose it is.
-func tenantTag(tenant string) string { return "owner" + strings.ToUpper(cmpOr(tenant, "default")) }
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
+func tenantTag(tenant string) string { return "owner" + strings.ToUpper(cmp.Or(tenant, "default")) }
 
 // TestHandlerTenantIsolation runs random operations of several tenants
 // with colliding document IDs through the handler, over HTTP: every hit,
