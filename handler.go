@@ -147,8 +147,10 @@ type handler struct {
 // and model calls (an ingestion then keeps the whole documents it
 // already wrote, and reports nothing).
 //
-// The handler may serve any number of requests at once; the pipeline's
-// own limits (IngestOptions) bound the work they cause together.
+// The handler may serve any number of requests at once. The pipeline's
+// rate budget (IngestOptions.RequestsPerMinute and TokensPerMinute) is
+// shared by all of them; the number of requests at once is not bounded
+// here: put a limiter in front of the handler for that.
 func NewHandler(p *Pipeline, opts *HandlerOptions) http.Handler {
 	h := &handler{p: p, mux: http.NewServeMux()}
 	if opts != nil {
