@@ -111,11 +111,7 @@ func (s *Store) Close() error {
 	if s.scoped {
 		return nil
 	}
-	var errs []error
-	for _, t := range s.tenants.Close() {
-		errs = append(errs, t.close())
-	}
-	return errors.Join(append(errs, s.close())...)
+	return errors.Join(s.tenants.Close((*Store).close), s.close())
 }
 
 // close closes s alone, not its tenants.

@@ -61,18 +61,18 @@ func (p *Partitions[T]) Get(tenant string, open func() (T, error)) (T, error) {
 	return v, nil
 }
 
-// Close marks the set closed and returns the partitions it held, for the
-// caller to close; a second Close returns none.
-func (p *Partitions[T]) Close() []T {
+// Close marks the set closed and closes the partitions it held with
+// closeOne, returning their errors joined; a second Close closes none.
+func (p *Partitions[T]) Close(closeOne func(T) error) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.closed = true
-	out := make([]T, 0, len(p.m))
-	for _, v := range p.m {
-		out = append(out, v)
+	held := p.m
+	p.closed, p.m = true, nil
+	p.mu.Unlock()
+	var errs []error
+	for _, v := range held {
+		errs = append(errs, closeOne(v))
 	}
-	p.m = nil
-	return out
+	return errors.Join(errs...)
 }
 
 // Scope is Get for a store's Scope method (see store.Scoper): it checks

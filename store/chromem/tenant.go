@@ -1,7 +1,6 @@
 package chromem
 
 import (
-	"errors"
 	"path/filepath"
 
 	"github.com/ragkit-go/rag/store"
@@ -55,13 +54,4 @@ func (s *Store) openTenant(tenant string) (*Store, error) {
 	}
 	t.scoped = true
 	return t, nil
-}
-
-// closeTenants closes the tenants' stores; later Scope calls fail.
-func (s *Store) closeTenants() error {
-	var errs []error
-	for _, t := range s.tenants.Close() {
-		errs = append(errs, t.close())
-	}
-	return errors.Join(errs...)
 }

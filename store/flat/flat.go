@@ -577,7 +577,7 @@ func (s *Store) Close() error {
 	if s.scoped {
 		return nil
 	}
-	err := s.closeTenants()
+	err := s.tenants.Close((*Store).close)
 	if cerr := s.close(); err == nil {
 		err = cerr
 	}

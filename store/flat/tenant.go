@@ -1,7 +1,6 @@
 package flat
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,15 +58,4 @@ func (s *Store) openTenant(tenant string) (*Store, error) {
 	}
 	t.scoped = true
 	return t, nil
-}
-
-// closeTenants closes the tenants' stores; later Scope calls fail. A
-// tenant whose snapshot cannot be written stays as its log left it,
-// durable, for the next open.
-func (s *Store) closeTenants() error {
-	var errs []error
-	for _, t := range s.tenants.Close() {
-		errs = append(errs, t.close())
-	}
-	return errors.Join(errs...)
 }

@@ -143,7 +143,7 @@ func (s *Store) searchSQL(q store.Query, dim int, approx bool) (sql string, args
 	vec := b.arg(pgv.NewVector(append([]float32(nil), q.Vector...)))
 	from, tenant := s.table, ""
 	if approx {
-		from, tenant = s.hnswSource(b) // tenant.go
+		from, tenant = s.hnswSource(b, q.Filter) // tenant.go
 	} else {
 		tenant = s.tenantCond(b, "t.")
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -72,22 +73,44 @@ func (s *Store) tenantCond(b *builder, prefix string) string {
 
 // hnswSource returns the relation and the tenant condition of an
 // approximate search. The condition is written so that no B-tree index
-// matches it ((tenant || '') = $n): otherwise the planner, which without
+// matches it (the tenant concatenated with the empty string, compared
+// with the parameter): otherwise the planner, which without
 // statistics takes any equality for selective, reads the tenant through
 // the primary key or the document index and sorts it, exactly, instead
 // of walking the HNSW graph with the tenant as the iterative scan's
-// filter. A partitioned table is read through the tenant's own partition
-// (its graph holds the tenant's rows alone); the condition stays, in case
-// two tenants' partition names ever collided.
-func (s *Store) hnswSource(b *builder) (from, cond string) {
+// filter. A filter that names documents (an Eq or In on _id at its top
+// level) keeps the plain condition: the index (tenant, doc_id) then finds
+// the named documents' rows, as an HNSW walk filtered down to a few rows
+// might not. A partitioned table is read through the tenant's own
+// partition (its graph holds the tenant's rows alone); the condition
+// stays, in case two tenants' partition names ever collided.
+func (s *Store) hnswSource(b *builder, f *store.Filter) (from, cond string) {
 	if !s.tenantCol.Load() {
 		return s.table, "TRUE"
+	}
+	if namesDocuments(f) {
+		return s.table, s.tenantCond(b, "t.")
 	}
 	from = s.table
 	if s.partitioned.Load() {
 		from = s.qualified(s.partitionName(s.tenant))
 	}
 	return from, "(t.tenant || '') = " + b.arg(s.tenant) + "::text"
+}
+
+// namesDocuments reports whether f restricts the rows to named documents:
+// an Eq or In on _id at its top level or in a top-level And.
+func namesDocuments(f *store.Filter) bool {
+	if f == nil {
+		return false
+	}
+	switch f.Op {
+	case store.OpAnd:
+		return slices.ContainsFunc(f.Filters, namesDocuments)
+	case store.OpEq, store.OpIn:
+		return f.Field == store.FieldDocID
+	}
+	return false
 }
 
 // upgrade reads what the table says about tenancy (exists: the table
