@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
@@ -23,6 +26,7 @@ import (
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 	"github.com/ragkit-go/rag/store/flat"
+	"github.com/ragkit-go/rag/store/pgvector"
 )
 
 // tenancyOps is the number of random operations of TestTenantIsolation.
@@ -125,11 +129,42 @@ func TestTenantIsolation(t *testing.T) {
 			return s
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tenantIsolation(t, tc.store(t)) })
+		t.Run(tc.name, func(t *testing.T) { tenantIsolation(t, tc.store(t), tenancyOps, false) })
 	}
 }
 
-func tenantIsolation(t *testing.T, st store.Store) {
+// TestTenantIsolationPgvector is TestTenantIsolation, 2,000 operations of
+// it, on store/pgvector, whose own full-text search (through each
+// tenant's view) serves the lexical side. Needs RAG_PG_DSN.
+func TestTenantIsolationPgvector(t *testing.T) {
+	dsn := os.Getenv("RAG_PG_DSN")
+	if dsn == "" {
+		t.Skip("RAG_PG_DSN is not set: no Postgres with pgvector to test against")
+	}
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	table := fmt.Sprintf("rag_tenant_test_%d", os.Getpid())
+	t.Cleanup(func() {
+		if _, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize()); err != nil {
+			t.Errorf("drop table: %v", err)
+		}
+	})
+	s, err := pgvector.New(ctx, pool, pgvector.Options{Table: table, Migrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenantIsolation(t, s, 2000, true)
+}
+
+// tenantIsolation runs ops random operations on a pipeline on st. With
+// textAnd, the store's own text search needs every query word (Postgres's
+// websearch_to_tsquery): lexical queries are then the one word every
+// chunk has.
+func tenantIsolation(t *testing.T, st store.Store, ops int, textAnd bool) {
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv(tenancySeedEnv); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -271,9 +306,15 @@ func tenantIsolation(t *testing.T, st store.Store) {
 		}
 		return o
 	}
-	query := func() string { return "shared " + tenancyWords[rng.IntN(len(tenancyWords))] }
+	query := func(mode rag.SearchMode) string {
+		w := tenancyWords[rng.IntN(len(tenancyWords))]
+		if textAnd && mode != rag.VectorSearch {
+			return "shared"
+		}
+		return "shared " + w
+	}
 
-	for op = range tenancyOps {
+	for op = range ops {
 		ts := tenants[rng.IntN(len(tenants))]
 		current = ts.i
 		s := as(ts)
@@ -345,7 +386,7 @@ func tenantIsolation(t *testing.T, st store.Store) {
 			counts["purge"]++
 		case r < 88:
 			o := randomSearch()
-			q := query()
+			q := query(o.Mode)
 			hits, err := s.Search(ctx, q, o)
 			if err != nil {
 				fail("Search(%q, %+v): %v", q, o, err)
@@ -369,7 +410,7 @@ func tenantIsolation(t *testing.T, st store.Store) {
 			if rng.IntN(2) == 0 {
 				ao.Neighbors = 1
 			}
-			q := query()
+			q := query(ao.Search.Mode)
 			var a *rag.Answer
 			if rng.IntN(2) == 0 {
 				a, err = s.Answer(ctx, q, ao)
@@ -404,7 +445,7 @@ func tenantIsolation(t *testing.T, st store.Store) {
 			fail("%s", strings.Join(l, "; "))
 		}
 	}
-	t.Logf("%d operations: %v", tenancyOps, counts)
+	t.Logf("%d operations: %v", ops, counts)
 }
 
 // The same document in two tenants is embedded for each (the embedding
