@@ -15,9 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/llm"
@@ -26,7 +23,6 @@ import (
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 	"github.com/ragkit-go/rag/store/flat"
-	"github.com/ragkit-go/rag/store/pgvector"
 )
 
 // tenancyOps is the number of random operations of TestTenantIsolation.
@@ -137,26 +133,7 @@ func TestTenantIsolation(t *testing.T) {
 // it, on store/pgvector, whose own full-text search (through each
 // tenant's view) serves the lexical side. Needs RAG_PG_DSN.
 func TestTenantIsolationPgvector(t *testing.T) {
-	dsn := os.Getenv("RAG_PG_DSN")
-	if dsn == "" {
-		t.Skip("RAG_PG_DSN is not set: no Postgres with pgvector to test against")
-	}
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	table := fmt.Sprintf("rag_tenant_test_%d", os.Getpid())
-	t.Cleanup(func() {
-		if _, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize()); err != nil {
-			t.Errorf("drop table: %v", err)
-		}
-	})
-	s, err := pgvector.New(ctx, pool, pgvector.Options{Table: table, Migrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := pgvectorStore(t, fmt.Sprintf("rag_tenant_test_%d", os.Getpid()))
 	tenantIsolation(t, s, 2000, true)
 }
 
