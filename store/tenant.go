@@ -70,7 +70,9 @@ func CheckTenant(tenant string) error {
 
 // Scope returns the view of s confined to tenant (see Scoper), looking
 // through wrappers that expose the store they wrap with an Unwrap() Store
-// method, as DocumentIDs does. A store that cannot scope gives an error
+// method, as DocumentIDs does: the view is then the wrapped store's,
+// without the wrapper (a wrapper that must stay in the way implements
+// Scoper itself, or has no Unwrap). A store that cannot scope gives an error
 // matching errors.ErrUnsupported; an invalid tenant one matching
 // ErrInvalidTenant, checked first.
 func Scope(s Store, tenant string) (Store, error) {
