@@ -515,3 +515,47 @@ func newStoreT(t *testing.T) store.Store {
 	}
 	return s
 }
+
+// Tenants used at once from many goroutines, on one pipeline with a
+// lexical index and a query cache, each writing the same document IDs,
+// see their own documents only.
+func TestTenantsConcurrent(t *testing.T) {
+	p := newPipeline(t, hashing(), func(o *rag.Options) {
+		o.Lexical = &rag.LexicalOptions{}
+		o.Ingest.Linger = 50 * time.Microsecond
+	})
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			tn, err := p.Tenant(fmt.Sprintf("tenant-%d", i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ctx := context.Background()
+			for round := range 30 {
+				d := rag.Document{ID: fmt.Sprintf("d%d", round%3), Content: fmt.Sprintf("shared words, %s round %d", tenantMark(i), round)}
+				if _, err := tn.Ingest(ctx, d); err != nil {
+					t.Error(err)
+					return
+				}
+				for _, mode := range []rag.SearchMode{rag.VectorSearch, rag.LexicalSearch, rag.HybridSearch} {
+					hits, err := tn.Search(ctx, "shared words", &rag.SearchOptions{Mode: mode, TopK: 10})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(hits) != min(round+1, 3) {
+						t.Errorf("tenant %d, round %d, mode %d: %d hits, want %d", i, round, mode, len(hits), min(round+1, 3))
+					}
+					for _, h := range hits {
+						if f := foreignMarks(h.Text, i); len(f) > 0 || !strings.Contains(h.Text, tenantMark(i)) {
+							t.Errorf("tenant %d found %q", i, h.Text)
+						}
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
