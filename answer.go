@@ -257,11 +257,17 @@ type answerRun struct {
 // with ErrNoModel, both before any call. Errors of the search or of the
 // model are returned wrapped; the conversation, if any, is then left as
 // it was.
-func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOptions) (a *Answer, err error) {
+func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOptions) (*Answer, error) {
+	return p.own.Answer(ctx, question, opts)
+}
+
+// Answer is Pipeline.Answer within the scope.
+func (sc *scope) Answer(ctx context.Context, question string, opts *AnswerOptions) (a *Answer, err error) {
+	p := sc.p
 	sctx, op := p.startAnswer(ctx, question, opts, false)
 	defer func() { endAnswer(ctx, op, a, err) }()
 	ctx = sctx
-	r, err := p.prepareAnswer(ctx, question, opts)
+	r, err := sc.prepareAnswer(ctx, question, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -286,6 +292,12 @@ func (p *Pipeline) Answer(ctx context.Context, question string, opts *AnswerOpti
 // leaves no goroutine behind. Citation markers are final when yielded: a
 // piece that may begin a marker is held back until the marker is complete.
 func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerDelta, error] {
+	return p.own.AnswerStream(ctx, question, opts)
+}
+
+// AnswerStream is Pipeline.AnswerStream within the scope.
+func (sc *scope) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerDelta, error] {
+	p := sc.p
 	return func(yield func(AnswerDelta, error) bool) {
 		var (
 			a   *Answer
@@ -293,7 +305,7 @@ func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *Answ
 		)
 		ctx, op := p.startAnswer(ctx, question, opts, true)
 		defer func() { endAnswer(ctx, op, a, err) }()
-		r, err := p.prepareAnswer(ctx, question, opts)
+		r, err := sc.prepareAnswer(ctx, question, opts)
 		if err != nil {
 			yield(AnswerDelta{}, err)
 			return
@@ -373,7 +385,8 @@ func endAnswer(ctx context.Context, op *telemetry.Op, a *Answer, err error) {
 
 // prepareAnswer checks the call, condenses the conversation, rewrites the
 // query, retrieves and packs the passages and builds the request.
-func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *AnswerOptions) (*answerRun, error) {
+func (sc *scope) prepareAnswer(ctx context.Context, question string, opts *AnswerOptions) (*answerRun, error) {
+	p := sc.p
 	var o AnswerOptions
 	if opts != nil {
 		o = *opts
@@ -424,13 +437,13 @@ func (p *Pipeline) prepareAnswer(ctx context.Context, question string, opts *Ans
 			return nil, err
 		}
 	}
-	hits, err := p.Search(ctx, r.query, &so)
+	hits, err := sc.Search(ctx, r.query, &so)
 	if err != nil {
 		return nil, err
 	}
 	r.passages = packPassages(hits, o.ContextTokens, tokenizer.CL100K())
 	if o.Neighbors > 0 && len(r.passages) > 0 {
-		if err := p.addNeighbors(ctx, r.query, r.passages, o.Neighbors, o.ContextTokens, tokenizer.CL100K()); err != nil {
+		if err := sc.addNeighbors(ctx, r.query, r.passages, o.Neighbors, o.ContextTokens, tokenizer.CL100K()); err != nil {
 			return nil, err
 		}
 	}
@@ -608,12 +621,12 @@ type neighborSpan struct {
 // addNeighbors grows each passage by up to n neighbouring chunks a side
 // within budget tokens (see AnswerOptions.Neighbors), writing
 // Passage.Context.
-func (p *Pipeline) addNeighbors(ctx context.Context, query string, ps []Passage, n, budget int, tok tokenizer.Tokenizer) error {
+func (sc *scope) addNeighbors(ctx context.Context, query string, ps []Passage, n, budget int, tok tokenizer.Tokenizer) error {
 	used := 0
 	for _, x := range ps {
 		used += tok.Count(formatPassage(x)) + 1
 	}
-	chunks, err := p.neighborChunks(ctx, query, ps, n)
+	chunks, err := sc.neighborChunks(ctx, query, ps, n)
 	if err != nil {
 		return err
 	}
@@ -672,21 +685,21 @@ func (p *Pipeline) addNeighbors(ctx context.Context, query string, ps []Passage,
 // of each passage or the whole document. The store is searched with the
 // query's vector (from the query cache) and a filter on the document ID:
 // the Store interface has no lookup by record ID.
-func (p *Pipeline) neighborChunks(ctx context.Context, query string, ps []Passage, n int) (map[string]map[int]Hit, error) {
+func (sc *scope) neighborChunks(ctx context.Context, query string, ps []Passage, n int) (map[string]map[int]Hit, error) {
 	want := map[string][]int{} // document ID to the chunk indices wanted
 	for _, x := range ps {
 		for i := max(x.Chunk-n, 0); i <= x.Chunk+n; i++ {
 			want[x.DocID] = append(want[x.DocID], i)
 		}
 	}
-	qvec, err := p.queries.embed(ctx, query)
+	qvec, err := sc.p.queries.embed(ctx, sc.ns, query)
 	if err != nil {
 		return nil, fmt.Errorf("rag: answer: embedding the query: %w", err)
 	}
 	out := make(map[string]map[int]Hit, len(want))
 	for doc, idx := range want {
 		for k := 64; ; k *= 4 {
-			res, err := p.store.Search(ctx, store.Query{Vector: qvec, TopK: k, Filter: store.Eq(store.FieldDocID, doc)})
+			res, err := sc.store.Search(ctx, store.Query{Vector: qvec, TopK: k, Filter: store.Eq(store.FieldDocID, doc)})
 			if err != nil {
 				return nil, fmt.Errorf("rag: answer: reading the chunks around a passage: %w", err)
 			}

@@ -8,15 +8,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/ragkit-go/rag"
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
 	"github.com/ragkit-go/rag/store/flat"
-	"github.com/ragkit-go/rag/store/pgvector"
 )
 
 // TestCancelReportMatchesStore: an Ingest cancelled at a random moment
@@ -50,27 +46,7 @@ func TestCancelReportMatchesStore(t *testing.T) {
 			return s
 		},
 		"pgvector": func(t *testing.T, round int) store.Store {
-			dsn := os.Getenv("RAG_PG_DSN")
-			if dsn == "" {
-				t.Skip("RAG_PG_DSN is not set: no Postgres with pgvector to test against")
-			}
-			ctx := context.Background()
-			pool, err := pgxpool.New(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(pool.Close)
-			table := fmt.Sprintf("rag_cancel_test_%d_%d", os.Getpid(), round)
-			t.Cleanup(func() {
-				if _, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize()); err != nil {
-					t.Errorf("drop table: %v", err)
-				}
-			})
-			s, err := pgvector.New(ctx, pool, pgvector.Options{Table: table, Migrate: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
+			return pgvectorStore(t, fmt.Sprintf("rag_cancel_test_%d_%d", os.Getpid(), round))
 		},
 	}
 	for name, open := range stores {

@@ -52,21 +52,24 @@ const purgeBatch = 1000
 // matching errors.ErrUnsupported. A document re-ingested with a later
 // expiry while Purge runs may still be deleted if Purge listed its old
 // version; ingest it again.
-func (p *Pipeline) Purge(ctx context.Context) (int, error) {
+func (p *Pipeline) Purge(ctx context.Context) (int, error) { return p.own.Purge(ctx) }
+
+// Purge is Pipeline.Purge within the scope.
+func (sc *scope) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	ids, err := store.DocumentIDs(ctx, p.store, store.Lte(MetaExpiresAt, time.Now().UTC()))
+	ids, err := store.DocumentIDs(ctx, sc.store, store.Lte(MetaExpiresAt, time.Now().UTC()))
 	if err != nil {
 		return 0, fmt.Errorf("rag: purge: %w", err)
 	}
 	deleted := 0
 	for batch := range slices.Chunk(ids, purgeBatch) {
-		if err := p.Delete(ctx, batch...); err != nil {
+		if err := sc.Delete(ctx, batch...); err != nil {
 			return deleted, err
 		}
 		deleted += len(batch)
-		p.logger.Debug("rag: purged expired documents", "count", len(batch))
+		sc.p.logger.Debug("rag: purged expired documents", "count", len(batch))
 	}
 	return deleted, nil
 }

@@ -75,19 +75,21 @@ type tenantAPI interface {
 
 var _ tenantAPI = (*Pipeline)(nil)
 
-// errTenantsUnsupported: a request named a tenant, and the pipeline has
-// no tenancy yet.
-var errTenantsUnsupported = errors.New("rag: handler: only the default tenant is served")
+var _ tenantAPI = (*Tenant)(nil)
 
 // tenantOf returns what the handler uses for tenant on p: p itself for
-// the default tenant "".
+// the default tenant "", else p.Tenant(tenant) (whose errors
+// tenantProblem maps: a store without tenants, an invalid name, a closed
+// store).
 func tenantOf(p *Pipeline, tenant string) (tenantAPI, error) {
 	if tenant == "" {
 		return p, nil
 	}
-	// Tenancy plugs in here: t, err := p.Tenant(tenant); if err != nil
-	// { return nil, err }; return t, nil (tenantProblem maps its errors).
-	return nil, errTenantsUnsupported
+	t, err := p.Tenant(tenant)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // route is one route of the handler; routes is the table NewHandler
@@ -264,7 +266,7 @@ func (h *handler) tenant(w http.ResponseWriter, r *http.Request) (tenantAPI, boo
 func tenantProblem(err error) *problem {
 	var pr *problem
 	switch {
-	case errors.Is(err, errTenantsUnsupported), errors.Is(err, errors.ErrUnsupported):
+	case errors.Is(err, errors.ErrUnsupported):
 		pr = newProblem(ProblemTenantsUnsupported, genericDetail(ProblemTenantsUnsupported))
 	case codeOf(err) == ProblemUnavailable:
 		return problemOf(err)

@@ -247,6 +247,11 @@ func (e *IngestError) Unwrap() []error { return e.Errs }
 // report is never nil. When ctx is cancelled, Ingest aborts the requests in
 // flight and returns promptly, having written only whole documents.
 func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport, error) {
+	return p.own.Ingest(ctx, docs...)
+}
+
+// Ingest is Pipeline.Ingest within the scope.
+func (sc *scope) Ingest(ctx context.Context, docs ...Document) (*IngestReport, error) {
 	pulled := 0
 	seq := func(yield func(Document) bool) {
 		for _, d := range docs {
@@ -256,7 +261,7 @@ func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport,
 			}
 		}
 	}
-	rep, err := p.run(ctx, seq, true, nil)
+	rep, err := sc.run(ctx, seq, true, nil)
 	if pulled < len(docs) && ctx.Err() != nil {
 		// Cancelled before these were read: they failed too.
 		cause := context.Cause(ctx)
@@ -281,7 +286,7 @@ func (p *Pipeline) Ingest(ctx context.Context, docs ...Document) (*IngestReport,
 // bounded. The report lists only failed documents (the first
 // maxFailures); set IngestOptions.Progress to follow the others.
 func (p *Pipeline) IngestSeq(ctx context.Context, docs iter.Seq[Document]) (*IngestReport, error) {
-	return p.run(ctx, docs, false, nil)
+	return p.own.run(ctx, docs, false, nil)
 }
 
 // runHooks let a caller of run (Sync) see each document's outcome and
@@ -294,7 +299,8 @@ type runHooks struct {
 
 // run ingests docs on the engine and builds the report, in an
 // "ingest {model}" span.
-func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll bool, hooks *runHooks) (rep *IngestReport, err error) {
+func (sc *scope) run(ctx context.Context, docs iter.Seq[Document], keepAll bool, hooks *runHooks) (rep *IngestReport, err error) {
+	p := sc.p
 	sctx, op := p.tel.Start(ctx, telemetry.OpIngest, p.embedding.Provider, p.embedding.Model, trace.SpanKindInternal, false)
 	defer func() {
 		op.Set(telemetry.Documents.Int(rep.Stored+rep.Unchanged+rep.Failed), telemetry.Stored.Int(rep.Stored),
@@ -352,9 +358,9 @@ func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll boo
 			progress()
 		}
 	}
-	cfg := p.engine
+	cfg := sc.engine
 	if report != nil {
-		c := *p.engine
+		c := *sc.engine
 		c.Progress = func() {
 			mu.Lock()
 			defer mu.Unlock()
@@ -397,11 +403,13 @@ func (p *Pipeline) run(ctx context.Context, docs iter.Seq[Document], keepAll boo
 	return rep, errors.Join(errs...)
 }
 
-// engineConfig is the configuration of the ingestion engine for p.
-func (p *Pipeline) engineConfig() *ingest.Config {
+// engineConfig is the configuration of the ingestion engine for the
+// scope: its store, lexical index and cache keys.
+func (sc *scope) engineConfig() *ingest.Config {
+	p := sc.p
 	o := &p.ingest
 	cfg := &ingest.Config{
-		Store: p.store,
+		Store: sc.store,
 		Embed: func(ctx context.Context, texts []string, tokens int) ([][]float32, int, error) {
 			return p.embedding.Embed(ctx, texts, tokens, false)
 		},
@@ -418,7 +426,7 @@ func (p *Pipeline) engineConfig() *ingest.Config {
 		},
 		Tokenizer:        o.Tokenizer,
 		HashSalts:        p.hashSalts,
-		Model:            p.model,
+		Model:            sc.cacheModel(),
 		Cache:            o.Cache,
 		Dimension:        &p.dims,
 		BatchSize:        o.BatchSize,
@@ -428,8 +436,8 @@ func (p *Pipeline) engineConfig() *ingest.Config {
 		Linger:           o.Linger,
 		MaxPendingChunks: o.MaxPendingChunks,
 	}
-	if p.lexical != nil {
-		cfg.Lexical = p.lexical
+	if sc.lexical != nil {
+		cfg.Lexical = sc.lexical
 	}
 	if e := p.gen.enrich; e != nil {
 		cfg.Enrich = e.Enrich

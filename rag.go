@@ -14,7 +14,6 @@ import (
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/internal/ingest"
 	"github.com/ragkit-go/rag/internal/telemetry"
-	"github.com/ragkit-go/rag/lexical"
 	"github.com/ragkit-go/rag/llm"
 	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/rerank"
@@ -126,7 +125,7 @@ type Options struct {
 // any number of Ingest, Search and Delete calls may run at once.
 type Pipeline struct {
 	embedder   embed.Embedder
-	store      store.Store
+	own        *scope // the default tenant: the store and lexical index of Options
 	chunker    chunk.Chunker
 	chunkerFor func(Document) chunk.Chunker
 	reranker   rerank.Reranker
@@ -138,8 +137,6 @@ type Pipeline struct {
 	dims       ingest.Dimension
 	modelRetry provider.RetryPolicy
 	embedding  *ingest.Embedding // every embedding request: budget, retries, dimension
-	engine     *ingest.Config    // the ingestion engine's configuration
-	lexical    *lexical.Store    // nil unless Options.Lexical
 	gen        generation        // answer.go: the chat model and enrichment
 	tel        *telemetry.Telemetry
 }
@@ -148,7 +145,6 @@ type Pipeline struct {
 func New(opts Options) (*Pipeline, error) {
 	p := &Pipeline{
 		embedder:   opts.Embedder,
-		store:      opts.Store,
 		chunker:    opts.Chunker,
 		chunkerFor: opts.ChunkerFor,
 		reranker:   opts.Reranker,
@@ -164,12 +160,13 @@ func New(opts Options) (*Pipeline, error) {
 		}
 		p.embedder = e
 	}
-	if p.store == nil {
+	p.own = &scope{p: p, store: opts.Store}
+	if p.own.store == nil {
 		s, err := chromem.New(chromem.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("rag: default store: %w", err)
 		}
-		p.store = s
+		p.own.store = s
 	}
 	if p.chunker == nil {
 		p.chunker = chunk.NewRecursive(chunk.RecursiveOptions{})
@@ -190,7 +187,7 @@ func New(opts Options) (*Pipeline, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.lexical = l
+		p.own.lexical = l
 	}
 	p.ingest = p.ingest.withDefaults(p.embedder)
 	p.queries = newQueryEmbedder(p)
@@ -214,23 +211,23 @@ func New(opts Options) (*Pipeline, error) {
 		Logger:    p.logger,
 	}
 	p.embedding.Provider, p.embedding.Model = telemetry.SplitName(p.model)
-	p.engine = p.engineConfig()
+	p.own.engine = p.own.engineConfig()
 	return p, nil
 }
 
 // Store returns the pipeline's store, for the capabilities it has beyond
 // the Store interface.
-func (p *Pipeline) Store() store.Store { return p.store }
+func (p *Pipeline) Store() store.Store { return p.own.store }
 
 // Close releases what New opened: the lexical index's files, after its
 // last background snapshot. It does not close Options.Store, which is the
 // caller's. A closed pipeline still searches; ingesting into its lexical
-// index fails. Close may be called more than once.
+// index fails, and so does Tenant. Close may be called more than once.
 func (p *Pipeline) Close() error {
-	if p.lexical == nil {
+	if p.own.lexical == nil {
 		return nil
 	}
-	if err := p.lexical.Close(); err != nil {
+	if err := p.own.lexical.Close(); err != nil {
 		return fmt.Errorf("rag: close: lexical index: %w", err)
 	}
 	return nil
@@ -239,17 +236,22 @@ func (p *Pipeline) Close() error {
 // Delete removes the named documents and all their chunks. Deleting a
 // document that does not exist is not an error.
 func (p *Pipeline) Delete(ctx context.Context, docIDs ...string) error {
+	return p.own.Delete(ctx, docIDs...)
+}
+
+// Delete is Pipeline.Delete within the scope.
+func (sc *scope) Delete(ctx context.Context, docIDs ...string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if len(docIDs) == 0 {
 		return nil
 	}
-	if err := p.store.Delete(ctx, docIDs...); err != nil {
+	if err := sc.store.Delete(ctx, docIDs...); err != nil {
 		return fmt.Errorf("rag: delete: %w", err)
 	}
-	if p.lexical != nil {
-		if err := p.lexical.Delete(docIDs...); err != nil {
+	if sc.lexical != nil {
+		if err := sc.lexical.Delete(docIDs...); err != nil {
 			return fmt.Errorf("rag: delete: lexical index: %w", err)
 		}
 	}
@@ -258,12 +260,12 @@ func (p *Pipeline) Delete(ctx context.Context, docIDs ...string) error {
 
 // textSearcher returns the lexical side of search: the store's own
 // full-text search if it has one, else the in-process BM25 index, else nil.
-func (p *Pipeline) textSearcher() store.TextSearcher {
-	if ts, ok := p.store.(store.TextSearcher); ok {
+func (sc *scope) textSearcher() store.TextSearcher {
+	if ts, ok := sc.store.(store.TextSearcher); ok {
 		return ts
 	}
-	if p.lexical != nil {
-		return p.lexical
+	if sc.lexical != nil {
+		return sc.lexical
 	}
 	return nil
 }

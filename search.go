@@ -166,7 +166,13 @@ var ErrNoLexical = fmt.Errorf("rag: no lexical index: set Options.Lexical or use
 //
 // An empty query fails with ErrEmptyQuery and an invalid filter with an
 // error matching store.ErrInvalidFilter, before any embedding call.
-func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions) (hits []Hit, err error) {
+func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions) ([]Hit, error) {
+	return p.own.Search(ctx, query, opts)
+}
+
+// Search is Pipeline.Search within the scope.
+func (sc *scope) Search(ctx context.Context, query string, opts *SearchOptions) (hits []Hit, err error) {
+	p := sc.p
 	topK, mode := DefaultTopK, VectorSearch
 	if opts != nil {
 		topK, mode = cmp.Or(max(opts.TopK, 0), DefaultTopK), opts.Mode
@@ -180,7 +186,7 @@ func (p *Pipeline) Search(ctx context.Context, query string, opts *SearchOptions
 		op.Set(telemetry.Hits.Int(len(hits)))
 		op.End(ctx, err)
 	}()
-	return p.search(sctx, query, opts)
+	return sc.search(sctx, query, opts)
 }
 
 // modeName names a search mode in spans.
@@ -197,7 +203,8 @@ func modeName(m SearchMode) string {
 }
 
 // search is Search without its span.
-func (p *Pipeline) search(ctx context.Context, query string, opts *SearchOptions) ([]Hit, error) {
+func (sc *scope) search(ctx context.Context, query string, opts *SearchOptions) ([]Hit, error) {
+	p := sc.p
 	var o SearchOptions
 	if opts != nil {
 		o = *opts
@@ -237,7 +244,7 @@ func (p *Pipeline) search(ctx context.Context, query string, opts *SearchOptions
 	if !o.IncludeExpired {
 		o.Filter = notExpired(o.Filter, time.Now()) // expiry.go
 	}
-	text := p.textSearcher()
+	text := sc.textSearcher()
 	if o.Mode != VectorSearch && text == nil {
 		return nil, ErrNoLexical
 	}
@@ -257,10 +264,10 @@ func (p *Pipeline) search(ctx context.Context, query string, opts *SearchOptions
 	if o.Mode != LexicalSearch {
 		g.Go(func() error {
 			var err error
-			if qvec, err = p.queries.embed(gctx, query); err != nil {
+			if qvec, err = p.queries.embed(gctx, sc.ns, query); err != nil {
 				return fmt.Errorf("rag: embedding the query: %w", err)
 			}
-			if vres, err = p.store.Search(gctx, store.Query{Vector: qvec, TopK: k, Filter: o.Filter}); err != nil {
+			if vres, err = sc.store.Search(gctx, store.Query{Vector: qvec, TopK: k, Filter: o.Filter}); err != nil {
 				return fmt.Errorf("rag: search: %w", err)
 			}
 			return nil
@@ -290,7 +297,7 @@ func (p *Pipeline) search(ctx context.Context, query string, opts *SearchOptions
 	}
 	if o.MMR && len(hits) > 1 {
 		var err error
-		if hits, err = p.diversify(ctx, o.Mode, qvec, hits, lambda, mmrKeep(rerank || collapse, o.TopK, o.Depth, len(hits))); err != nil {
+		if hits, err = sc.diversify(ctx, o.Mode, qvec, hits, lambda, mmrKeep(rerank || collapse, o.TopK, o.Depth, len(hits))); err != nil {
 			return nil, err
 		}
 	}
@@ -408,7 +415,7 @@ func collapseDocuments(hits []Hit, how DocumentScore) []Hit {
 // tune.Tune (tune.ErrTooFewQueries, tune.ErrInvalidOptions), or with the
 // first search error.
 func (p *Pipeline) TuneFusion(ctx context.Context, queries []eval.Query, qrels eval.Qrels, opts *tune.Options) (*SearchOptions, *tune.Result, error) {
-	if p.textSearcher() == nil {
+	if p.own.textSearcher() == nil {
 		return nil, nil, ErrNoLexical
 	}
 	side := func(mode SearchMode) tune.Retriever {
@@ -442,7 +449,7 @@ func scoredOf(res []store.Result) []rank.Scored {
 
 // diversify reorders hits by MMR and keeps k of them. Candidates without a
 // vector (lexical hits) are embedded, from the cache when it has them.
-func (p *Pipeline) diversify(ctx context.Context, mode SearchMode, qvec []float32, hits []Hit, lambda float64, k int) ([]Hit, error) {
+func (sc *scope) diversify(ctx context.Context, mode SearchMode, qvec []float32, hits []Hit, lambda float64, k int) ([]Hit, error) {
 	var missing []int
 	var texts []string
 	for i, h := range hits {
@@ -452,7 +459,7 @@ func (p *Pipeline) diversify(ctx context.Context, mode SearchMode, qvec []float3
 		}
 	}
 	if len(texts) > 0 {
-		vecs, err := p.embedTexts(ctx, texts)
+		vecs, err := sc.embedTexts(ctx, texts)
 		if err != nil {
 			return nil, fmt.Errorf("rag: embedding candidates for MMR: %w", err)
 		}
@@ -489,14 +496,15 @@ func (p *Pipeline) diversify(ctx context.Context, mode SearchMode, qvec []float3
 
 // embedTexts embeds texts with the pipeline's retry policy, taking what it
 // can from the ingestion cache.
-func (p *Pipeline) embedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+func (sc *scope) embedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	p := sc.p
 	out := make([][]float32, len(texts))
 	var todo []string
 	var at []int
 	cache := p.ingest.Cache
 	for i, t := range texts {
 		if cache != nil {
-			if v, ok := cache.Get(ctx, embed.CacheKey(p.model, t)); ok {
+			if v, ok := cache.Get(ctx, embed.CacheKey(sc.cacheModel(), t)); ok {
 				out[i] = v
 				continue
 			}
@@ -571,7 +579,10 @@ func rerankerName(r rerank.Reranker) (providerName, model string) {
 
 // queryEmbedder embeds search queries: once for identical concurrent
 // queries (singleflight), from a small cache for repeated ones, and with
-// the pipeline's retry policy.
+// the pipeline's retry policy. Its cache and flights are shared by the
+// pipeline's tenants, with keys of each tenant's own (see scope.ns): a
+// tenant neither reads another's entries nor joins another's flights, and
+// the cache stays bounded however many tenants there are.
 type queryEmbedder struct {
 	p     *Pipeline
 	model string
@@ -587,8 +598,8 @@ func newQueryEmbedder(p *Pipeline) *queryEmbedder {
 	return &queryEmbedder{p: p, model: "query:" + p.model, cache: embed.NewMemoryCache(8 << 20)}
 }
 
-func (q *queryEmbedder) embed(ctx context.Context, query string) ([]float32, error) {
-	key := embed.CacheKey(q.model, query)
+func (q *queryEmbedder) embed(ctx context.Context, ns, query string) ([]float32, error) {
+	key := embed.CacheKey(q.model+ns, query)
 	if v, ok := q.cache.Get(ctx, key); ok {
 		return v, nil
 	}

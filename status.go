@@ -30,7 +30,12 @@ type DocumentStatus struct {
 // and makes no embedding call. The chunk count is not reported: no store
 // contract gives it without reading the records.
 func (p *Pipeline) Status(ctx context.Context, ids ...string) ([]DocumentStatus, error) {
-	return documentStatus(ctx, p.store, ids)
+	return documentStatus(ctx, p.own.store, ids)
+}
+
+// Status is Pipeline.Status for the tenant's documents.
+func (t *Tenant) Status(ctx context.Context, ids ...string) ([]DocumentStatus, error) {
+	return documentStatus(ctx, t.sc.store, ids)
 }
 
 // documentStatus is Status on the documents of s.

@@ -192,6 +192,12 @@ type SyncReport struct {
 // context's cause. The report is nil only when Sync fails before it
 // walked the tree.
 func (p *Pipeline) Sync(ctx context.Context, fsys fs.FS, opts *SyncOptions) (*SyncReport, error) {
+	return p.own.Sync(ctx, fsys, opts)
+}
+
+// Sync is Pipeline.Sync within one scope.
+func (sc *scope) Sync(ctx context.Context, fsys fs.FS, opts *SyncOptions) (*SyncReport, error) {
+	p := sc.p
 	var o SyncOptions
 	if opts != nil {
 		o = *opts
@@ -233,9 +239,9 @@ func (p *Pipeline) Sync(ctx context.Context, fsys fs.FS, opts *SyncOptions) (*Sy
 		Salt:        strings.Join(p.hashSalts, "\x00"),
 		Load:        o.Registry.Load,
 		List: func(ctx context.Context, f *store.Filter) ([]string, error) {
-			return store.DocumentIDs(ctx, p.store, f)
+			return store.DocumentIDs(ctx, sc.store, f)
 		},
-		Delete: func(ctx context.Context, ids []string) error { return p.Delete(ctx, ids...) },
+		Delete: func(ctx context.Context, ids []string) error { return sc.Delete(ctx, ids...) },
 		Ingest: func(ctx context.Context, docs iter.Seq[document.Document], done func(ingest.Result)) error {
 			hooks := &runHooks{done: func(r ingest.Result) {
 				if r.Err != nil {
@@ -251,7 +257,7 @@ func (p *Pipeline) Sync(ctx context.Context, fsys fs.FS, opts *SyncOptions) (*Sy
 					report()
 				}
 			}
-			rep, err := p.run(ctx, docs, false, hooks)
+			rep, err := sc.run(ctx, docs, false, hooks)
 			ingestRep = rep
 			return notDocuments(err)
 		},

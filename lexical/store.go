@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ragkit-go/rag/internal/tenancy"
 	"github.com/ragkit-go/rag/store"
 )
 
@@ -61,6 +62,10 @@ type Store struct {
 	disk *files     // nil when in memory
 
 	noFold bool // tests: filters are not simplified
+
+	opts    StoreOptions               // as NewStore got them
+	tenants tenancy.Partitions[*Store] // tenant.go; empty in a tenant's store
+	scoped  bool                       // a tenant's store: Close is its base's
 }
 
 // storedDoc is one document: immutable once built (a write replaces it).
@@ -87,7 +92,7 @@ var _ store.TextSearcher = (*Store)(nil)
 // new format). A damaged file is an error matching ErrCorrupt, a file of
 // another analyzer ErrAnalyzerMismatch.
 func NewStore(opts StoreOptions) (*Store, error) {
-	s := &Store{ix: New(opts.BM25), docs: map[string]*storedDoc{}, fields: map[string]int{}}
+	s := &Store{ix: New(opts.BM25), docs: map[string]*storedDoc{}, fields: map[string]int{}, opts: opts}
 	if opts.Path == "" {
 		return s, nil
 	}
@@ -99,8 +104,18 @@ func NewStore(opts StoreOptions) (*Store, error) {
 
 // Close waits for a background snapshot to finish and closes the log. It
 // returns the error of the last background snapshot, if it failed. A
-// closed Store still answers searches; writes fail with ErrClosed.
+// closed Store still answers searches; writes fail with ErrClosed. Close
+// closes the tenants' stores too (see Scope), and later Scope calls fail;
+// the Close of a tenant's store does nothing.
 func (s *Store) Close() error {
+	if s.scoped {
+		return nil
+	}
+	return errors.Join(s.tenants.Close((*Store).close), s.close())
+}
+
+// close closes s alone, not its tenants.
+func (s *Store) close() error {
 	if s.disk == nil {
 		return nil
 	}

@@ -13,9 +13,10 @@
 // store/storetest.
 //
 // Stores that can do more say so by implementing an optional interface,
-// found by type assertion: TextSearcher (a full-text search of their own)
-// and Lister (listing the documents a filter matches, without a vector
-// search; see the DocumentIDs helper).
+// found by type assertion: TextSearcher (a full-text search of their own),
+// Lister (listing the documents a filter matches, without a vector
+// search; see the DocumentIDs helper) and Scoper (views confined to one
+// tenant, for many customers in one store; see the Scope helper).
 package store
 
 import (

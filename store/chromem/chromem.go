@@ -50,6 +50,7 @@ import (
 
 	cg "github.com/philippgille/chromem-go"
 
+	"github.com/ragkit-go/rag/internal/tenancy"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/internal/wal"
 )
@@ -126,6 +127,10 @@ type Store struct {
 	persist *disk     // nil in memory
 	glog    *groupLog // nil in memory and with NoSync; guarded by writeMu
 	path    string    // Options.Path
+
+	opts    Options                    // as New completed them
+	tenants tenancy.Partitions[*Store] // tenant.go; empty in a tenant's store
+	scoped  bool                       // a tenant's store: Close is its base's
 }
 
 var _ store.Store = (*Store)(nil)
@@ -172,6 +177,7 @@ func New(opts Options) (*Store, error) {
 	}
 	s.coll = coll
 	s.path = opts.Path
+	s.opts = opts
 	if opts.Path == "" {
 		return s, nil
 	}
@@ -193,10 +199,23 @@ func New(opts Options) (*Store, error) {
 // Close releases the store. A persistent store has nothing unsaved: Close
 // waits for a background writing of document files to finish, closes the
 // log (left on disk for New to replay) and releases the directory lock.
-// It returns an error if the background writing failed. Methods called
-// after Close return an
-// error matching store.ErrClosed. Close is idempotent.
+// It returns an error if the background writing failed. It closes the
+// tenants' stores too (see Scope); the Close of a tenant's store does
+// nothing. Methods called after Close return an error matching
+// store.ErrClosed. Close is idempotent.
 func (s *Store) Close() error {
+	if s.scoped {
+		return nil
+	}
+	err := s.tenants.Close((*Store).close)
+	if cerr := s.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// close closes s alone, not its tenants.
+func (s *Store) close() error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	s.mu.Lock()

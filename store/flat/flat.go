@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/ragkit-go/rag/internal/tenancy"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/internal/wal"
 )
@@ -108,6 +109,9 @@ type Store struct {
 	snap       snapshotID
 	compacting atomic.Bool
 	bg         sync.WaitGroup // the background compaction
+
+	tenants tenancy.Partitions[*Store] // tenant.go; empty in a tenant's store
+	scoped  bool                       // a tenant's store: Close is its base's
 }
 
 type docEntry struct {
@@ -567,8 +571,21 @@ func (s *Store) Hashes(ctx context.Context, docIDs ...string) (map[string]string
 // removing the log) and closes the store: later calls return
 // store.ErrClosed. If writing fails the store stays open, so the caller can
 // retry; what was written stays durable in the log either way. Closing a
-// closed store returns nil.
+// closed store returns nil. Close closes the tenants' stores too (see
+// Scope); the Close of a tenant's store does nothing.
 func (s *Store) Close() error {
+	if s.scoped {
+		return nil
+	}
+	err := s.tenants.Close((*Store).close)
+	if cerr := s.close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// close closes s alone, not its tenants.
+func (s *Store) close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -12,12 +12,13 @@
 //
 // One table (Options.Table, default "rag_chunks") holds a row per record:
 //
-//	id text PRIMARY KEY, doc_id text, chunk bigint, chunk_start bigint,
+//	tenant text, id text, doc_id text, chunk bigint, chunk_start bigint,
 //	chunk_end bigint, text text, title text, source text, tags text[],
 //	metadata jsonb, doc_hash text, embedding vector(n),
-//	tsv tsvector GENERATED ALWAYS AS (title weighted A || text weighted B) STORED
+//	tsv tsvector GENERATED ALWAYS AS (title weighted A || text weighted B) STORED,
+//	PRIMARY KEY (tenant, id)
 //
-// with a B-tree index on doc_id, GIN indexes on metadata, tags and tsv, and
+// with a B-tree index on (tenant, doc_id), GIN indexes on metadata, tags and tsv, and
 // an HNSW index for cosine distance: on embedding (vector_cosine_ops) up to
 // 2,000 dimensions, on embedding::halfvec(n) (halfvec_cosine_ops) up to
 // 4,000 — the table keeps full precision, only the index is half precision
@@ -41,6 +42,19 @@
 // 0.41 at ef_search 40 (the default), 0.85 at 200, 0.95 to 0.96 at 400 and
 // 0.975 to 0.98 at 500 (TestHNSWRecall); real embeddings, which cluster, fare
 // better.
+//
+// # Tenants
+//
+// Every row belongs to a tenant, "" for the Store itself (the default
+// tenant); Scope returns the view of one tenant, whose every statement
+// names it (see Store.Scope and store.Scoper). Options.PartitionByTenant
+// gives each tenant a LIST partition of its own. Approximate searches of
+// a tenant walk the HNSW graph with the tenant as the iterative scan's
+// filter: for a tenant holding 1% of 20,000 random 128-dimensional
+// vectors, recall@10 was 0.97 at ef_search 40 and 100 (a partition: 1.0,
+// the planner scanning its 200 rows), TestTenantHNSWRecall. Tables made by
+// earlier versions, without the tenant column, open as the default tenant
+// alone; New with Migrate adds the column.
 //
 // # Filters
 //

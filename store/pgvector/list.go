@@ -20,9 +20,11 @@ func (s *Store) DocumentIDs(ctx context.Context, f *store.Filter) ([]string, err
 		return nil, err
 	}
 	var where builder
+	tenant := s.tenantCond(&where, "t.")
 	if err := compileFilter(&where, f); err != nil {
 		return nil, err
 	}
+	filter := where.sb.String()
 	dim, err := s.currentDim(ctx)
 	if err != nil {
 		return nil, err
@@ -30,7 +32,7 @@ func (s *Store) DocumentIDs(ctx context.Context, f *store.Filter) ([]string, err
 	if dim == 0 {
 		return []string{}, nil // no table yet: nothing stored
 	}
-	sql := "SELECT t.doc_id FROM " + s.table + " AS t WHERE " + where.sb.String() +
+	sql := "SELECT t.doc_id FROM " + s.table + " AS t WHERE " + tenant + " AND (" + filter + ")" +
 		" GROUP BY t.doc_id ORDER BY t.doc_id COLLATE \"C\""
 	rows, err := s.pool.Query(ctx, sql, where.args...)
 	if err != nil {

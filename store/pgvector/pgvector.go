@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
@@ -106,6 +107,22 @@ type Options struct {
 	// DefaultTextSearchConfig. It is fixed when the table is created;
 	// SearchText must use the same one.
 	TextSearchConfig string
+
+	// PartitionByTenant creates the table partitioned by LIST on its
+	// tenant column (see Store.Scope): one partition a tenant, created by
+	// the tenant's first write (and one for the default tenant, with the
+	// table), each with its own indexes. A tenant's searches then scan, or
+	// walk the HNSW graph of, its own partition only, and dropping a
+	// tenant is dropping its partition. Worth it for tenants large enough
+	// to deserve an index of their own; every partition costs the planner
+	// a little, so thousands of small tenants are better served by the
+	// plain table, where the tenant comes first in the primary key and the
+	// document index and an HNSW search of a small tenant is an iterative
+	// scan (see Approximate). It applies when New or the first Upsert
+	// creates the table: New fails with ErrSchema if the table exists
+	// unpartitioned; a partitioned table is used as such whatever the
+	// option says.
+	PartitionByTenant bool
 }
 
 // Store is a store.Store on a Postgres table with pgvector. Create one with
@@ -116,15 +133,31 @@ type Options struct {
 // statement, so a search sees every document as it was before or after a
 // write (Postgres MVCC), never a mix.
 type Store struct {
+	*shared
+	tenant string // the tenant of every row the store reads and writes; "" the default
+	view   bool   // a tenant's view (Scope): Close and Scope are the base's
+}
+
+// shared is the state of a table that a store shares with its tenants'
+// views.
+type shared struct {
 	pool    *pgxpool.Pool
 	opts    Options
 	table   string // quoted, possibly schema-qualified name
 	regName string // the same, as to_regclass text
+	schema  string // the schema part of Options.Table, or ""
 	base    string // unqualified table name, for index names
 
 	dim       atomic.Int64 // 0 until the table exists
 	iterative bool         // pgvector >= 0.8: hnsw.iterative_scan
 	closed    atomic.Bool
+
+	// tenantCol: the table has the tenant column (every table this
+	// version creates; one an earlier version made gets it from New with
+	// Migrate). Without it the store is the default tenant alone and
+	// Scope fails. partitioned: the table is partitioned by tenant.
+	tenantCol, partitioned atomic.Bool
+	partitions             sync.Map // tenant -> struct{}: partitions known to exist
 }
 
 var (
@@ -144,10 +177,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if err := normalizeOptions(&opts); err != nil {
 		return nil, err
 	}
-	s := &Store{pool: pool, opts: opts}
+	s := &Store{shared: &shared{pool: pool, opts: opts}}
 	schema, name, qualified := strings.Cut(opts.Table, ".")
 	if qualified {
 		s.table = pgx.Identifier{schema, name}.Sanitize()
+		s.schema = schema
 	} else {
 		name = schema
 		s.table = pgx.Identifier{name}.Sanitize()
@@ -179,6 +213,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	}
 	dim, err := s.tableDim(ctx, pool)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.upgrade(ctx, dim > 0); err != nil { // tenant.go
 		return nil, err
 	}
 	switch {
@@ -260,10 +297,14 @@ func (s *Store) Dimensions() int { return int(s.dim.Load()) }
 // uses, ready to put in SQL.
 func (s *Store) Table() string { return s.table }
 
-// Close marks the store closed: later calls return store.ErrClosed. It does
-// not close the pool, which belongs to the caller, and it does not wait for
-// calls in flight. Close is idempotent.
+// Close marks the store closed: later calls return store.ErrClosed, on the
+// store and on its tenants' views (the Close of a view does nothing). It
+// does not close the pool, which belongs to the caller, and it does not
+// wait for calls in flight. Close is idempotent.
 func (s *Store) Close() error {
+	if s.view {
+		return nil
+	}
 	s.closed.Store(true)
 	return nil
 }
@@ -292,4 +333,10 @@ func (s *Store) wrap(ctx context.Context, what string, err error) error {
 func isUniqueViolation(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// isUndefinedTable reports whether err is Postgres's undefined_table.
+func isUndefinedTable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42P01"
 }

@@ -123,13 +123,24 @@ func TestHNSWRecall(t *testing.T) {
 // scan of index under the settings Search uses.
 func usesHNSW(t *testing.T, s *pgvector.Store, q store.Query, ef int, index string) bool {
 	t.Helper()
+	return strings.Contains(searchPlan(t, s, q, ef, false), "Index Scan using "+index)
+}
+
+// searchPlan returns the plan of the approximate search for q under the
+// settings Search uses, and with sequential scans disabled if noSeqScan.
+func searchPlan(t *testing.T, s *pgvector.Store, q store.Query, ef int, noSeqScan bool) string {
+	t.Helper()
 	sql, args, err := pgvector.SearchSQL(s, q, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var plan []string
 	err = pgx.BeginFunc(ctx, testPool(t), func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT set_config('hnsw.ef_search', $1::text, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)", strconv.Itoa(ef)); err != nil {
+		seq := "on"
+		if noSeqScan {
+			seq = "off"
+		}
+		if _, err := tx.Exec(ctx, "SELECT set_config('hnsw.ef_search', $1::text, true), set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('enable_seqscan', $2::text, true)", strconv.Itoa(ef), seq); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, "EXPLAIN "+sql, args...)
@@ -142,7 +153,7 @@ func usesHNSW(t *testing.T, s *pgvector.Store, q store.Query, ef int, index stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Contains(strings.Join(plan, "\n"), "Index Scan using "+index)
+	return strings.Join(plan, "\n")
 }
 
 func envInt(name string, def int) int {

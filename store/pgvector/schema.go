@@ -60,12 +60,17 @@ func (s *Store) ensureTable(ctx context.Context, tx pgx.Tx, dim int) error {
 		if have != dim {
 			return &store.DimensionError{Want: have, Got: dim}
 		}
-		return nil
+		return s.readTenancy(ctx, tx) // another store made it, maybe otherwise
 	}
 	cfg := s.opts.TextSearchConfig // validated identifier
+	partition := ""
+	if s.opts.PartitionByTenant {
+		partition = " PARTITION BY LIST (tenant)"
+	}
 	stmts := []string{
 		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
-	id          text PRIMARY KEY,
+	tenant      text NOT NULL DEFAULT '',
+	id          text NOT NULL,
 	doc_id      text NOT NULL,
 	chunk       bigint NOT NULL,
 	chunk_start bigint NOT NULL,
@@ -79,9 +84,10 @@ func (s *Store) ensureTable(ctx context.Context, tx pgx.Tx, dim int) error {
 	embedding   vector(%d) NOT NULL,
 	tsv         tsvector GENERATED ALWAYS AS (
 		setweight(to_tsvector('%s'::regconfig, title), 'A') ||
-		setweight(to_tsvector('%s'::regconfig, text), 'B')) STORED
-)`, s.table, dim, cfg, cfg),
-		fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (doc_id)", s.index("doc_id_idx"), s.table),
+		setweight(to_tsvector('%s'::regconfig, text), 'B')) STORED,
+	PRIMARY KEY (tenant, id)
+)%s`, s.table, dim, cfg, cfg, partition),
+		fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s (tenant, doc_id)", s.index("tenant_doc_id_idx"), s.table),
 		fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (metadata)", s.index("metadata_idx"), s.table),
 		fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (tags)", s.index("tags_idx"), s.table),
 		fmt.Sprintf("CREATE INDEX IF NOT EXISTS %s ON %s USING gin (tsv)", s.index("tsv_idx"), s.table),
@@ -95,6 +101,11 @@ func (s *Store) ensureTable(ctx context.Context, tx pgx.Tx, dim int) error {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return err
 		}
+	}
+	s.tenantCol.Store(true)
+	s.partitioned.Store(s.opts.PartitionByTenant)
+	if s.opts.PartitionByTenant {
+		return s.createPartition(ctx, tx, "") // the default tenant's
 	}
 	return nil
 }

@@ -62,7 +62,11 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 			return nil, err
 		}
 	}
-	approx := s.opts.Approximate && !isZero(q.Vector) // pgvector's index holds no zero vectors
+	// pgvector's index holds no zero vectors. Without an iterative scan
+	// an HNSW search stops at ef_search rows, before a tenant's are
+	// picked out: a view searches exactly unless its tenant has a
+	// partition (and a graph) of its own.
+	approx := s.opts.Approximate && !isZero(q.Vector) && (s.iterative || !s.view || s.partitioned.Load())
 	sql, args, k, err := s.searchSQL(q, dim, approx)
 	if err != nil {
 		return nil, err
@@ -106,6 +110,9 @@ func (s *Store) Search(ctx context.Context, q store.Query) ([]store.Result, erro
 		return err
 	})
 	if err != nil {
+		if s.partitioned.Load() && isUndefinedTable(err) {
+			return nil, nil // the tenant has no partition: it never wrote
+		}
 		return nil, s.wrap(ctx, "approximate search", err)
 	}
 	store.SortResults(out)
@@ -134,13 +141,19 @@ func (s *Store) searchSQL(q store.Query, dim int, approx bool) (sql string, args
 	}
 	b := &builder{}
 	vec := b.arg(pgv.NewVector(append([]float32(nil), q.Vector...)))
+	from, tenant := s.table, ""
+	if approx {
+		from, tenant = s.hnswSource(b, q.Filter) // tenant.go
+	} else {
+		tenant = s.tenantCond(b, "t.")
+	}
 	var where builder
 	where.args = b.args
 	if err := compileFilter(&where, q.Filter); err != nil {
 		return "", nil, 0, err
 	}
 	b.args = where.args
-	inner := "SELECT " + innerColumns + ", 1 - (t.embedding <=> " + vec + "::vector) AS sim FROM " + s.table + " AS t WHERE " + where.sb.String()
+	inner := "SELECT " + innerColumns + ", 1 - (t.embedding <=> " + vec + "::vector) AS sim FROM " + from + " AS t WHERE " + tenant + " AND (" + where.sb.String() + ")"
 	if approx {
 		order := "t.embedding <=> " + vec + "::vector"
 		if dim > 2000 {
@@ -222,6 +235,7 @@ func (s *Store) SearchText(ctx context.Context, query string, k int, filter *sto
 	sq := &builder{}
 	cfg := sq.arg(s.opts.TextSearchConfig)
 	qtext := sq.arg(query)
+	tenant := s.tenantCond(sq, "t.")
 	var where builder
 	where.args = sq.args
 	if err := compileFilter(&where, filter); err != nil {
@@ -237,7 +251,7 @@ func (s *Store) SearchText(ctx context.Context, query string, k int, filter *sto
 	}
 	sq.w("SELECT ", selectColumns, ", r.score FROM (SELECT ", innerColumns,
 		", ts_rank_cd(t.tsv, tq) AS score FROM ", s.table, " AS t, websearch_to_tsquery(", cfg, "::regconfig, ", qtext,
-		"::text) AS tq WHERE t.tsv @@ tq AND ", where.sb.String(),
+		"::text) AS tq WHERE t.tsv @@ tq AND ", tenant, " AND (", where.sb.String(), ")",
 		" ORDER BY score DESC, t.id COLLATE \"C\" LIMIT ", sq.arg(k), ") AS r ORDER BY r.score DESC, r.id COLLATE \"C\"")
 	rows, err := s.pool.Query(ctx, sq.sb.String(), sq.args...)
 	if err != nil {

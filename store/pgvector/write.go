@@ -15,7 +15,7 @@ import (
 // row, far below Postgres's 65,535).
 const rowsPerInsert = 500
 
-const insertColumns = "id, doc_id, chunk, chunk_start, chunk_end, text, title, source, tags, metadata, doc_hash, embedding"
+const insertColumns = "tenant, id, doc_id, chunk, chunk_start, chunk_end, text, title, source, tags, metadata, doc_hash, embedding"
 
 // Upsert replaces the records of each document, all documents of the call
 // in one transaction: if it fails, nothing of the call is written. Records
@@ -70,6 +70,7 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 		}
 	}
 
+	created := false // the tenant's partition, by this transaction
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if dim == 0 {
 			if batchDim == 0 {
@@ -82,7 +83,13 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, "DELETE FROM "+s.table+" WHERE doc_id = ANY($1::text[])", ids); err != nil {
+		var err error
+		if created, err = s.ensurePartition(ctx, tx); err != nil { // tenant.go
+			return err
+		}
+		del := &builder{}
+		del.w("DELETE FROM ", s.table, " WHERE ", s.tenantCond(del, ""), " AND doc_id = ANY(", del.arg(ids), "::text[])")
+		if _, err := tx.Exec(ctx, del.sb.String(), del.args...); err != nil {
 			return fmt.Errorf("delete old records: %w", err)
 		}
 		for start := 0; start < len(rows); start += rowsPerInsert {
@@ -101,6 +108,9 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 			return fmt.Errorf("%w: a record ID of this batch is already used by another document: %w", store.ErrInvalidRecord, s.wrap(ctx, "upsert", err))
 		}
 		return s.wrap(ctx, "upsert", err)
+	}
+	if created {
+		s.partitions.Store(s.tenant, struct{}{})
 	}
 	if dim == 0 && batchDim > 0 {
 		s.dim.CompareAndSwap(0, int64(batchDim))
@@ -168,13 +178,19 @@ func encodeRow(hash string, r store.Record) ([]any, error) {
 }
 
 func (s *Store) insert(ctx context.Context, tx pgx.Tx, rows [][]any) error {
-	q := &builder{args: make([]any, 0, len(rows)*12)}
-	q.w("INSERT INTO ", s.table, " (", insertColumns, ") VALUES ")
+	q := &builder{args: make([]any, 0, len(rows)*12+1)}
+	cols, tenant := insertColumns, ""
+	if s.tenantCol.Load() {
+		tenant = q.arg(s.tenant) + "::text, "
+	} else {
+		cols = cols[len("tenant, "):] // a table an earlier version made
+	}
+	q.w("INSERT INTO ", s.table, " (", cols, ") VALUES ")
 	for i, row := range rows {
 		if i > 0 {
 			q.w(", ")
 		}
-		q.w("(", q.arg(row[0]), "::text, ", q.arg(row[1]), "::text, ", q.arg(row[2]), "::bigint, ",
+		q.w("(", tenant, q.arg(row[0]), "::text, ", q.arg(row[1]), "::text, ", q.arg(row[2]), "::bigint, ",
 			q.arg(row[3]), "::bigint, ", q.arg(row[4]), "::bigint, ", q.arg(row[5]), "::text, ",
 			q.arg(row[6]), "::text, ", q.arg(row[7]), "::text, ", q.arg(row[8]), "::text[], ",
 			q.arg(row[9]), "::jsonb, ", q.arg(row[10]), "::text, ", q.arg(row[11]), "::vector)")
@@ -198,7 +214,9 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) error {
 	if err != nil || dim == 0 {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, "DELETE FROM "+s.table+" WHERE doc_id = ANY($1::text[])", ids); err != nil {
+	del := &builder{}
+	del.w("DELETE FROM ", s.table, " WHERE ", s.tenantCond(del, ""), " AND doc_id = ANY(", del.arg(ids), "::text[])")
+	if _, err := s.pool.Exec(ctx, del.sb.String(), del.args...); err != nil {
 		return s.wrap(ctx, "delete", err)
 	}
 	return nil
@@ -219,7 +237,9 @@ func (s *Store) Hashes(ctx context.Context, docIDs ...string) (map[string]string
 	if err != nil || dim == 0 {
 		return out, err
 	}
-	rows, err := s.pool.Query(ctx, "SELECT DISTINCT ON (doc_id) doc_id, doc_hash FROM "+s.table+" WHERE doc_id = ANY($1::text[])", ids)
+	q := &builder{}
+	q.w("SELECT DISTINCT ON (doc_id) doc_id, doc_hash FROM ", s.table, " WHERE ", s.tenantCond(q, ""), " AND doc_id = ANY(", q.arg(ids), "::text[])")
+	rows, err := s.pool.Query(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return nil, s.wrap(ctx, "hashes", err)
 	}

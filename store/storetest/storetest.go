@@ -21,7 +21,10 @@
 // record ID.
 //
 // The List rules check store.Lister (DocumentIDs) against the documents
-// the suite wrote; a store that does not implement it skips them.
+// the suite wrote; a store that does not implement it skips them. The
+// Tenant rules check store.Scoper: TenancyOps random operations on many
+// tenants writing the same document IDs, none of which may show a record
+// of another tenant; a store that does not implement it skips them.
 package storetest
 
 import (
@@ -89,6 +92,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"ListInvalidFilter", s.listInvalidFilter},
 		{"ListCancelledContext", s.listCancelledContext},
 		{"ListConcurrentWithWrites", s.listConcurrent},
+		{"TenantIsolation", s.tenantIsolation},
+		{"TenantInvalid", s.tenantInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
