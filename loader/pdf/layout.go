@@ -1,0 +1,104 @@
+package pdf
+
+import (
+	"strings"
+
+	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/references"
+	"github.com/klippa-app/go-pdfium/requests"
+)
+
+// glyph is one character PDFium found on a page, with its loose box (the
+// font's ascent to descent, the glyph's advance), in PDF user space (y up).
+type glyph struct {
+	r                        rune
+	left, right, bottom, top float32
+}
+
+// Thresholds of layoutText, in units of the glyphs' height (the font's
+// ascent to descent, about its size).
+const (
+	// wordGap is the horizontal gap between two glyphs of a line above
+	// which a word ends. It is the glyphs' positions, not the space
+	// characters, that say where words end, as a reader sees them:
+	// PDFium's own spaces come from the font's space width and the TJ
+	// kerning, which some producers set so that they split words and join
+	// others ("langu age", "purelyfunctional"), and some producers put
+	// space characters where no gap is.
+	wordGap = 0.12
+	// spaceGap is the smallest gap at which a space character in the
+	// text ends a word: one where the glyphs on its two sides touch is
+	// not a space anyone sees.
+	spaceGap = 0.05
+	// lineOverlap is how much of the smaller glyph's height two glyphs
+	// must share vertically to be on one line.
+	lineOverlap = 0.5
+)
+
+// pageGlyphs reads the characters of text page tp in content order,
+// without those PDFium generated (its guessed spaces and line breaks):
+// real space characters are kept as ' ' with no box.
+func pageGlyphs(p pdfium.Pdfium, tp references.FPDF_TEXTPAGE, n int) ([]glyph, error) {
+	gs := make([]glyph, 0, n)
+	for i := range n {
+		u, err := p.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp, Index: i})
+		if err != nil {
+			return nil, err
+		}
+		r := rune(u.Unicode)
+		switch r {
+		case 0:
+			continue
+		case ' ', '\r', '\n', '\t', 0xA0, 0x3000:
+			g, err := p.FPDFText_IsGenerated(&requests.FPDFText_IsGenerated{TextPage: tp, Index: i})
+			if err != nil {
+				return nil, err
+			}
+			if !g.IsGenerated {
+				gs = append(gs, glyph{r: ' '})
+			}
+			continue
+		}
+		b, err := p.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp, Index: i})
+		if err != nil {
+			return nil, err
+		}
+		gs = append(gs, glyph{r: r, left: b.Rect.Left, right: b.Rect.Right, bottom: b.Rect.Bottom, top: b.Rect.Top})
+	}
+	return gs, nil
+}
+
+// layoutText writes glyphs as lines of words: a glyph starts a new line
+// when it does not share the line of the one before (too little vertical
+// overlap, or well back to the left), and a new word when the gap to the
+// glyph before is wide, or a space character stands between them and
+// they do not touch.
+func layoutText(gs []glyph) string {
+	var b strings.Builder
+	b.Grow(len(gs) + len(gs)/4)
+	var (
+		prev  *glyph
+		space bool
+	)
+	for i := range gs {
+		g := &gs[i]
+		if g.r == ' ' {
+			space = true
+			continue
+		}
+		if prev != nil {
+			h := min(g.top-g.bottom, prev.top-prev.bottom)
+			overlap := min(g.top, prev.top) - max(g.bottom, prev.bottom)
+			gap := g.left - prev.right
+			switch {
+			case h <= 0 || overlap < lineOverlap*h || g.left < prev.left-h:
+				b.WriteByte('\n')
+			case gap > wordGap*h || space && gap > spaceGap*h:
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteRune(g.r)
+		prev, space = g, false
+	}
+	return b.String()
+}
