@@ -37,18 +37,37 @@ const (
 
 // pageGlyphs reads the characters of text page tp in content order,
 // without those PDFium generated (its guessed spaces and line breaks):
-// real space characters are kept as ' ' with no box.
+// real space characters are kept as ' ' with no box. PDFium's mark of a
+// line-end hyphen becomes hyphenMark.
 func pageGlyphs(p pdfium.Pdfium, tp references.FPDF_TEXTPAGE, n int) ([]glyph, error) {
+	// One call for the whole page's text instead of one a character: it
+	// has one rune per character index, except on pages PDFium could not
+	// map a character of, where the slower way is taken.
+	var text []rune
+	if t, err := p.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp, Count: n}); err == nil {
+		if rs := []rune(t.Text); len(rs) == n {
+			text = rs
+		}
+	}
 	gs := make([]glyph, 0, n)
 	for i := range n {
-		u, err := p.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp, Index: i})
-		if err != nil {
-			return nil, err
+		var r rune
+		if text != nil {
+			r = text[i]
+		} else {
+			u, err := p.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp, Index: i})
+			if err != nil {
+				return nil, err
+			}
+			r = rune(u.Unicode)
 		}
-		r := rune(u.Unicode)
 		switch r {
 		case 0:
 			continue
+		case '\uFFFE':
+			// GetText's mark for both a line-end hyphen and a character
+			// with no Unicode mapping (GetUnicode's 2 and 0).
+			r = hyphenMark
 		case ' ', '\r', '\n', '\t', 0xA0, 0x3000:
 			g, err := p.FPDFText_IsGenerated(&requests.FPDFText_IsGenerated{TextPage: tp, Index: i})
 			if err != nil {

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,7 +57,7 @@ func New(opts Options) *Loader {
 	if opts.Instances <= 0 {
 		opts.Instances = min(runtime.GOMAXPROCS(0), 4)
 	}
-	return &Loader{opts: opts, eng: &engine{size: opts.Instances}}
+	return &Loader{opts: opts, eng: newEngine(opts.Instances)}
 }
 
 // Close releases the Loader's PDFium instances and WebAssembly runtime;
@@ -86,10 +87,13 @@ func Shutdown() error { return Default.Close() }
 // with loader.ErrEncrypted, a file with no text on any page (a scan) with
 // loader.ErrNoText, and one PDFium cannot read with loader.ErrMalformed.
 func (l *Loader) Load(ctx context.Context, f *loader.File) ([]document.Document, error) {
+	// An abandoned load's instance may still be reading the bytes after
+	// Load returns; it reads its own copy.
+	data := bytes.Clone(f.Data)
 	var d document.Document
-	err := l.eng.run(ctx, func(p pdfium.Pdfium) error {
+	err := l.eng.run(ctx, func(ctx context.Context, p pdfium.Pdfium) error {
 		var err error
-		d, err = l.extract(p, f.Data)
+		d, err = l.extract(ctx, p, data)
 		return err
 	})
 	if err != nil {
@@ -101,7 +105,7 @@ func (l *Loader) Load(ctx context.Context, f *loader.File) ([]document.Document,
 // pageSeparator stands between two pages' text in Content.
 const pageSeparator = "\n\n"
 
-func (l *Loader) extract(p pdfium.Pdfium, data []byte) (document.Document, error) {
+func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, data []byte) (document.Document, error) {
 	req := &requests.OpenDocument{File: &data}
 	if l.opts.Password != "" {
 		req.Password = &l.opts.Password
@@ -129,6 +133,9 @@ func (l *Loader) extract(p pdfium.Pdfium, data []byte) (document.Document, error
 		text  bool
 	)
 	for i := range n {
+		if err := ctx.Err(); err != nil {
+			return document.Document{}, err
+		}
 		raw, err := pageText(p, doc, i)
 		if err != nil {
 			return document.Document{}, fmt.Errorf("%w: page %d: %w", loader.ErrMalformed, i+1, err)

@@ -2,7 +2,6 @@ package pdf
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -14,47 +13,54 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// errClosed is what a load racing a Close gets; it never escapes Load
-// (a closed engine starts again on the next load).
-var errClosed = errors.New("pdf: engine closed")
-
 // engine is a lazily started, bounded pool of PDFium WebAssembly
 // instances. Starting one (compiling PDFium's module, then instantiating
-// it) is what costs; the pool starts on the first load, keeps up to size
-// instances idle for the next ones, and a Close releases them all.
+// it) is what costs; the engine starts on the first load, keeps up to size
+// instances idle for the next ones, and close releases them all.
+//
+// A call into WebAssembly cannot be interrupted (wazero can only do that
+// by starting a goroutine per call, which made extraction ten times
+// slower), so a load whose context ends is abandoned instead: run returns
+// at once, its slot goes to the next load, and the instance finishes its
+// call on its own goroutine, notices the context between two calls, and
+// is destroyed rather than reused. A file that keeps PDFium busy for
+// ever keeps one instance and goroutine busy, not the pool.
 //
 // Concurrency: run and close may be called from many goroutines at once.
-// At most size loads run at once; the others wait for an instance (or
-// for their context).
+// At most size loads run at once; the others wait for a slot (or for
+// their context).
 type engine struct {
-	size int
+	size  int
+	slots chan struct{} // a load holds one while it runs
 
 	mu     sync.Mutex
 	pool   pdfium.Pool
-	ctx    context.Context // cancelled by close: kills every running call
+	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
-	active sync.WaitGroup // runs holding an instance of pool
+	active sync.WaitGroup // goroutines using an instance of pool
 }
 
-// acquire returns the running pool (starting it if needed) and the
-// context close cancels, and counts the caller as active until it calls
-// the returned release.
-func (e *engine) acquire() (pdfium.Pool, context.Context, func(), error) {
+func newEngine(size int) *engine {
+	return &engine{size: size, slots: make(chan struct{}, size)}
+}
+
+// start returns the running pool and the context close cancels, starting
+// them if needed, and counts the caller as active: it must call
+// e.active.Done when it no longer uses the pool.
+func (e *engine) start() (pdfium.Pool, context.Context, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.pool == nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		p, err := webassembly.Init(webassembly.Config{
-			Context:  ctx,
-			MaxTotal: e.size,
+			// Not bounded here: the slots bound the loads, and an abandoned
+			// instance must not hold a place in the pool.
+			MaxTotal: -1,
 			MaxIdle:  e.size,
 			// PDFium gets the bytes in memory; it needs no file system.
 			FSConfig: wazero.NewFSConfig(),
-			// CloseOnContextDone makes a killed instance's running call
-			// return instead of running on in the background.
 			RuntimeConfig: wazero.NewRuntimeConfig().
 				WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
-				WithCloseOnContextDone(true).
 				WithCompilationCache(compilationCache()),
 			Stdout:       io.Discard,
 			Stderr:       io.Discard,
@@ -62,61 +68,65 @@ func (e *engine) acquire() (pdfium.Pool, context.Context, func(), error) {
 		})
 		if err != nil {
 			cancel()
-			return nil, nil, nil, fmt.Errorf("pdf: starting PDFium: %w", err)
+			return nil, nil, fmt.Errorf("pdf: starting PDFium: %w", err)
 		}
 		e.pool, e.ctx, e.cancel = p, ctx, cancel
 	}
 	e.active.Add(1)
-	return e.pool, e.ctx, e.active.Done, nil
+	return e.pool, e.ctx, nil
 }
 
-// run gives fn an instance of PDFium for the length of the call. When ctx
-// is done (or the engine is closed) before fn returns, the instance is
-// killed, so that fn's running call returns with an error, and it is
-// discarded: the pool starts a fresh one for a later load rather than
-// reuse one whose state is unknown. run returns only once the instance
-// is back in the pool or destroyed.
-func (e *engine) run(ctx context.Context, fn func(pdfium.Pdfium) error) error {
-	pool, engineCtx, release, err := e.acquire()
+// run calls fn with an instance of PDFium and a context that ends when
+// ctx does or the engine is closed; fn should check it between calls
+// into PDFium. run returns fn's error, or, as soon as the context ends,
+// ctx's error (or ErrClosed) without waiting for fn.
+func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium) error) error {
+	select {
+	case e.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-e.slots }()
+	pool, engineCtx, err := e.start()
 	if err != nil {
 		return err
 	}
-	defer release()
-	wait, stopWait := context.WithCancel(ctx)
-	defer stopWait()
-	stopEngine := context.AfterFunc(engineCtx, stopWait)
-	defer stopEngine()
-	inst, err := pool.GetInstanceWithContext(wait)
-	if err != nil {
-		if engineCtx.Err() != nil {
-			return errClosed
+	runCtx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(engineCtx, cancel)
+	done := make(chan error, 1)
+	go func() {
+		defer e.active.Done()
+		defer cancel()
+		defer stop()
+		inst, err := pool.GetInstanceWithContext(runCtx)
+		if err != nil {
+			done <- fmt.Errorf("pdf: getting a PDFium instance: %w", err)
+			return
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		err = fn(runCtx, inst)
+		if runCtx.Err() != nil {
+			// Abandoned: its state is whatever the interrupted work left.
+			_ = inst.Kill()
+		} else {
+			_ = inst.Close() // back to the pool for the next load
 		}
-		return fmt.Errorf("pdf: getting a PDFium instance: %w", err)
-	}
-	killed := make(chan struct{})
-	stopKill := context.AfterFunc(wait, func() {
-		defer close(killed)
-		_ = inst.Kill()
-	})
-	err = fn(inst)
-	if stopKill() {
-		// Not killed: the instance goes back to the pool for the next load.
-		_ = inst.Close()
+		done <- err
+	}()
+	select {
+	case err := <-done:
 		return err
+	case <-runCtx.Done():
+		if ctx.Err() == nil {
+			return ErrClosed
+		}
+		return ctx.Err()
 	}
-	<-killed
-	if engineCtx.Err() != nil && ctx.Err() == nil {
-		return errClosed
-	}
-	return ctx.Err()
 }
 
-// close kills the running calls, waits for their loads to return and
-// releases every instance and the WebAssembly runtime. The engine stays
-// usable: the next load starts it again.
+// close ends every running load, waits until their instances are
+// destroyed, and releases the idle instances and the WebAssembly runtime.
+// A call into PDFium that never returns would make it wait for ever. The
+// engine stays usable: the next load starts it again.
 func (e *engine) close() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -136,8 +146,8 @@ var (
 )
 
 // compilationCache is the package's one cache of compiled PDFium: the
-// module is compiled once per process (the slowest part of starting), not
-// again each time an engine restarts after a close.
+// module is compiled once per process (the slowest part of starting, a few
+// seconds), not again each time an engine restarts after a close.
 func compilationCache() wazero.CompilationCache {
 	cacheOnce.Do(func() { cache = wazero.NewCompilationCache() })
 	return cache
