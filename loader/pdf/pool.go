@@ -116,6 +116,12 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 	case err := <-done:
 		return err
 	case <-runCtx.Done():
+		// fn's goroutine cancels runCtx too, once it has sent its result.
+		select {
+		case err := <-done:
+			return err
+		default:
+		}
 		if ctx.Err() == nil {
 			return ErrClosed
 		}
