@@ -88,10 +88,9 @@ func pageGlyphs(p pdfium.Pdfium, tp references.FPDF_TEXTPAGE, n int) ([]glyph, e
 }
 
 // layoutText writes glyphs as lines of words: a glyph starts a new line
-// when it does not share the line of the one before (too little vertical
-// overlap, or well back to the left), and a new word when the gap to the
-// glyph before is wide, or a space character stands between them and
-// they do not touch.
+// when it is not next to the one before along a line, and a new word when
+// the gap to the glyph before is wide, or a space character stands between
+// them and they do not touch.
 func layoutText(gs []glyph) string {
 	var b strings.Builder
 	b.Grow(len(gs) + len(gs)/4)
@@ -106,13 +105,11 @@ func layoutText(gs []glyph) string {
 			continue
 		}
 		if prev != nil {
-			h := min(g.top-g.bottom, prev.top-prev.bottom)
-			overlap := min(g.top, prev.top) - max(g.bottom, prev.bottom)
-			gap := g.left - prev.right
+			gap, size, ok := along(prev, g)
 			switch {
-			case h <= 0 || overlap < lineOverlap*h || g.left < prev.left-h:
+			case !ok:
 				b.WriteByte('\n')
-			case gap > wordGap*h || space && gap > spaceGap*h:
+			case gap > wordGap*size || space && gap > spaceGap*size:
 				b.WriteByte(' ')
 			}
 		}
@@ -120,4 +117,43 @@ func layoutText(gs []glyph) string {
 		prev, space = g, false
 	}
 	return b.String()
+}
+
+// along reports whether g follows p on one line of text, and then the gap
+// between them along the line and the glyphs' size across it. Lines run
+// left to right, and also, for text a matrix turned, right to left
+// (upside down) and up or down the page (a rotated margin note, an axis
+// label): PDFium gives such glyphs boxes wider than they are high.
+func along(p, g *glyph) (gap, size float32, ok bool) {
+	h := min(g.top-g.bottom, p.top-p.bottom)
+	w := min(g.right-g.left, p.right-p.left)
+	if h <= 0 || w <= 0 {
+		return 0, 0, false
+	}
+	if min(g.top, p.top)-max(g.bottom, p.bottom) >= lineOverlap*h {
+		switch {
+		case g.right <= p.left+spaceGap*h:
+			// Right to left, by no more than a word gap; further back is
+			// the start of another line.
+			return p.left - g.right, h, p.left-g.right < 2*h
+		case g.left >= p.left-h:
+			// Left to right, overlapping glyphs (ligature parts, fake bold)
+			// included.
+			return g.left - p.right, h, true
+		}
+		return 0, 0, false
+	}
+	turned := g.right-g.left > g.top-g.bottom && p.right-p.left > p.top-p.bottom
+	if turned && min(g.right, p.right)-max(g.left, p.left) >= lineOverlap*w {
+		size = max(g.right-g.left, p.right-p.left)
+		if g.bottom >= p.bottom {
+			gap = g.bottom - p.top // up the page
+		} else {
+			gap = p.bottom - g.top // down
+		}
+		if gap < 2*size {
+			return gap, size, true
+		}
+	}
+	return 0, 0, false
 }
