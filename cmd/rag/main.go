@@ -35,6 +35,7 @@ import (
 	"os/signal"
 
 	"github.com/ragkit-go/rag/internal/evalcmd"
+	_ "github.com/ragkit-go/rag/loader/pdf" // PDF files, beside the formats of package loader
 )
 
 func main() {
@@ -50,6 +51,7 @@ commands:
   ingest DIR         sync a directory into the store (default ./.rag)
   search QUERY       search the store
   ask QUESTION       answer from the store with an OpenAI-compatible chat model
+  serve              serve the store over HTTP (ingest, search, answers as Server-Sent Events)
   eval               evaluate retrieval on a BEIR dataset
 
 Run rag <command> -h for a command's flags.
@@ -83,6 +85,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = search(ctx, rest, stdout, stderr)
 	case "ask":
 		err = ask(ctx, rest, stdout, stderr)
+	case "serve":
+		err = serve(ctx, rest, stdout, stderr)
 	case "eval":
 		err = evalcmd.Run(ctx, "rag eval", rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

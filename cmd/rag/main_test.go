@@ -10,21 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragkit-go/rag/document"
-	"github.com/ragkit-go/rag/loader"
 	"github.com/ragkit-go/rag/openaitest"
 )
-
-// The loaders of the formats live in package loader (and loader/pdf);
-// until they are in this tree, the tests read .txt files with a loader
-// of their own.
-func init() {
-	if !loader.Default.Supports(".txt") {
-		loader.Register("text (test)", loader.LoaderFunc(func(_ context.Context, f *loader.File) ([]document.Document, error) {
-			return []document.Document{{Content: string(f.Data)}}, nil
-		}), []string{".txt"}, nil)
-	}
-}
 
 // offline clears the environment the command reads, so that it runs on
 // the Hashing embedder.

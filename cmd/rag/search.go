@@ -108,19 +108,11 @@ func ask(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	cfg := provider.OpenAIFromEnv()
-	if *model == "" {
-		*model = envOr("CHAT_MODEL", "")
+	m, err := chatModel(*model)
+	if err != nil {
+		return err
 	}
-	switch {
-	case cfg.APIKey == "" && cfg.BaseURL == "":
-		return &exitError{code: 2, err: errNoModel}
-	case *model == "" && cfg.URL() != provider.DefaultOpenAIBaseURL:
-		return &exitError{code: 2, err: fmt.Errorf("--model (or CHAT_MODEL) is needed with OPENAI_BASE_URL: the name of a chat model %s has", cfg.URL())}
-	case *model == "":
-		*model = llm.DefaultOpenAIModel
-	}
-	st, err := openStore(&sf, false, rag.Options{Model: llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: cfg, Model: *model})}, stderr)
+	st, err := openStore(&sf, false, rag.Options{Model: m}, stderr)
 	if err != nil {
 		return err
 	}
@@ -142,6 +134,25 @@ func ask(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// chatModel is the OpenAI-compatible chat model the environment names
+// (OPENAI_API_KEY, OPENAI_BASE_URL) with the model name given or
+// CHAT_MODEL; errNoModel when the environment names no server.
+func chatModel(model string) (llm.Model, error) {
+	cfg := provider.OpenAIFromEnv()
+	if model == "" {
+		model = envOr("CHAT_MODEL", "")
+	}
+	switch {
+	case cfg.APIKey == "" && cfg.BaseURL == "":
+		return nil, &exitError{code: 2, err: errNoModel}
+	case model == "" && cfg.URL() != provider.DefaultOpenAIBaseURL:
+		return nil, &exitError{code: 2, err: fmt.Errorf("--model (or CHAT_MODEL) is needed with OPENAI_BASE_URL: the name of a chat model %s has", cfg.URL())}
+	case model == "":
+		model = llm.DefaultOpenAIModel
+	}
+	return llm.NewOpenAI(llm.OpenAIOptions{OpenAIConfig: cfg, Model: model}), nil
 }
 
 func envOr(key, def string) string {

@@ -9,28 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ragkit-go/rag/document"
-	"github.com/ragkit-go/rag/loader"
 	"github.com/ragkit-go/rag/openaitest"
 )
-
-// The Markdown and text loaders live in package loader; until they are in
-// this tree, the tests read .md and .txt files with loaders of their own:
-// the whole file, titled by its first heading.
-func init() {
-	for _, ext := range []string{".md", ".txt"} {
-		if loader.Default.Supports(ext) {
-			continue
-		}
-		loader.Register("test "+ext, loader.LoaderFunc(func(_ context.Context, f *loader.File) ([]document.Document, error) {
-			d := document.Document{Content: string(f.Data)}
-			if h, ok := strings.CutPrefix(d.Content, "# "); ok {
-				d.Title, _, _ = strings.Cut(h, "\n")
-			}
-			return []document.Document{d}, nil
-		}), []string{ext}, nil)
-	}
-}
 
 func writeFiles(t *testing.T, files map[string]string) string {
 	t.Helper()
