@@ -33,12 +33,16 @@ func TestMain(m *testing.M) {
 		if len(bins) == 0 && os.Getenv("CI") != "true" {
 			skipWhy = "no RAG_RIVER_DSN and no PostgreSQL binaries (/usr/lib/postgresql/*/bin); run `export RAG_RIVER_DSN=\"$(bash .ci/postgres-start.sh)\"`"
 		} else {
+			// A server the script started before (for someone else) is
+			// reused and left running.
+			_, err := os.Stat("../.ci/postgres/dsn")
+			running := err == nil
 			out, err := exec.Command("bash", "../.ci/postgres-start.sh").Output()
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "queue tests: .ci/postgres-start.sh:", err)
 				os.Exit(1)
 			}
-			dsn, started = strings.TrimSpace(string(out)), true
+			dsn, started = strings.TrimSpace(string(out)), !running
 		}
 	}
 	code := m.Run()

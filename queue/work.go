@@ -164,50 +164,53 @@ const (
 // job of the document holds a live claim (this one is snoozed: the error
 // is River's JobSnooze).
 func (q *Queue) claim(ctx context.Context, id string, job int64, kind string, attempt int) (bool, error) {
-	var ok bool
-	_, err := inTx(ctx, q, func(tx pgx.Tx) (struct{}, error) {
+	for range 2 {
 		var (
-			latest    int64
-			claimedBy *int64
-			live      bool
+			latest  int64
+			holder  *int64
+			live    bool
+			claimed bool
 		)
-		err := tx.QueryRow(ctx, `SELECT job_id, claim_job, coalesce(claim_until > clock_timestamp(), false)
-			FROM rag_queue_document WHERE doc_id = $1 FOR UPDATE`, id).Scan(&latest, &claimedBy, &live)
+		err := q.pool.QueryRow(ctx, sqlClaim, id, job, q.opts.RescueAfter.Milliseconds(), attempt).Scan(&latest, &holder, &live, &claimed)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			// Enqueued without a status row (by River directly): it is
 			// the latest.
-			latest = job
-			if _, err := tx.Exec(ctx, `INSERT INTO rag_queue_document (doc_id, job_id, kind, state, updated_at)
+			if _, err := q.pool.Exec(ctx, `INSERT INTO rag_queue_document (doc_id, job_id, kind, state, updated_at)
 				VALUES ($1, $2, $3, 'pending', clock_timestamp()) ON CONFLICT DO NOTHING`, id, job, kind); err != nil {
-				return struct{}{}, err
+				return false, fmt.Errorf("queue: claim %q: %w", id, err)
 			}
+			continue
 		case err != nil:
-			return struct{}{}, err
-		}
-		if latest != job {
-			return struct{}{}, nil // superseded
-		}
-		if claimedBy != nil && *claimedBy != job && live {
+			return false, fmt.Errorf("queue: claim %q: %w", id, err)
+		case claimed:
+			return true, nil
+		case latest != job:
+			return false, nil // superseded
+		default:
 			// Another job of this ID is applying: wait for it, with
 			// jitter so that waiting jobs do not wake together.
-			return struct{}{}, river.JobSnooze(time.Second + rand.N(time.Second))
+			return false, river.JobSnooze(time.Second + rand.N(time.Second))
 		}
-		_, err = tx.Exec(ctx, `UPDATE rag_queue_document SET claim_job = $2,
-			claim_until = clock_timestamp() + $3 * interval '1 millisecond', attempts = $4, updated_at = clock_timestamp()
-			WHERE doc_id = $1`, id, job, q.opts.RescueAfter.Milliseconds(), attempt)
-		ok = err == nil
-		return struct{}{}, err
-	})
-	var snooze *river.JobSnoozeError
-	if errors.As(err, &snooze) {
-		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("queue: claim %q: %w", id, err)
-	}
-	return ok, nil
+	return false, fmt.Errorf("queue: claim %q: no status row", id)
 }
+
+// sqlClaim claims document $1 for job $2, for $3 milliseconds, if $2 is
+// its latest job and no other job holds a live claim on it, in one
+// statement; it returns the row as it was and whether the claim was
+// made. No row: the document has no status row.
+const sqlClaim = `
+WITH cur AS (
+	SELECT job_id, claim_job, coalesce(claim_until > clock_timestamp(), false) AS live
+	FROM rag_queue_document WHERE doc_id = $1 FOR UPDATE
+), upd AS (
+	UPDATE rag_queue_document d SET claim_job = $2,
+		claim_until = clock_timestamp() + $3 * interval '1 millisecond', attempts = $4, updated_at = clock_timestamp()
+	FROM cur WHERE d.doc_id = $1 AND cur.job_id = $2 AND (cur.claim_job IS NULL OR cur.claim_job = $2 OR NOT cur.live)
+	RETURNING 1
+)
+SELECT job_id, claim_job, live, EXISTS (SELECT 1 FROM upd) FROM cur`
 
 // finish records a job's outcome, releases its claim and returns what the
 // worker returns to River: nil, the error (retried with backoff), or the
