@@ -69,10 +69,6 @@ func (w *ingestWorker) Work(ctx context.Context, job *river.Job[ingestArgs]) err
 	return q.finish(ctx, job.JobRow, job.Args.ID, chunks, state, nil)
 }
 
-// Timeout is the queue's JobTimeout (the client's default applies too;
-// this keeps the worker's own view).
-func (w *ingestWorker) Timeout(*river.Job[ingestArgs]) time.Duration { return w.q.opts.JobTimeout }
-
 // deleteWorker works deletion jobs.
 type deleteWorker struct {
 	river.WorkerDefaults[deleteArgs]

@@ -20,7 +20,7 @@ func (b *bench) crash(n, rounds int) error {
 		return err
 	}
 	defer drop()
-	srv := openaitest.NewServer(openaitest.Options{Dimensions: 64, Latency: 100 * time.Millisecond, CountTokens: words})
+	srv := openaitest.NewServer(openaitest.Options{Dimensions: 64, Latency: 100 * time.Millisecond, CountTokens: runes})
 	defer srv.Close()
 	prof := profile{Batch: 64, Concurrency: 4, Jobs: 200}
 	q, err := queue.New(pool, queue.Options{})

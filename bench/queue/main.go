@@ -130,15 +130,14 @@ func (b *bench) database(ctx context.Context) (string, *pgxpool.Pool, func(), er
 }
 
 // corpus makes n documents of 1 to 5 paragraphs of 20 words each, and the
-// number of chunks each makes.
+// number of chunks each makes (by paragraphs, the workers' chunker).
 func corpus(prefix string, n int) ([]document.Document, map[string]int) {
 	vocab := strings.Fields("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega")
 	r := rand.New(rand.NewPCG(1, uint64(n)))
 	docs := make([]document.Document, n)
 	want := make(map[string]int, n)
 	for i := range docs {
-		k := 1 + i%5
-		paras := make([]string, k)
+		paras := make([]string, 1+i%5)
 		for p := range paras {
 			w := make([]string, 20)
 			for j := range w {
@@ -148,7 +147,11 @@ func corpus(prefix string, n int) ([]document.Document, map[string]int) {
 		}
 		id := fmt.Sprintf("%s-%05d", prefix, i)
 		docs[i] = document.Document{ID: id, Content: strings.Join(paras, "\n\n")}
-		want[id] = k
+		chunks, err := paragraphs.Chunk(context.Background(), docs[i].Content)
+		if err != nil {
+			panic(err) // valid UTF-8, by construction
+		}
+		want[id] = len(chunks)
 	}
 	return docs, want
 }
@@ -159,6 +162,9 @@ type worker struct {
 }
 
 func startWorker(dsn, embedURL string, p profile) (*worker, error) {
+	if p.JobTimeout == 0 {
+		p.JobTimeout = 10 * time.Second
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ func (b *bench) throughQueue(k, n int, latency time.Duration, prof profile) (flo
 		return 0, err
 	}
 	defer drop()
-	srv := openaitest.NewServer(openaitest.Options{Dimensions: 64, Latency: latency, CountTokens: words})
+	srv := openaitest.NewServer(openaitest.Options{Dimensions: 64, Latency: latency, CountTokens: runes})
 	defer srv.Close()
 	q, err := queue.New(pool, queue.Options{})
 	if err != nil {
@@ -93,7 +93,7 @@ func (b *bench) direct(n int, latency time.Duration, prof profile) (float64, err
 		return 0, err
 	}
 	defer drop()
-	srv := openaitest.NewServer(openaitest.Options{Dimensions: 64, Latency: latency, CountTokens: words})
+	srv := openaitest.NewServer(openaitest.Options{Dimensions: 64, Latency: latency, CountTokens: runes})
 	defer srv.Close()
 	p, err := newPipeline(pool, srv.URL(), prof)
 	if err != nil {

@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -18,43 +18,33 @@ import (
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/provider"
 	"github.com/ragkit-go/rag/queue"
+	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // profile is how a pipeline is set up, the same in the workers and in
 // the direct Ingest it is compared with.
 type profile struct {
 	Batch, Concurrency int
-	Budget             int // shared tokens per minute; 0: none
-	LocalTPM           int // this process's own tokens per minute; 0: none
-	Jobs               int // jobs a worker process holds at once
+	Budget             int           // shared tokens per minute; 0: none
+	LocalTPM           int           // this process's own tokens per minute; 0: none
+	Jobs               int           // jobs a worker process holds at once
+	JobTimeout         time.Duration // of one attempt; 0: 10s (a killed worker's jobs are rescued 2s after it)
 }
 
 func (p profile) args() []string {
 	return []string{"-batch", fmt.Sprint(p.Batch), "-concurrency", fmt.Sprint(p.Concurrency),
-		"-budget", fmt.Sprint(p.Budget), "-local-tpm", fmt.Sprint(p.LocalTPM), "-jobs", fmt.Sprint(p.Jobs)}
+		"-budget", fmt.Sprint(p.Budget), "-local-tpm", fmt.Sprint(p.LocalTPM), "-jobs", fmt.Sprint(p.Jobs), "-job-timeout", p.JobTimeout.String()}
 }
 
-// paragraphs makes one chunk of each paragraph, its tokens its words (the
-// fake provider counts tokens the same way).
-var paragraphs = chunk.Func(func(_ context.Context, text string) ([]chunk.Chunk, error) {
-	var out []chunk.Chunk
-	start := 0
-	for start < len(text) {
-		end := strings.Index(text[start:], "\n\n")
-		if end < 0 {
-			end = len(text)
-		} else {
-			end += start
-		}
-		if s := strings.TrimSpace(text[start:end]); s != "" {
-			out = append(out, chunk.Chunk{Text: text[start:end], Index: len(out), Start: start, End: end, Tokens: len(strings.Fields(s))})
-		}
-		start = end + 2
-	}
-	return out, nil
+// paragraphs cuts documents at their blank lines, into chunks of at most
+// 200 characters (runes are the tokens, as the fake provider counts them
+// too): each paragraph of the corpus is one chunk, or two short ones are.
+var paragraphs = chunk.NewRecursive(chunk.RecursiveOptions{
+	Size: 200, Overlap: -1, Tokenizer: tokenizer.Runes(), Separators: []string{"\n\n"},
 })
 
-func words(s string) int { return len(strings.Fields(s)) }
+// runes counts tokens as paragraphs does.
+func runes(s string) int { return utf8.RuneCountInString(s) }
 
 func newPipeline(pool *pgxpool.Pool, embedURL string, p profile) (*rag.Pipeline, error) {
 	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: embedURL, APIKey: "test"}, Dimensions: 64})
@@ -83,6 +73,7 @@ func runWorker(args []string) error {
 	fl.IntVar(&p.Budget, "budget", 0, "shared tokens per minute")
 	fl.IntVar(&p.LocalTPM, "local-tpm", 0, "this process's own tokens per minute")
 	fl.IntVar(&p.Jobs, "jobs", 200, "jobs held at once")
+	fl.DurationVar(&p.JobTimeout, "job-timeout", 10*time.Second, "timeout of one attempt")
 	fl.Parse(args) //nolint:errcheck // ExitOnError
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
@@ -104,7 +95,7 @@ func runWorker(args []string) error {
 	}
 	stream := pl.Stream(context.Background())
 	q, err := queue.New(pool, queue.Options{
-		Ingester: stream, Workers: p.Jobs, JobTimeout: 10 * time.Second, RescueAfter: 12 * time.Second,
+		Ingester: stream, Workers: p.Jobs, JobTimeout: p.JobTimeout, RescueAfter: p.JobTimeout + 2*time.Second,
 		PollInterval: 200 * time.Millisecond,
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	})

@@ -28,8 +28,8 @@ type Embedding struct {
 	Embedder embed.Embedder
 	Retry    provider.RetryPolicy
 	Budget   *provider.Budget // nil: no limits
-	// Shared, if not nil, is waited on after Budget before every attempt:
-	// a budget shared with other processes.
+	// Shared, if not nil, is waited on before Budget before every
+	// attempt: a budget shared with other processes.
 	Shared    provider.Limiter
 	Dimension *Dimension
 	Telemetry *telemetry.Telemetry // nil: no spans nor metrics
@@ -85,13 +85,16 @@ func (e *Embedding) Embed(ctx context.Context, texts []string, tokens int, query
 		lat = &e.queries
 	}
 	err = policy.Do(ctx, func(ctx context.Context, _ int) error {
-		if err := e.Budget.Wait(ctx, tokens); err != nil {
-			return err
-		}
+		// The shared budget first: a pause of the local one that began
+		// meanwhile (a 429, low x-ratelimit headers) still holds the
+		// request, but the two waits overlap rather than add up.
 		if e.Shared != nil {
 			if err := e.Shared.Wait(ctx, tokens); err != nil {
 				return err
 			}
+		}
+		if err := e.Budget.Wait(ctx, tokens); err != nil {
+			return err
 		}
 		requests++
 		return e.attempt(ctx, lat, func(ctx context.Context) error {
