@@ -104,6 +104,7 @@ as_user "$bindir/pg_ctl" -D "$data" -l "$tmp/server.log" -o "$opts" -w -t 60 sta
 echo "$data" >"$dir/datadir"
 echo "$bindir" >"$dir/bindir"
 echo "$tmp" >"$dir/tmpdir"
+echo "$user" >"$dir/user"
 dsn="postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable"
 echo "$dsn" >"$dir/dsn"
 log "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') listening on 127.0.0.1:${port} (data $data, user $user)"

@@ -7,13 +7,14 @@ dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/postgres"
 data="$(cat "$dir/datadir")"
 bindir="$(cat "$dir/bindir")"
 tmp="$(cat "$dir/tmpdir")"
-if [[ "$(id -u)" == 0 ]]; then
-	runuser -u rag-pgtest -- "$bindir/pg_ctl" -D "$data" -m fast -w stop >&2 || true
+user="$(cat "$dir/user" 2>/dev/null || id -un)"
+if [[ "$(id -u)" == 0 && "$user" != root ]]; then
+	runuser -u "$user" -- "$bindir/pg_ctl" -D "$data" -m fast -w stop >&2 || true
 else
 	"$bindir/pg_ctl" -D "$data" -m fast -w stop >&2 || true
 fi
 case "$tmp" in
 */rag-pgtest.*) rm -rf "$tmp" ;;
 esac
-rm -f "$dir/dsn" "$dir/datadir" "$dir/bindir" "$dir/tmpdir"
+rm -f "$dir/dsn" "$dir/datadir" "$dir/bindir" "$dir/tmpdir" "$dir/user"
 echo "postgres-stop: stopped" >&2

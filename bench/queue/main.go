@@ -60,6 +60,7 @@ func main() {
 	docs := flag.Int("docs", 10000, "crash: documents")
 	rounds := flag.Int("rounds", 10, "crash: kill rounds")
 	scaleDocs := flag.Int("scale-docs", 1500, "scale and overhead: documents")
+	overheadCases := flag.String("overhead", "latency,cpu", "overhead: the provider cases (latency: 400 ms; cpu: 20 ms and large batches)")
 	budgetSecs := flag.Int("budget-seconds", 40, "budget: about how long the run lasts")
 	flag.Parse()
 	if *dsn == "" {
@@ -74,7 +75,7 @@ func main() {
 		case "scale":
 			err = b.scale(*scaleDocs)
 		case "overhead":
-			err = b.overhead(*scaleDocs)
+			err = b.overhead(*scaleDocs, *overheadCases)
 		case "budget":
 			err = b.budget(*budgetSecs)
 		default:

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ragkit-go/rag/openaitest"
@@ -111,18 +112,21 @@ func (b *bench) direct(n int, latency time.Duration, prof profile) (float64, err
 	return float64(n) / time.Since(start).Seconds(), nil
 }
 
-func (b *bench) overhead(n int) error {
+func (b *bench) overhead(n int, which string) error {
 	fmt.Printf("\n### Overhead: one process, %d documents, through the queue against a direct Ingest\n\n", n)
 	fmt.Println("| provider | direct Ingest, documents/s | one worker process through the queue, documents/s | queue / direct |")
 	fmt.Println("|---|---|---|---|")
 	for _, c := range []struct {
-		name    string
-		latency time.Duration
-		prof    profile
+		key, name string
+		latency   time.Duration
+		prof      profile
 	}{
-		{"400 ms, 2 × 16 texts in flight", 400 * time.Millisecond, latencyBound},
-		{"20 ms, 8 × 256 texts in flight", 20 * time.Millisecond, profile{Batch: 256, Concurrency: 8, Jobs: 1000}},
+		{"latency", "400 ms, 2 × 16 texts in flight", 400 * time.Millisecond, latencyBound},
+		{"cpu", "20 ms, 8 × 256 texts in flight", 20 * time.Millisecond, profile{Batch: 256, Concurrency: 8, Jobs: 1000}},
 	} {
+		if !strings.Contains(which, c.key) {
+			continue
+		}
 		d, err := b.direct(n, c.latency, c.prof)
 		if err != nil {
 			return err
