@@ -46,6 +46,12 @@ type IngestOptions struct {
 	// 429 answers adjust it.
 	RequestsPerMinute int
 	TokensPerMinute   int
+	// SharedBudget, if set, is waited on too before every embedding
+	// request (ingestion and queries, retries included): a budget that
+	// several processes share, such as package queue's Budget, so that
+	// replicas together stay within the provider's limits. The limits
+	// above then stay at 0, or at this process's share.
+	SharedBudget provider.Limiter
 	// Retry is the policy of embedding requests, for ingestion and
 	// queries: retries on 429, 5xx, timeouts and connection errors, never
 	// on other 4xx (see provider.RetryPolicy for its defaults: 6 retries,
@@ -122,39 +128,19 @@ func (o IngestOptions) withDefaults(e embed.Embedder) IngestOptions {
 	return o
 }
 
-// Status is what Ingest did with a document.
-type Status int
+// Status is what Ingest did with a document: document.Status.
+type Status = document.Status
 
+// The statuses of a document.
 const (
-	// Stored: the document was chunked, embedded and written.
-	Stored Status = iota + 1
-	// Unchanged: the store already held this version (same ID and content
-	// hash); nothing was embedded or written.
-	Unchanged
-	// Failed: the document was not written; the store holds its previous
-	// version, if any, unchanged.
-	Failed
+	Stored    = document.Stored    // chunked, embedded and written
+	Unchanged = document.Unchanged // the store held this version: nothing embedded or written
+	Failed    = document.Failed    // not written: the store holds its previous version, if any
 )
 
-func (s Status) String() string {
-	switch s {
-	case Stored:
-		return "stored"
-	case Unchanged:
-		return "unchanged"
-	case Failed:
-		return "failed"
-	}
-	return "Status(" + fmt.Sprint(int(s)) + ")"
-}
-
-// DocumentResult is the outcome of one document.
-type DocumentResult struct {
-	ID     string
-	Status Status
-	Chunks int   // chunks written (Stored), or made before failing
-	Err    error // why it failed (a *DocumentError), when Status is Failed
-}
+// DocumentResult is the outcome of one document: document.Result. Its Err
+// is a *DocumentError when Status is Failed.
+type DocumentResult = document.Result
 
 // IngestReport summarises an ingestion.
 type IngestReport struct {
@@ -339,7 +325,7 @@ func (sc *scope) run(ctx context.Context, docs iter.Seq[Document], keepAll bool,
 	// stream is set before the first document can settle: Run starts the
 	// stream, then pulls from docs. Progress reads its counters.
 	done := func(r ingest.Result) {
-		res := DocumentResult{ID: r.ID, Status: Status(r.Status), Chunks: r.Chunks}
+		res := DocumentResult{ID: r.ID, Status: r.Status, Chunks: r.Chunks}
 		if r.Err != nil {
 			res.Err = &DocumentError{DocID: r.ID, Err: r.Err}
 			level := slog.LevelWarn

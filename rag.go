@@ -206,6 +206,7 @@ func New(opts Options) (*Pipeline, error) {
 			TokensPerMinute:   p.ingest.TokensPerMinute,
 			MaxRequestTokens:  p.ingest.BatchTokens,
 		}),
+		Shared:    p.ingest.SharedBudget,
 		Dimension: &p.dims,
 		Telemetry: p.tel,
 		Logger:    p.logger,

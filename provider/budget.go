@@ -151,7 +151,8 @@ func (b *Budget) Pause(d time.Duration) {
 // x-ratelimit-remaining-tokens is below the largest request Wait has
 // seen (at least 1), every request pauses until the matching
 // x-ratelimit-reset-requests or -tokens ("1s", "6m0s", "20ms", or
-// seconds). Headers it does not find change nothing. Observe does not
+// seconds); for tokens, when x-ratelimit-limit-tokens is given too, only
+// until that largest request fits again at the refill rate they imply. Headers it does not find change nothing. Observe does not
 // keep h; its signature fits WithHeaderObserver.
 func (b *Budget) Observe(h http.Header) {
 	if b == nil || h == nil {
@@ -164,11 +165,11 @@ func (b *Budget) Observe(h http.Header) {
 	}
 	if left, ok := headerInt(h, "X-Ratelimit-Remaining-Tokens"); ok {
 		b.mu.Lock()
-		low := left < int64(max(b.largest, 1))
+		need := int64(max(b.largest, 1))
 		b.mu.Unlock()
-		if low {
+		if left < need {
 			if d, ok := httpx.ParseReset(h.Get("X-Ratelimit-Reset-Tokens")); ok {
-				b.Pause(d)
+				b.Pause(untilFits(d, left, need, h))
 			}
 		}
 	}
@@ -181,4 +182,17 @@ func headerInt(h http.Header, key string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	return n, err == nil
+}
+
+// untilFits shortens a pause until the token bucket is full (reset) to
+// the time until need tokens are back, when x-ratelimit-limit-tokens says
+// how large the bucket is: it refills at (limit-left)/reset, so a
+// provider run at its limit (left always near 0) is not paused for a
+// whole refill after every answer. Without the limit, reset it is.
+func untilFits(reset time.Duration, left, need int64, h http.Header) time.Duration {
+	limit, ok := headerInt(h, "X-Ratelimit-Limit-Tokens")
+	if !ok || limit <= left || need <= left {
+		return reset
+	}
+	return time.Duration(float64(reset) * float64(min(need, limit)-left) / float64(limit-left))
 }

@@ -173,6 +173,8 @@ func TestBudgetObserve(t *testing.T) {
 		{"requests left", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"3"}, "X-Ratelimit-Reset-Requests": {"6m0s"}}, 0},
 		{"tokens below the largest request", 500, http.Header{"X-Ratelimit-Remaining-Tokens": {"499"}, "X-Ratelimit-Reset-Tokens": {"20ms"}}, 20 * time.Millisecond},
 		{"tokens enough", 500, http.Header{"X-Ratelimit-Remaining-Tokens": {"500"}, "X-Ratelimit-Reset-Tokens": {"20ms"}}, 0},
+		{"tokens low, with the limit: until the largest request fits", 1000, http.Header{"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"0"}, "X-Ratelimit-Reset-Tokens": {"60s"}}, 6 * time.Second},
+		{"tokens low, a request above the limit: until full", 20000, http.Header{"X-Ratelimit-Limit-Tokens": {"10000"}, "X-Ratelimit-Remaining-Tokens": {"0"}, "X-Ratelimit-Reset-Tokens": {"60s"}}, 60 * time.Second},
 		{"both spent: the longer", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"0"}, "X-Ratelimit-Reset-Requests": {"1s"}, "X-Ratelimit-Remaining-Tokens": {"0"}, "X-Ratelimit-Reset-Tokens": {"2s"}}, 2 * time.Second},
 		{"no reset", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"0"}}, 0},
 		{"garbage", 1, http.Header{"X-Ratelimit-Remaining-Requests": {"none"}, "X-Ratelimit-Reset-Requests": {"1s"}}, 0},

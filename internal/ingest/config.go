@@ -84,13 +84,14 @@ type Lexical interface {
 	Upsert(docs ...store.StoredDocument) error
 }
 
-// Status is what the engine did with a document.
-type Status int
+// Status is what the engine did with a document: document.Status.
+type Status = document.Status
 
+// The statuses of a document.
 const (
-	Stored    Status = iota + 1 // chunked, embedded and written
-	Unchanged                   // the store held this version: nothing embedded or written
-	Failed                      // not written: the store holds its previous version, if any
+	Stored    = document.Stored    // chunked, embedded and written
+	Unchanged = document.Unchanged // the store held this version: nothing embedded or written
+	Failed    = document.Failed    // not written: the store holds its previous version, if any
 )
 
 // Result is the outcome of one document. Err is the document's own error

@@ -25,9 +25,12 @@ import (
 // span (retries included) with the conventions' metrics, and each retry
 // is logged once. Safe for concurrent use.
 type Embedding struct {
-	Embedder  embed.Embedder
-	Retry     provider.RetryPolicy
-	Budget    *provider.Budget // nil: no limits
+	Embedder embed.Embedder
+	Retry    provider.RetryPolicy
+	Budget   *provider.Budget // nil: no limits
+	// Shared, if not nil, is waited on before Budget before every
+	// attempt: a budget shared with other processes.
+	Shared    provider.Limiter
 	Dimension *Dimension
 	Telemetry *telemetry.Telemetry // nil: no spans nor metrics
 	Logger    *slog.Logger         // nil: no logs
@@ -82,6 +85,14 @@ func (e *Embedding) Embed(ctx context.Context, texts []string, tokens int, query
 		lat = &e.queries
 	}
 	err = policy.Do(ctx, func(ctx context.Context, _ int) error {
+		// The shared budget first: a pause of the local one that began
+		// meanwhile (a 429, low x-ratelimit headers) still holds the
+		// request, but the two waits overlap rather than add up.
+		if e.Shared != nil {
+			if err := e.Shared.Wait(ctx, tokens); err != nil {
+				return err
+			}
+		}
 		if err := e.Budget.Wait(ctx, tokens); err != nil {
 			return err
 		}
