@@ -124,7 +124,7 @@ type Store struct {
 	nrec    int
 	closed  bool
 	persist *disk     // nil in memory
-	glog    *groupLog // nil in memory and with NoSync; guarded by writeMu
+	glog    *groupLog // nil in memory and with NoSync; set by New, its state guarded by writeMu
 	path    string    // Options.Path
 }
 
@@ -308,8 +308,8 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 		batch[i] = c
 	}
 
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	// Validate, normalise and encode before taking writeMu: a concurrent
+	// writer's fsync overlaps this work.
 	s.mu.RLock()
 	dim, closed := s.dim, s.closed
 	s.mu.RUnlock()
@@ -320,20 +320,38 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if err != nil {
 		return fmt.Errorf("chromem: upsert: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	ps := make([]prepared, len(batch))
 	for i, d := range batch {
 		ps[i] = prepare(d)
 	}
+	var rec []byte
+	if s.glog != nil {
+		if rec, err = appendLogRecord(nil, ps, newDim, s.persist.compress); err != nil {
+			return err
+		}
+	}
 
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	dim, closed = s.dim, s.closed
+	s.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("chromem: upsert: %w", store.ErrClosed)
+	}
+	if hasRecords(batch) && dim > 0 && newDim != dim {
+		// Another writer set the dimension since the batch was checked.
+		return fmt.Errorf("chromem: upsert: %w", &store.DimensionError{Want: dim, Got: newDim})
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.persist != nil && dim == 0 && newDim > 0 {
 		if err = s.persist.saveDimensions(newDim); err != nil {
 			return err
 		}
 	}
-	written, err := s.persistDocs(ctx, ps, newDim)
+	written, err := s.persistDocs(ctx, ps, newDim, rec)
 	s.mu.Lock()
 	if s.dim == 0 {
 		s.dim = newDim
@@ -345,11 +363,21 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	return err
 }
 
+func hasRecords(docs []store.StoredDocument) bool {
+	for i := range docs {
+		if len(docs[i].Records) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // persistDocs writes documents to disk, in order, and returns those it
-// wrote. With the group log, the whole call is one log record, durable by
-// one fsync, and written entirely or not at all. An error from the log
-// breaks the store for writing: every later write fails too.
-func (s *Store) persistDocs(ctx context.Context, ps []prepared, dim int) ([]prepared, error) {
+// wrote. With the group log, rec is their log record (appendLogRecord):
+// the whole call is one log record, durable by one fsync, and written
+// entirely or not at all. An error from the log breaks the store for
+// writing: every later write fails too. The caller holds writeMu.
+func (s *Store) persistDocs(ctx context.Context, ps []prepared, dim int, rec []byte) ([]prepared, error) {
 	if s.persist == nil {
 		return ps, nil
 	}
@@ -361,23 +389,10 @@ func (s *Store) persistDocs(ctx context.Context, ps []prepared, dim int) ([]prep
 	if err := g.collect(); err != nil {
 		return nil, err
 	}
-	entries := make([]logEntry, len(ps))
-	for i := range ps {
-		p := &ps[i]
-		entries[i].id = p.id
-		if len(p.recs) == 0 {
-			continue
-		}
-		b, err := encodeDoc(nil, p, dim, s.persist.compress)
-		if err != nil {
-			return nil, fmt.Errorf("chromem: write document %q: %w", p.id, err)
-		}
-		entries[i].file = b
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := g.commit(entries); err != nil {
+	if err := g.commit(rec); err != nil {
 		return nil, err
 	}
 	return ps, nil
@@ -458,7 +473,14 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) error {
 	for i, id := range present {
 		ps[i] = prepared{id: id}
 	}
-	written, err := s.persistDocs(ctx, ps, 0)
+	var rec []byte
+	if s.glog != nil {
+		var err error
+		if rec, err = appendLogRecord(nil, ps, 0, false); err != nil {
+			return err
+		}
+	}
+	written, err := s.persistDocs(ctx, ps, 0, rec)
 	s.mu.Lock()
 	for i := range written {
 		s.apply(&written[i])
