@@ -244,7 +244,7 @@ type prepared struct {
 	hash string
 	recs []*recEntry
 	// vecs are the vectors as written, kept only until the document is
-	// saved (the file holds the exact vectors).
+	// saved (the file holds the exact vectors); in Upsert, the caller's.
 	vecs [][]float32
 }
 
@@ -272,9 +272,10 @@ func normalize(v []float32) ([]float32, float64) {
 		return nil, 0
 	}
 	n := math.Sqrt(ss)
+	inv := 1 / n // a multiplication a component, not a division
 	u := make([]float32, len(v))
 	for i, x := range v {
-		u[i] = float32(float64(x) / n)
+		u[i] = float32(float64(x) * inv)
 	}
 	return u, n
 }
@@ -300,10 +301,15 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	batch := make([]store.StoredDocument, len(docs))
 	for i, d := range docs {
 		// Copy and normalise first: CheckDocuments then sees the metadata
-		// as it will be stored (integers as float64).
+		// as it will be stored (integers as float64). The vectors are not
+		// copied: they are only read, during this call (normalised into
+		// the store's own unit vectors, and encoded to the log).
 		c := store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
+			v := r.Vector
+			r.Vector = nil
 			c.Records[j] = store.CloneRecord(r)
+			c.Records[j].Vector = v
 		}
 		batch[i] = c
 	}
