@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"hash/maphash"
 	"slices"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 // ends, which lets chunkers tokenize a text once.
 type bpeTokenizer struct {
 	ranks   map[string]int // token bytes -> id (= merge rank)
+	table   *rankTable     // ranks again, for the lookups of encoding
 	decoder []string       // id -> token bytes ("" for unused ids)
 	// pairs[b0<<8|b1] is the rank of the two-byte token b0 b1, or -1: the
 	// lookups of merge's first pass (most of its lookups in text whose
@@ -149,6 +151,10 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 			t.pairs[int(tok[0])<<8|int(tok[1])] = int32(id)
 		}
 	}
+	var ok bool
+	if t.table, ok = newRankTable(t.ranks); !ok {
+		return nil, errors.New("tokenizer: a token does not fit the rank table")
+	}
 	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder) })
 	return t, nil
 }
@@ -257,8 +263,7 @@ func (t *bpeTokenizer) tokenID(p string) (int, bool) {
 		id := t.pairs[int(p[0])<<8|int(p[1])]
 		return int(id), id >= 0
 	}
-	id, ok := t.ranks[p]
-	return id, ok
+	return t.table.get(p)
 }
 
 // pieceEnds appends the end offset (plus off) of each token of a
@@ -303,7 +308,7 @@ func (t *bpeTokenizer) merge(p string, starts []int) []int {
 				}
 				return noRank
 			}
-			if r, ok := t.ranks[p[parts[i]:parts[i+2]]]; ok {
+			if r, ok := t.table.get(p[parts[i]:parts[i+2]]); ok {
 				return r
 			}
 		}
