@@ -236,21 +236,13 @@ func (d *decoder) key() (string, bool) {
 
 // plainString reads a string without escapes and returns its bytes.
 func (d *decoder) plainString() ([]byte, bool) {
-	if !d.eat('"') {
-		return nil, false
-	}
-	end := bytes.IndexByte(d.b[d.i:], '"')
-	if end < 0 {
-		return nil, false
-	}
-	s := d.b[d.i : d.i+end]
+	s, ok := d.base64String()
 	for _, c := range s {
 		if c == '\\' || c < 0x20 {
 			return nil, false
 		}
 	}
-	d.i += end + 1
-	return s, true
+	return s, ok
 }
 
 // base64String returns the bytes of a JSON string that is meant to hold

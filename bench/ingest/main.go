@@ -283,18 +283,7 @@ func runOursOn(e embed.Embedder, texts []string) int {
 
 // runOursInto ingests into st (nil: the pipeline's default in-memory store).
 func runOursInto(e embed.Embedder, st store.Store, texts []string) int {
-	p, err := rag.New(rag.Options{Embedder: e, Store: st, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}})
-	if err != nil {
-		log.Fatal(err)
-	}
-	docs := make([]rag.Document, len(texts))
-	for i, t := range texts {
-		docs[i] = rag.Document{ID: fmt.Sprint("doc-", i), Content: t}
-	}
-	rep, err := p.Ingest(context.Background(), docs...)
-	if err != nil {
-		log.Fatal(err)
-	}
+	rep := ingestAll(rag.Options{Embedder: e, Store: st, Ingest: rag.IngestOptions{Concurrency: *concurrency, BatchSize: *batchSize, NoCache: true}}, "doc-", texts)
 	if rep.Chunks != len(texts) {
 		log.Fatalf("ingested %d chunks, want %d", rep.Chunks, len(texts))
 	}
@@ -326,22 +315,29 @@ func runChromem(base string, texts []string) int {
 // cache), into the default in-memory store.
 func runAbstracts(base string, abstracts []string) int {
 	e := embed.NewOpenAI(embed.OpenAIOptions{OpenAIConfig: provider.OpenAIConfig{BaseURL: base, APIKey: "bench"}, Dimensions: *dims})
-	p, err := rag.New(rag.Options{Embedder: e})
+	rep := ingestAll(rag.Options{Embedder: e}, "abstract-", abstracts)
+	if rep.Stored != len(abstracts) {
+		log.Fatalf("stored %d abstracts, want %d", rep.Stored, len(abstracts))
+	}
+	return rep.Stored
+}
+
+// ingestAll ingests each text as a document (ID prefix and its index) on
+// a new pipeline of opts.
+func ingestAll(opts rag.Options, prefix string, texts []string) *rag.IngestReport {
+	p, err := rag.New(opts)
 	if err != nil {
 		log.Fatal(err)
 	}
-	docs := make([]rag.Document, len(abstracts))
-	for i, t := range abstracts {
-		docs[i] = rag.Document{ID: fmt.Sprint("abstract-", i), Content: t}
+	docs := make([]rag.Document, len(texts))
+	for i, t := range texts {
+		docs[i] = rag.Document{ID: fmt.Sprint(prefix, i), Content: t}
 	}
 	rep, err := p.Ingest(context.Background(), docs...)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if rep.Stored != len(abstracts) {
-		log.Fatalf("stored %d abstracts, want %d", rep.Stored, len(abstracts))
-	}
-	return rep.Stored
+	return rep
 }
 
 // loadAbstracts returns the SciFact abstracts (title, then text), or none
