@@ -34,16 +34,16 @@ type bpeTokenizer struct {
 
 	// merges caches the merge of short pieces that are not tokens
 	// themselves: prose repeats its words, and a cached merge is one
-	// lookup instead of dozens. Bounded by mergeCacheSize entries.
-	merges sync.Map // piece -> []uint8 token starts
-	cached atomic.Int32
-	// mayHave has a bit set, by the piece's hash, for every cached piece:
-	// text that never repeats (random letters, bytes of unassigned
-	// characters) fills the cache and then misses it on every piece, and
-	// a missed bit costs a hash where a missed sync.Map costs several
-	// times more.
-	mayHave [mergeFilterBits / 64]atomic.Uint64
-	seed    maphash.Seed
+	// lookup instead of dozens. Two-way set-associative by the piece's
+	// hash, each slot set once (the first pieces to reach a pair of slots
+	// keep them), so it holds at most mergeCacheSlots pieces and a look-up
+	// is a hash and two atomic loads: text that never repeats (random
+	// letters, bytes of unassigned characters) fills it and then misses
+	// on every piece at that cost, and prose hits it without the lookups
+	// of a sync.Map, which were a seventh of the client's CPU time in
+	// bench/ingest's abstracts row.
+	merges []atomic.Pointer[mergeEntry]
+	seed   maphash.Seed
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -52,37 +52,43 @@ type bpeTokenizer struct {
 
 const (
 	mergeCachePiece = 48      // longest piece cached, in bytes
-	mergeCacheSize  = 1 << 16 // most pieces cached
-	mergeFilterBits = 1 << 20 // bits of mayHave (128 KB): 6% false hits when full
+	mergeCacheSlots = 1 << 16 // most pieces cached
 )
+
+// mergeEntry is a cached merge: a piece and its tokens' starts.
+type mergeEntry struct {
+	piece  string
+	starts []uint8
+}
 
 // mergeCached is merge, through the cache for short pieces.
 func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 	if len(p) > mergeCachePiece {
 		return t.merge(p, starts)
 	}
-	h := maphash.String(t.seed, p) % mergeFilterBits
-	word, bit := &t.mayHave[h/64], uint64(1)<<(h%64)
-	if word.Load()&bit != 0 {
-		if v, ok := t.merges.Load(p); ok {
-			for _, s := range v.([]uint8) {
-				starts = append(starts, int(s))
-			}
-			return starts
+	i := maphash.String(t.seed, p) & (mergeCacheSlots - 1)
+	a, b := &t.merges[i], &t.merges[i^1]
+	ea, eb := a.Load(), b.Load()
+	e := ea
+	if e == nil || e.piece != p {
+		e = eb
+	}
+	if e != nil && e.piece == p {
+		for _, s := range e.starts {
+			starts = append(starts, int(s))
 		}
+		return starts
 	}
 	n := len(starts)
 	starts = t.merge(p, starts)
-	if t.cached.Load() < mergeCacheSize {
-		b := make([]uint8, len(starts)-n)
-		for i, s := range starts[n:] {
-			b[i] = uint8(s)
+	if ea == nil || eb == nil {
+		e := &mergeEntry{piece: strings.Clone(p), starts: make([]uint8, len(starts)-n)} // p may be a slice of a large text
+		for k, s := range starts[n:] {
+			e.starts[k] = uint8(s)
 		}
-		// Clone the key: p may be a slice of a large text.
-		if _, loaded := t.merges.LoadOrStore(strings.Clone(p), b); !loaded {
-			t.cached.Add(1)
+		if !a.CompareAndSwap(nil, e) {
+			b.CompareAndSwap(nil, e)
 		}
-		word.Or(bit)
 	}
 	return starts
 }
@@ -107,7 +113,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed()}
+	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed(), merges: make([]atomic.Pointer[mergeEntry], mergeCacheSlots)}
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if line == "" {
 			continue
