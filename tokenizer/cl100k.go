@@ -37,13 +37,17 @@ type bpeTokenizer struct {
 	// lookup instead of dozens. Two-way set-associative by the piece's
 	// hash, each slot set once (the first pieces to reach a pair of slots
 	// keep them), so it holds at most mergeCacheSlots pieces and a look-up
-	// is a hash and two atomic loads: text that never repeats (random
+	// is a hash and two atomic loads of tags: text that never repeats (random
 	// letters, bytes of unassigned characters) fills it and then misses
 	// on every piece at that cost, and prose hits it without the lookups
 	// of a sync.Map, which were a seventh of the client's CPU time in
 	// bench/ingest's abstracts row.
 	merges []atomic.Pointer[mergeEntry]
-	seed   maphash.Seed
+	// tags[i] is the hash tag (high bits, never 0) of merges[i]'s piece,
+	// stored after it: a miss is mostly seen here, without reading an
+	// entry from somewhere in the heap.
+	tags []atomic.Uint32
+	seed maphash.Seed
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -66,28 +70,34 @@ func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 	if len(p) > mergeCachePiece {
 		return t.merge(p, starts)
 	}
-	i := maphash.String(t.seed, p) & (mergeCacheSlots - 1)
-	a, b := &t.merges[i], &t.merges[i^1]
-	ea, eb := a.Load(), b.Load()
-	e := ea
-	if e == nil || e.piece != p {
-		e = eb
-	}
-	if e != nil && e.piece == p {
-		for _, s := range e.starts {
-			starts = append(starts, int(s))
+	h := maphash.String(t.seed, p)
+	i, tag := h&(mergeCacheSlots-1), uint32(h>>32)|1
+	free := false
+	for _, k := range [2]uint64{i, i ^ 1} {
+		switch t.tags[k].Load() {
+		case tag:
+			if e := t.merges[k].Load(); e.piece == p {
+				for _, s := range e.starts {
+					starts = append(starts, int(s))
+				}
+				return starts
+			}
+		case 0:
+			free = true
 		}
-		return starts
 	}
 	n := len(starts)
 	starts = t.merge(p, starts)
-	if ea == nil || eb == nil {
+	if free {
 		e := &mergeEntry{piece: strings.Clone(p), starts: make([]uint8, len(starts)-n)} // p may be a slice of a large text
 		for k, s := range starts[n:] {
 			e.starts[k] = uint8(s)
 		}
-		if !a.CompareAndSwap(nil, e) {
-			b.CompareAndSwap(nil, e)
+		for _, k := range [2]uint64{i, i ^ 1} {
+			if t.merges[k].CompareAndSwap(nil, e) {
+				t.tags[k].Store(tag)
+				break
+			}
 		}
 	}
 	return starts
@@ -113,7 +123,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed(), merges: make([]atomic.Pointer[mergeEntry], mergeCacheSlots)}
+	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed(), merges: make([]atomic.Pointer[mergeEntry], mergeCacheSlots), tags: make([]atomic.Uint32, mergeCacheSlots)}
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if line == "" {
 			continue
