@@ -106,11 +106,13 @@ type Options struct {
 // Store is a store.Store on chromem-go. See the package documentation.
 //
 // Concurrency: all methods may be called concurrently. Writers (Upsert,
-// Delete) are serialized; searches run in parallel with each other and
-// with the disk work of a writer, and wait only while a writer swaps the
-// records of the documents it has written, under an RWMutex.
+// Delete) are serialized from their write to disk on (an Upsert checks,
+// normalises and encodes its batch before, in parallel with other
+// writers); searches run in parallel with each other and with the disk
+// work of a writer, and wait only while a writer swaps the records of the
+// documents it has written, under an RWMutex.
 type Store struct {
-	// writeMu serializes writers, including their disk work.
+	// writeMu serializes writers' disk work and the swap that follows it.
 	writeMu sync.Mutex
 
 	// mu guards everything below and every call into coll: writers hold
