@@ -81,7 +81,11 @@ func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err er
 							return nil, nil, errFastDecode
 						}
 					case "embedding":
-						if it.b64, ok = d.plainString(); !ok {
+						// Twice: the first would go unchecked (see base64String).
+						if it.b64 != nil {
+							return nil, nil, errFastDecode
+						}
+						if it.b64, ok = d.base64String(); !ok {
 							return nil, nil, errFastDecode
 						}
 					default:
@@ -115,26 +119,78 @@ func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err er
 	// never writes into the next.
 	dim := base64.StdEncoding.DecodedLen(len(items[0].b64)) / 4
 	all := make([]float32, dim*len(items))
-	raw := make([]byte, base64.StdEncoding.DecodedLen(len(items[0].b64))+4)
 	vecs = make([][]float32, len(items))
 	for _, it := range items {
 		if it.index >= len(items) || vecs[it.index] != nil {
 			return nil, nil, errFastDecode
 		}
-		if base64.StdEncoding.DecodedLen(len(it.b64)) > len(raw) {
-			return nil, nil, errFastDecode
-		}
-		n, err := base64.StdEncoding.Decode(raw, it.b64)
-		if err != nil || n != 4*dim {
-			return nil, nil, errFastDecode
-		}
 		v := all[it.index*dim : (it.index+1)*dim : (it.index+1)*dim]
-		for j := range v {
-			v[j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+		if !decodeFloats(v, it.b64) {
+			// Not plain base64 (see base64String), or not one vector of
+			// dim components.
+			return nil, nil, errFastDecode
 		}
 		vecs[it.index] = v
 	}
 	return vecs, usage, nil
+}
+
+// The base64 alphabet's values, shifted into place in a group of four
+// characters (24 bits); invalidChar is set for a byte outside the alphabet.
+var b64Shifted = func() (t [4][256]uint32) {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for k := range t {
+		for c := range t[k] {
+			t[k][c] = invalidChar
+		}
+	}
+	for v, c := range []byte(alphabet) {
+		for k := range t {
+			t[k][c] = uint32(v) << (18 - 6*k)
+		}
+	}
+	return t
+}()
+
+const invalidChar = 1 << 31
+
+// decodeFloats decodes s, the standard base64 (padded) of exactly
+// 4*len(v) bytes, into v as little-endian float32s, and reports whether s
+// was that. Vectors are almost all of an embedding answer: decoding four
+// characters with four table look-ups, straight into the floats, is about
+// twice as fast as base64.Decode followed by a pass converting its bytes.
+func decodeFloats(v []float32, s []byte) bool {
+	if len(s) != base64.StdEncoding.EncodedLen(4*len(v)) {
+		return false
+	}
+	t := &b64Shifted
+	group := func(s []byte) uint32 {
+		_ = s[3]
+		return t[0][s[0]] | t[1][s[1]] | t[2][s[2]] | t[3][s[3]]
+	}
+	// Sixteen characters are twelve bytes, three floats.
+	j := 0
+	for ; len(s) >= 16 && j+3 <= len(v); s, j = s[16:], j+3 {
+		g := s[:16:16]
+		a, b, c, d := group(g[0:4]), group(g[4:8]), group(g[8:12]), group(g[12:16])
+		if (a|b|c|d)&invalidChar != 0 {
+			return false
+		}
+		// The groups' bytes in order are a>>16, a>>8, a, b>>16, ...
+		v[j] = math.Float32frombits(a>>16&0xff | a&0xff00 | (a&0xff)<<16 | (b>>16&0xff)<<24)
+		v[j+1] = math.Float32frombits(b>>8&0xff | (b&0xff)<<8 | (c>>16&0xff)<<16 | (c>>8&0xff)<<24)
+		v[j+2] = math.Float32frombits(c&0xff | (d>>16&0xff)<<8 | (d>>8&0xff)<<16 | (d&0xff)<<24)
+	}
+	// The rest (fewer than three floats, with the padding) the usual way.
+	var raw [16]byte
+	n, err := base64.StdEncoding.Decode(raw[:], s)
+	if err != nil || n != 4*(len(v)-j) {
+		return false
+	}
+	for k := range v[j:] {
+		v[j+k] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*k:]))
+	}
+	return true
 }
 
 // decoder is a cursor over JSON bytes with just what the answer needs.
@@ -180,6 +236,22 @@ func (d *decoder) key() (string, bool) {
 
 // plainString reads a string without escapes and returns its bytes.
 func (d *decoder) plainString() ([]byte, bool) {
+	s, ok := d.base64String()
+	for _, c := range s {
+		if c == '\\' || c < 0x20 {
+			return nil, false
+		}
+	}
+	return s, ok
+}
+
+// base64String returns the bytes of a JSON string that is meant to hold
+// base64, unchecked: the caller decodes them, and the decoding fails on
+// an escape ('\\' is not a base64 character) and on a control character
+// but '\r' and '\n', which the decoder skips and so leave the string
+// longer than the encoding of what it decoded. Checking every byte here
+// as plainString does cost a tenth of the client's time in bench/ingest.
+func (d *decoder) base64String() ([]byte, bool) {
 	if !d.eat('"') {
 		return nil, false
 	}
@@ -188,11 +260,6 @@ func (d *decoder) plainString() ([]byte, bool) {
 		return nil, false
 	}
 	s := d.b[d.i : d.i+end]
-	for _, c := range s {
-		if c == '\\' || c < 0x20 {
-			return nil, false
-		}
-	}
 	d.i += end + 1
 	return s, true
 }

@@ -104,6 +104,10 @@ func TestDecodeBase64EmbeddingsRefuses(t *testing.T) {
 		"bad base64":       `{"data":[{"index":0,"embedding":"!!!!"}]}`,
 		"partial float":    `{"data":[{"index":0,"embedding":"AACA"}]}`,
 		"escaped string":   `{"data":[{"index":0,"embedding":"AAC\/Pw=="}]}`,
+		"escaped quote":    `{"data":[{"index":0,"embedding":"AACAPw==\"x"}]}`,
+		"raw newline":      "{\"data\":[{\"index\":0,\"embedding\":\"AACA\nPw==\"}]}",
+		"raw return":       "{\"data\":[{\"index\":0,\"embedding\":\"AACAPw==\r\"}]}",
+		"raw tab":          "{\"data\":[{\"index\":0,\"embedding\":\"AACA\tPw==\"}]}",
 		"missing comma":    `{"data":[{"index":0 "embedding":"AACAPw=="}]}`,
 		"unclosed extra":   `{"x":{"a":[1,2}, "data":[{"index":0,"embedding":"AACAPw=="}]}`,
 		"negative index":   `{"data":[{"index":-1,"embedding":"AACAPw=="}]}`,
@@ -144,6 +148,87 @@ func FuzzDecodeBase64Embeddings(f *testing.F) {
 				if math.Float32bits(vecs[d.Index][j]) != binary.LittleEndian.Uint32(raw[4*j:]) {
 					t.Fatalf("vector %d component %d disagrees", d.Index, j)
 				}
+			}
+		}
+	})
+}
+
+// TestDecodeFloats: every length of vector decodes as base64.Decode and
+// a conversion read it, and a bad character anywhere is refused.
+func TestDecodeFloats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for dim := range 40 {
+		want := make([]float32, dim)
+		raw := make([]byte, 0, 4*dim)
+		for i := range want {
+			want[i] = float32(rng.NormFloat64())
+			raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(want[i]))
+		}
+		s := []byte(base64.StdEncoding.EncodeToString(raw))
+		got := make([]float32, dim)
+		if !decodeFloats(got, s) || !slices.Equal(got, want) {
+			t.Fatalf("dim %d: got %v, want %v", dim, got, want)
+		}
+		if decodeFloats(make([]float32, dim+1), s) {
+			t.Fatalf("dim %d: accepted as %d components", dim, dim+1)
+		}
+		for i := range s {
+			for _, bad := range []byte{'!', '\n', '\\', 0, 0xff, '='} {
+				if s[i] == bad {
+					continue
+				}
+				c := slices.Clone(s)
+				c[i] = bad
+				v := make([]float32, dim)
+				if !decodeFloats(v, c) {
+					continue
+				}
+				// Accepted: only as what it is, a base64 of dim floats.
+				ref := make([]byte, len(c))
+				n, err := base64.StdEncoding.Decode(ref, c)
+				if err != nil || n != 4*dim {
+					t.Fatalf("dim %d: accepted %q (%q at %d), which base64 reads as %d bytes, %v", dim, c, bad, i, n, err)
+				}
+				for k := range v {
+					if math.Float32bits(v[k]) != binary.LittleEndian.Uint32(ref[4*k:]) {
+						t.Fatalf("dim %d: %q decoded to %v", dim, c, v)
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkDecodeFloats: one 1,536-dimension vector, by decodeFloats and
+// by base64.Decode followed by a conversion (the way before it).
+//
+//	go test ./embed -run '^$' -bench BenchmarkDecodeFloats -count 8
+func BenchmarkDecodeFloats(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	raw := make([]byte, 4*1536)
+	for i := range 1536 {
+		binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(float32(rng.NormFloat64())))
+	}
+	s := []byte(base64.StdEncoding.EncodeToString(raw))
+	v := make([]float32, 1536)
+	b.Run("decodeFloats", func(b *testing.B) {
+		b.SetBytes(int64(len(s)))
+		for b.Loop() {
+			if !decodeFloats(v, s) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("base64+convert", func(b *testing.B) {
+		b.SetBytes(int64(len(s)))
+		buf := make([]byte, len(raw)+4)
+		for b.Loop() {
+			n, err := base64.StdEncoding.Decode(buf, s)
+			if err != nil || n != len(raw) {
+				b.Fatal(err)
+			}
+			for j := range v {
+				v[j] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*j:]))
 			}
 		}
 	})

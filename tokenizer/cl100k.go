@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"hash/maphash"
 	"slices"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 // ends, which lets chunkers tokenize a text once.
 type bpeTokenizer struct {
 	ranks   map[string]int // token bytes -> id (= merge rank)
+	table   *rankTable     // ranks again, for the lookups of encoding
 	decoder []string       // id -> token bytes ("" for unused ids)
 	// pairs[b0<<8|b1] is the rank of the two-byte token b0 b1, or -1: the
 	// lookups of merge's first pass (most of its lookups in text whose
@@ -32,16 +34,20 @@ type bpeTokenizer struct {
 
 	// merges caches the merge of short pieces that are not tokens
 	// themselves: prose repeats its words, and a cached merge is one
-	// lookup instead of dozens. Bounded by mergeCacheSize entries.
-	merges sync.Map // piece -> []uint8 token starts
-	cached atomic.Int32
-	// mayHave has a bit set, by the piece's hash, for every cached piece:
-	// text that never repeats (random letters, bytes of unassigned
-	// characters) fills the cache and then misses it on every piece, and
-	// a missed bit costs a hash where a missed sync.Map costs several
-	// times more.
-	mayHave [mergeFilterBits / 64]atomic.Uint64
-	seed    maphash.Seed
+	// lookup instead of dozens. Two-way set-associative by the piece's
+	// hash, each slot set once (the first pieces to reach a pair of slots
+	// keep them), so it holds at most mergeCacheSlots pieces and a look-up
+	// is a hash and two atomic loads of tags: text that never repeats (random
+	// letters, bytes of unassigned characters) fills it and then misses
+	// on every piece at that cost, and prose hits it without the lookups
+	// of a sync.Map, which were a seventh of the client's CPU time in
+	// bench/ingest's abstracts row.
+	merges []atomic.Pointer[mergeEntry]
+	// tags[i] is the hash tag (high bits, never 0) of merges[i]'s piece,
+	// stored after it: a miss is mostly seen here, without reading an
+	// entry from somewhere in the heap.
+	tags []atomic.Uint32
+	seed maphash.Seed
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -50,37 +56,49 @@ type bpeTokenizer struct {
 
 const (
 	mergeCachePiece = 48      // longest piece cached, in bytes
-	mergeCacheSize  = 1 << 16 // most pieces cached
-	mergeFilterBits = 1 << 20 // bits of mayHave (128 KB): 6% false hits when full
+	mergeCacheSlots = 1 << 16 // most pieces cached
 )
+
+// mergeEntry is a cached merge: a piece and its tokens' starts.
+type mergeEntry struct {
+	piece  string
+	starts []uint8
+}
 
 // mergeCached is merge, through the cache for short pieces.
 func (t *bpeTokenizer) mergeCached(p string, starts []int) []int {
 	if len(p) > mergeCachePiece {
 		return t.merge(p, starts)
 	}
-	h := maphash.String(t.seed, p) % mergeFilterBits
-	word, bit := &t.mayHave[h/64], uint64(1)<<(h%64)
-	if word.Load()&bit != 0 {
-		if v, ok := t.merges.Load(p); ok {
-			for _, s := range v.([]uint8) {
-				starts = append(starts, int(s))
+	h := maphash.String(t.seed, p)
+	i, tag := h&(mergeCacheSlots-1), uint32(h>>32)|1
+	free := false
+	for _, k := range [2]uint64{i, i ^ 1} {
+		switch t.tags[k].Load() {
+		case tag:
+			if e := t.merges[k].Load(); e.piece == p {
+				for _, s := range e.starts {
+					starts = append(starts, int(s))
+				}
+				return starts
 			}
-			return starts
+		case 0:
+			free = true
 		}
 	}
 	n := len(starts)
 	starts = t.merge(p, starts)
-	if t.cached.Load() < mergeCacheSize {
-		b := make([]uint8, len(starts)-n)
-		for i, s := range starts[n:] {
-			b[i] = uint8(s)
+	if free {
+		e := &mergeEntry{piece: strings.Clone(p), starts: make([]uint8, len(starts)-n)} // p may be a slice of a large text
+		for k, s := range starts[n:] {
+			e.starts[k] = uint8(s)
 		}
-		// Clone the key: p may be a slice of a large text.
-		if _, loaded := t.merges.LoadOrStore(strings.Clone(p), b); !loaded {
-			t.cached.Add(1)
+		for _, k := range [2]uint64{i, i ^ 1} {
+			if t.merges[k].CompareAndSwap(nil, e) {
+				t.tags[k].Store(tag)
+				break
+			}
 		}
-		word.Or(bit)
 	}
 	return starts
 }
@@ -105,7 +123,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed()}
+	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed(), merges: make([]atomic.Pointer[mergeEntry], mergeCacheSlots), tags: make([]atomic.Uint32, mergeCacheSlots)}
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if line == "" {
 			continue
@@ -148,6 +166,10 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 		case 2:
 			t.pairs[int(tok[0])<<8|int(tok[1])] = int32(id)
 		}
+	}
+	var ok bool
+	if t.table, ok = newRankTable(t.ranks); !ok {
+		return nil, errors.New("tokenizer: a token does not fit the rank table")
 	}
 	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder) })
 	return t, nil
@@ -257,8 +279,7 @@ func (t *bpeTokenizer) tokenID(p string) (int, bool) {
 		id := t.pairs[int(p[0])<<8|int(p[1])]
 		return int(id), id >= 0
 	}
-	id, ok := t.ranks[p]
-	return id, ok
+	return t.table.get(p)
 }
 
 // pieceEnds appends the end offset (plus off) of each token of a
@@ -303,7 +324,7 @@ func (t *bpeTokenizer) merge(p string, starts []int) []int {
 				}
 				return noRank
 			}
-			if r, ok := t.ranks[p[parts[i]:parts[i+2]]]; ok {
+			if r, ok := t.table.get(p[parts[i]:parts[i+2]]); ok {
 				return r
 			}
 		}

@@ -75,7 +75,8 @@ func (t *bpeTokenizer) pieceIDs(p string, ids []int32) []int32 {
 		if k+1 < len(starts) {
 			e = starts[k+1]
 		}
-		ids = append(ids, int32(t.ranks[p[s:e]]))
+		id, _ := t.table.get(p[s:e])
+		ids = append(ids, int32(id))
 	}
 	return ids
 }

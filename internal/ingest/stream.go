@@ -25,7 +25,8 @@ var ErrClosed = errors.New("ingest: stream closed")
 // it, read the stored hashes of several documents at once, chunk the
 // changed ones and take what they can from the cache; a batcher packs
 // the chunks of many documents into requests; Concurrency workers embed
-// them; a writer writes each complete document, several per Upsert.
+// them; writers write each complete document, several per Upsert, two
+// Upserts at a time.
 type Stream struct {
 	cfg    *Config
 	ctx    context.Context
@@ -97,7 +98,9 @@ func Start(ctx context.Context, cfg *Config) *Stream {
 		requesting.Wait()
 		close(s.writes)
 	})
-	s.stages.Go(s.writer)
+	for range writers {
+		s.stages.Go(s.writer)
+	}
 	return s
 }
 

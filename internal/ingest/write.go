@@ -8,17 +8,24 @@ import (
 	"github.com/ragkit-go/rag/store"
 )
 
-// Limits of one Upsert of the writer.
+// Limits of one Upsert of a writer, and the number of writers. Two
+// writers keep two Upserts in flight: while one waits for a persistent
+// store's fsync, the other encodes its group, and their fsyncs may be
+// shared. A document's records are in one Upsert; two versions of one ID
+// are never in flight together (a later version waits until the earlier
+// one settles before it is even hashed).
 const (
 	writeDocs    = 64
 	writeRecords = 4096
+	writers      = 2
 )
 
 // verifyTimeout bounds the look-up, after a write cut short by
 // cancellation, of which documents the store holds.
 const verifyTimeout = 10 * time.Second
 
-// writer writes complete documents to the store, several per Upsert.
+// writer writes complete documents to the store, several per Upsert; it
+// is one of the stream's writers.
 func (s *Stream) writer() {
 	var group []*job
 	for {

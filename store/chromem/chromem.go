@@ -107,11 +107,13 @@ type Options struct {
 // Store is a store.Store on chromem-go. See the package documentation.
 //
 // Concurrency: all methods may be called concurrently. Writers (Upsert,
-// Delete) are serialized; searches run in parallel with each other and
-// with the disk work of a writer, and wait only while a writer swaps the
-// records of the documents it has written, under an RWMutex.
+// Delete) are serialized from their write to disk on (an Upsert checks,
+// normalises and encodes its batch before, in parallel with other
+// writers); searches run in parallel with each other and with the disk
+// work of a writer, and wait only while a writer swaps the records of the
+// documents it has written, under an RWMutex.
 type Store struct {
-	// writeMu serializes writers, including their disk work.
+	// writeMu serializes writers' disk work and the swap that follows it.
 	writeMu sync.Mutex
 
 	// mu guards everything below and every call into coll: writers hold
@@ -125,7 +127,7 @@ type Store struct {
 	nrec    int
 	closed  bool
 	persist *disk     // nil in memory
-	glog    *groupLog // nil in memory and with NoSync; guarded by writeMu
+	glog    *groupLog // nil in memory and with NoSync; set by New, its state guarded by writeMu
 	path    string    // Options.Path
 
 	opts    Options                    // as New completed them
@@ -263,7 +265,7 @@ type prepared struct {
 	hash string
 	recs []*recEntry
 	// vecs are the vectors as written, kept only until the document is
-	// saved (the file holds the exact vectors).
+	// saved (the file holds the exact vectors); in Upsert, the caller's.
 	vecs [][]float32
 }
 
@@ -283,17 +285,28 @@ func prepare(d store.StoredDocument) prepared {
 // huge vectors neither underflow nor overflow), and v's length; nil and 0
 // for a zero vector.
 func normalize(v []float32) ([]float32, float64) {
-	var ss float64
-	for _, x := range v {
-		ss += float64(x) * float64(x)
+	// Four sums, so the additions do not wait for one another.
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		x0, x1, x2, x3 := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
+		s0 += x0 * x0
+		s1 += x1 * x1
+		s2 += x2 * x2
+		s3 += x3 * x3
 	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i]) * float64(v[i])
+	}
+	ss := (s0 + s1) + (s2 + s3)
 	if ss == 0 {
 		return nil, 0
 	}
 	n := math.Sqrt(ss)
+	inv := 1 / n // a multiplication a component, not a division
 	u := make([]float32, len(v))
 	for i, x := range v {
-		u[i] = float32(float64(x) / n)
+		u[i] = float32(float64(x) * inv)
 	}
 	return u, n
 }
@@ -319,16 +332,21 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	batch := make([]store.StoredDocument, len(docs))
 	for i, d := range docs {
 		// Copy and normalise first: CheckDocuments then sees the metadata
-		// as it will be stored (integers as float64).
+		// as it will be stored (integers as float64). The vectors are not
+		// copied: they are only read, during this call (normalised into
+		// the store's own unit vectors, and encoded to the log).
 		c := store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
+			v := r.Vector
+			r.Vector = nil
 			c.Records[j] = store.CloneRecord(r)
+			c.Records[j].Vector = v
 		}
 		batch[i] = c
 	}
 
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	// Validate, normalise and encode before taking writeMu: a concurrent
+	// writer's fsync overlaps this work.
 	s.mu.RLock()
 	dim, closed := s.dim, s.closed
 	s.mu.RUnlock()
@@ -339,20 +357,38 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if err != nil {
 		return fmt.Errorf("chromem: upsert: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	ps := make([]prepared, len(batch))
 	for i, d := range batch {
 		ps[i] = prepare(d)
 	}
+	var rec []byte
+	if s.glog != nil {
+		if rec, err = appendLogRecord(nil, ps, newDim, s.persist.compress); err != nil {
+			return err
+		}
+	}
 
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	dim, closed = s.dim, s.closed
+	s.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("chromem: upsert: %w", store.ErrClosed)
+	}
+	if hasRecords(batch) && dim > 0 && newDim != dim {
+		// Another writer set the dimension since the batch was checked.
+		return fmt.Errorf("chromem: upsert: %w", &store.DimensionError{Want: dim, Got: newDim})
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if s.persist != nil && dim == 0 && newDim > 0 {
 		if err = s.persist.saveDimensions(newDim); err != nil {
 			return err
 		}
 	}
-	written, err := s.persistDocs(ctx, ps, newDim)
+	written, err := s.persistDocs(ctx, ps, newDim, rec)
 	s.mu.Lock()
 	if s.dim == 0 {
 		s.dim = newDim
@@ -364,11 +400,21 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	return err
 }
 
+func hasRecords(docs []store.StoredDocument) bool {
+	for i := range docs {
+		if len(docs[i].Records) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // persistDocs writes documents to disk, in order, and returns those it
-// wrote. With the group log, the whole call is one log record, durable by
-// one fsync, and written entirely or not at all. An error from the log
-// breaks the store for writing: every later write fails too.
-func (s *Store) persistDocs(ctx context.Context, ps []prepared, dim int) ([]prepared, error) {
+// wrote. With the group log, rec is their log record (appendLogRecord):
+// the whole call is one log record, durable by one fsync, and written
+// entirely or not at all. An error from the log breaks the store for
+// writing: every later write fails too. The caller holds writeMu.
+func (s *Store) persistDocs(ctx context.Context, ps []prepared, dim int, rec []byte) ([]prepared, error) {
 	if s.persist == nil {
 		return ps, nil
 	}
@@ -380,23 +426,10 @@ func (s *Store) persistDocs(ctx context.Context, ps []prepared, dim int) ([]prep
 	if err := g.collect(); err != nil {
 		return nil, err
 	}
-	entries := make([]logEntry, len(ps))
-	for i := range ps {
-		p := &ps[i]
-		entries[i].id = p.id
-		if len(p.recs) == 0 {
-			continue
-		}
-		b, err := encodeDoc(nil, p, dim, s.persist.compress)
-		if err != nil {
-			return nil, fmt.Errorf("chromem: write document %q: %w", p.id, err)
-		}
-		entries[i].file = b
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := g.commit(entries); err != nil {
+	if err := g.commit(rec); err != nil {
 		return nil, err
 	}
 	return ps, nil
@@ -477,7 +510,14 @@ func (s *Store) Delete(ctx context.Context, docIDs ...string) error {
 	for i, id := range present {
 		ps[i] = prepared{id: id}
 	}
-	written, err := s.persistDocs(ctx, ps, 0)
+	var rec []byte
+	if s.glog != nil {
+		var err error
+		if rec, err = appendLogRecord(nil, ps, 0, false); err != nil {
+			return err
+		}
+	}
+	written, err := s.persistDocs(ctx, ps, 0, rec)
 	s.mu.Lock()
 	for i := range written {
 		s.apply(&written[i])

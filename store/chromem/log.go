@@ -71,25 +71,42 @@ type groupLog struct {
 	err     error          // a failed log write or background write: every later write fails
 }
 
-// logEntry is one entry of a log record: a document file, or a deletion.
-type logEntry struct {
-	id   string // set for a deletion
-	file []byte // set for a put
-}
-
-func appendLogRecord(b []byte, entries []logEntry) []byte {
-	b = binary.AppendUvarint(b, uint64(len(entries)))
-	for _, e := range entries {
-		if e.file != nil {
-			b = append(b, logPut)
-			b = binary.AppendUvarint(b, uint64(len(e.file)))
-			b = append(b, e.file...)
-		} else {
-			b = append(b, logDelete)
-			b = appendString(b, e.id)
+// appendLogRecord appends to b the log record of ps, documents of
+// dimension dim: the file of each document with records, the deletion of
+// each one without. The record is sized once, and each file is encoded in
+// place after the largest length prefix it may need, then moved down over
+// the prefix's unused bytes.
+func appendLogRecord(b []byte, ps []prepared, dim int, compress bool) ([]byte, error) {
+	size := binary.MaxVarintLen64
+	for i := range ps {
+		size += 1 + binary.MaxVarintLen64 + len(ps[i].id)
+		if len(ps[i].recs) > 0 {
+			size += docSize(&ps[i], dim)
 		}
 	}
-	return b
+	b = slices.Grow(b, size)
+	b = binary.AppendUvarint(b, uint64(len(ps)))
+	for i := range ps {
+		p := &ps[i]
+		if len(p.recs) == 0 {
+			b = append(b, logDelete)
+			b = appendString(b, p.id)
+			continue
+		}
+		b = append(b, logPut)
+		at := len(b)
+		var err error
+		b, err = encodeDoc(b[:at+binary.MaxVarintLen64], p, dim, compress)
+		if err != nil {
+			return nil, fmt.Errorf("chromem: write document %q: %w", p.id, err)
+		}
+		file := b[at+binary.MaxVarintLen64:]
+		var prefix [binary.MaxVarintLen64]byte
+		n := binary.PutUvarint(prefix[:], uint64(len(file)))
+		copy(b[at:], prefix[:n])
+		b = b[:at+n+copy(b[at+n:], file)]
+	}
+	return b, nil
 }
 
 // replayed is the last version the logs hold of one document: a decoded
@@ -257,10 +274,10 @@ func (d *disk) foldLogs(seqs []uint64, logged map[string]replayed) error {
 	return d.syncDir(d.dir)
 }
 
-// commit appends a record of entries to the log and fsyncs it; then, if
-// the log has grown past logRotateBytes, hands it to the background
-// writer. The caller holds writeMu.
-func (g *groupLog) commit(entries []logEntry) error {
+// commit appends rec (see appendLogRecord) to the log and fsyncs it;
+// then, if the log has grown past logRotateBytes, hands it to the
+// background writer. The caller holds writeMu.
+func (g *groupLog) commit(rec []byte) error {
 	if err := g.collect(); err != nil {
 		return err
 	}
@@ -271,7 +288,7 @@ func (g *groupLog) commit(entries []logEntry) error {
 		}
 		g.log = l
 	}
-	pos, err := g.log.Append(appendLogRecord(nil, entries))
+	pos, err := g.log.Append(rec)
 	if err == nil {
 		err = g.log.Sync(pos)
 	}

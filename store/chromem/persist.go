@@ -330,12 +330,13 @@ func appendString(b []byte, s string) []byte {
 
 // encodeDoc appends the file form of p to buf.
 func encodeDoc(buf []byte, p *prepared, dim int, compress bool) ([]byte, error) {
-	body, err := encodeBody(nil, p, dim)
-	if err != nil {
-		return buf, err
-	}
+	start := len(buf)
 	buf = append(buf, magic...)
 	if compress {
+		body, err := encodeBody(nil, p, dim)
+		if err != nil {
+			return buf[:start], err
+		}
 		buf = append(buf, flagGzip)
 		var z bytes.Buffer
 		zw := gzip.NewWriter(&z)
@@ -344,12 +345,31 @@ func encodeDoc(buf []byte, p *prepared, dim int, compress bool) ([]byte, error) 
 		buf = append(buf, z.Bytes()...)
 	} else {
 		buf = append(buf, 0)
-		buf = append(buf, body...)
+		var err error
+		if buf, err = encodeBody(buf, p, dim); err != nil {
+			return buf[:start], err
+		}
 	}
-	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf, crcTable)), nil
+	return binary.LittleEndian.AppendUint32(buf, crc32.Checksum(buf[start:], crcTable)), nil
+}
+
+// docSize is about the size of p's file uncompressed (its metadata may
+// take more), for sizing buffers once.
+func docSize(p *prepared, dim int) int {
+	n := len(magic) + 1 + 4 + 2*binary.MaxVarintLen64 + len(p.id) + len(p.hash)
+	for _, e := range p.recs {
+		r := &e.rec
+		n += 8*binary.MaxVarintLen64 + len(r.ID) + len(r.Text) + len(r.Title) + len(r.Source) + 4*dim
+		for _, t := range r.Tags {
+			n += binary.MaxVarintLen64 + len(t)
+		}
+		n += 16 * len(r.Metadata)
+	}
+	return n
 }
 
 func encodeBody(b []byte, p *prepared, dim int) ([]byte, error) {
+	b = slices.Grow(b, docSize(p, dim))
 	b = appendString(b, p.id)
 	b = appendString(b, p.hash)
 	b = binary.AppendUvarint(b, uint64(len(p.recs)))
@@ -373,8 +393,10 @@ func encodeBody(b []byte, p *prepared, dim int) ([]byte, error) {
 		}
 	}
 	for _, v := range p.vecs {
-		for _, x := range v {
-			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+		n := len(b)
+		b = slices.Grow(b, 4*len(v))[:n+4*len(v)]
+		for i, x := range v {
+			binary.LittleEndian.PutUint32(b[n+4*i:], math.Float32bits(x))
 		}
 	}
 	return b, nil

@@ -141,8 +141,19 @@ func (s *Store) replay(rec []byte) error {
 // encodeLogRecord returns the log record of a batch of prepared documents
 // of dimension dim.
 func encodeLogRecord(preps []prepared, dim int) ([]byte, error) {
+	// Sized once; no checksum of its own (the log checksums each record).
+	size := binary.MaxVarintLen64
+	for i := range preps {
+		p := &preps[i]
+		size += 3*binary.MaxVarintLen64 + len(p.id) + len(p.hash)
+		for j := range p.recs {
+			r := &p.recs[j]
+			size += 8*binary.MaxVarintLen64 + len(r.ID) + len(r.Text) + len(r.Title) + len(r.Source) + 16*len(r.Metadata) + 4*dim
+		}
+	}
 	var buf bytes.Buffer
-	e := &enc{w: bufio.NewWriter(&buf), crc: crc32.New(castagnoli)}
+	buf.Grow(size)
+	e := &enc{w: bufio.NewWriter(&buf)}
 	e.uvarint(uint64(len(preps)))
 	for i := range preps {
 		p := &preps[i]

@@ -294,7 +294,7 @@ func (d *dec) record(docID string, v []float32) store.Record {
 // enc writes snapshot fields, hashing every byte; the first error sticks.
 type enc struct {
 	w       *bufio.Writer
-	crc     hash.Hash32
+	crc     hash.Hash32 // of every byte written; nil for none
 	err     error
 	buf     [binary.MaxVarintLen64]byte
 	scratch []byte // one record's metadata
@@ -305,7 +305,9 @@ func (e *enc) write(b []byte) {
 	if e.err != nil {
 		return
 	}
-	e.crc.Write(b)
+	if e.crc != nil {
+		e.crc.Write(b)
+	}
 	_, e.err = e.w.Write(b)
 }
 
@@ -315,7 +317,9 @@ func (e *enc) varint(x int64)   { e.write(binary.AppendVarint(e.buf[:0], x)) }
 func (e *enc) str(s string) {
 	e.uvarint(uint64(len(s)))
 	if e.err == nil && len(s) > 0 {
-		e.crc.Write([]byte(s))
+		if e.crc != nil {
+			e.crc.Write([]byte(s))
+		}
 		_, e.err = e.w.WriteString(s)
 	}
 }

@@ -218,7 +218,12 @@ func (l *Log) Append(rec []byte) (int64, error) {
 	if len(rec) >= maxRecord {
 		return 0, fmt.Errorf("wal: record of %d bytes is too large", len(rec))
 	}
-	b := frame(make([]byte, 0, frameLen+len(rec)), rec)
+	// The frame and the payload are written apart, so a large record is
+	// not copied; a crash between the two leaves a torn record, which Open
+	// cuts off.
+	var fr [frameLen]byte
+	binary.LittleEndian.PutUint32(fr[:], uint32(len(rec)))
+	binary.LittleEndian.PutUint32(fr[4:], crc32.Checksum(rec, castagnoli))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.err != nil {
@@ -227,11 +232,13 @@ func (l *Log) Append(rec []byte) (int64, error) {
 	if l.retired {
 		return 0, errors.New("wal: append to a retired log")
 	}
-	if _, err := l.f.Write(b); err != nil {
-		l.err = fmt.Errorf("wal: append: %w", err)
-		return 0, l.err
+	for _, b := range [][]byte{fr[:], rec} {
+		if _, err := l.f.Write(b); err != nil {
+			l.err = fmt.Errorf("wal: append: %w", err)
+			return 0, l.err
+		}
 	}
-	l.size += int64(len(b))
+	l.size += frameLen + int64(len(rec))
 	return l.size, nil
 }
 
