@@ -17,7 +17,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ragkit-go/rag/internal/evalcmd"
+	"github.com/ragkit-go/rag/cmd/internal/evalcmd"
 )
 
 func main() {

@@ -34,7 +34,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/ragkit-go/rag/internal/evalcmd"
+	"github.com/ragkit-go/rag/cmd/internal/evalcmd"
 	_ "github.com/ragkit-go/rag/loader/pdf" // PDF files, beside the formats of package loader
 )
 
