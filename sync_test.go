@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -123,7 +124,7 @@ func TestSyncStoresThenSkipsUnchanged(t *testing.T) {
 		"image.png": rag.FileFailed, "broken.bad": rag.FileFailed, "secret.lock": rag.FileFailed,
 		"huge.txt": rag.FileFailed, "notes/e.txt": rag.FileFailed,
 	}
-	if got := statuses(rep); !equalMaps(got, want) {
+	if got := statuses(rep); !maps.Equal(got, want) {
 		t.Fatalf("statuses %v, want %v", got, want)
 	}
 	if rep.Stored != 3 || rep.Failed != 5 || rep.Excluded != 1 || rep.Documents != 5 || rep.Parsed != 7 {
@@ -166,18 +167,6 @@ func TestSyncStoresThenSkipsUnchanged(t *testing.T) {
 			t.Errorf("second sync: %s %v, want unchanged", p, st)
 		}
 	}
-}
-
-func equalMaps[K comparable, V comparable](a, b map[K]V) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestSyncChangedFiles: a file whose stamp changed is read again; if its

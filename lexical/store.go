@@ -108,10 +108,7 @@ func NewStore(opts StoreOptions) (*Store, error) {
 // closes the tenants' stores too (see Scope), and later Scope calls fail;
 // the Close of a tenant's store does nothing.
 func (s *Store) Close() error {
-	if s.scoped {
-		return nil
-	}
-	return errors.Join(s.tenants.Close((*Store).close), s.close())
+	return s.tenants.CloseBase(s.scoped, s, (*Store).close)
 }
 
 // close closes s alone, not its tenants.

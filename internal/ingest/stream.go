@@ -135,21 +135,27 @@ func (s *Stream) Submit(ctx context.Context, d document.Document, done func(Resu
 	case s.jobs <- j:
 		return nil
 	case <-ctx.Done():
-		err := context.Cause(ctx)
-		s.forget(j, err)
-		return err
+		s.forget(j)
+		return context.Cause(ctx)
 	case <-s.ctx.Done():
-		err := context.Cause(s.ctx)
-		s.forget(j, err)
-		return err
+		s.forget(j)
+		return context.Cause(s.ctx)
 	}
 }
 
 // forget takes back a job that was never queued: it settles without
 // reporting, so a later version of its ID does not wait for it.
-func (s *Stream) forget(j *job, err error) {
+func (s *Stream) forget(j *job) { s.retire(j, false) }
+
+// retire settles j once: it gives back j's share of the pending chunks
+// if it holds one (release), wakes a later version of its ID and drops
+// it from the stream's books. It reports whether this call settled j.
+func (s *Stream) retire(j *job, release bool) bool {
 	if !j.settled.CompareAndSwap(false, true) {
-		return
+		return false
+	}
+	if release && j.weight > 0 {
+		s.pending.Release(j.weight)
 	}
 	close(j.settle)
 	s.mu.Lock()
@@ -158,6 +164,7 @@ func (s *Stream) forget(j *job, err error) {
 		delete(s.lastByID, j.doc.ID)
 	}
 	s.mu.Unlock()
+	return true
 }
 
 // Close stops taking documents, waits until every submitted one has
@@ -220,20 +227,9 @@ func Run(ctx context.Context, cfg *Config, docs iter.Seq[document.Document], don
 // settle records a job's outcome exactly once, releases what it holds and
 // lets a later version of its ID go on.
 func (s *Stream) settle(j *job, res Result) {
-	if !j.settled.CompareAndSwap(false, true) {
-		return
+	if s.retire(j, true) {
+		j.done(res)
 	}
-	if j.weight > 0 {
-		s.pending.Release(j.weight)
-	}
-	close(j.settle)
-	s.mu.Lock()
-	delete(s.unsealed, j)
-	if s.lastByID[j.doc.ID] == j {
-		delete(s.lastByID, j.doc.ID)
-	}
-	s.mu.Unlock()
-	j.done(res)
 }
 
 func (s *Stream) fail(j *job, err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -109,7 +110,7 @@ func TestStreamManySubmitters(t *testing.T) {
 			t.Fatalf("%s settled %d times", id, n)
 		}
 	}
-	ids, err := s.Hashes(ctx, slices.Collect(mapsKeys(seen))...)
+	ids, err := s.Hashes(ctx, slices.Collect(maps.Keys(seen))...)
 	if err != nil || len(ids) != 400 {
 		t.Fatalf("store holds %d of 400 (%v)", len(ids), err)
 	}
@@ -119,16 +120,6 @@ func TestStreamManySubmitters(t *testing.T) {
 	}
 	if err := st.Submit(ctx, document.Document{Content: "late"}, func(ingest.Result) {}); !errors.Is(err, ingest.ErrClosed) {
 		t.Fatalf("Submit after Close = %v, want ErrClosed", err)
-	}
-}
-
-func mapsKeys(m map[string]int) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 

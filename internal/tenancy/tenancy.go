@@ -75,6 +75,16 @@ func (p *Partitions[T]) Close(closeOne func(T) error) error {
 	return errors.Join(errs...)
 }
 
+// CloseBase is a base store's Close: it closes the partitions, then the
+// base itself, both with closeOne, and returns their errors joined. On a
+// partition (view true) it does nothing: the base closes it.
+func (p *Partitions[T]) CloseBase(view bool, base T, closeOne func(T) error) error {
+	if view {
+		return nil
+	}
+	return errors.Join(p.Close(closeOne), closeOne(base))
+}
+
 // Scope is Get for a store's Scope method (see store.Scoper): it checks
 // tenant with store.CheckTenant, refuses to scope a view (view true) with
 // store.ErrScoped, and reports a closed set as closedErr. Errors are

@@ -206,14 +206,7 @@ func New(opts Options) (*Store, error) {
 // nothing. Methods called after Close return an error matching
 // store.ErrClosed. Close is idempotent.
 func (s *Store) Close() error {
-	if s.scoped {
-		return nil
-	}
-	err := s.tenants.Close((*Store).close)
-	if cerr := s.close(); err == nil {
-		err = cerr
-	}
-	return err
+	return s.tenants.CloseBase(s.scoped, s, (*Store).close)
 }
 
 // close closes s alone, not its tenants.

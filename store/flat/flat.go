@@ -574,14 +574,7 @@ func (s *Store) Hashes(ctx context.Context, docIDs ...string) (map[string]string
 // closed store returns nil. Close closes the tenants' stores too (see
 // Scope); the Close of a tenant's store does nothing.
 func (s *Store) Close() error {
-	if s.scoped {
-		return nil
-	}
-	err := s.tenants.Close((*Store).close)
-	if cerr := s.close(); err == nil {
-		err = cerr
-	}
-	return err
+	return s.tenants.CloseBase(s.scoped, s, (*Store).close)
 }
 
 // close closes s alone, not its tenants.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -141,7 +142,7 @@ func (s *suite) tenantIsolation(t *testing.T) {
 					want[id] = d.Hash
 				}
 			}
-			if !mapsEqual(got, want) {
+			if !maps.Equal(got, want) {
 				t.Fatal(where(tv, fmt.Sprintf("Hashes(%q) = %v, want %v", ids, got, want)))
 			}
 		case r < 90:
@@ -257,18 +258,6 @@ func (g *gen) tenancyFilter(views []*tenantView) *store.Filter {
 		return store.And(store.Eq("lang", pick(g, poolLang)), store.In(store.FieldTags, "x", "y"))
 	}
 	return g.randomFilter(2)
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Scope rejects invalid tenant names with store.ErrInvalidTenant, and a
