@@ -289,7 +289,8 @@ func (sc *scope) Answer(ctx context.Context, question string, opts *AnswerOption
 // stay valid but the answer is incomplete, and a failure after the model
 // started writing is not retried. Stopping the iteration (break) or
 // cancelling ctx ends the model call before the iteration returns, and
-// leaves no goroutine behind. Citation markers are final when yielded: a
+// leaves no goroutine behind; once ctx is cancelled no further text is
+// yielded, the next item is the error. Citation markers are final when yielded: a
 // piece that may begin a marker is held back until the marker is complete.
 func (p *Pipeline) AnswerStream(ctx context.Context, question string, opts *AnswerOptions) iter.Seq2[AnswerDelta, error] {
 	return p.own.AnswerStream(ctx, question, opts)
@@ -328,12 +329,24 @@ func (sc *scope) AnswerStream(ctx context.Context, question string, opts *Answer
 			if c.Usage != nil {
 				usage = c.Usage
 			}
+			// A piece already buffered when the caller cancelled is not
+			// yielded: after a cancel the next item is the error.
+			if cerr := context.Cause(ctx); cerr != nil {
+				err = fmt.Errorf("rag: generating the answer: %w", cerr)
+				yield(AnswerDelta{}, err)
+				return
+			}
 			if out := f.Write(c.Text); out != "" {
 				text.WriteString(out)
 				if !yield(AnswerDelta{Text: out, Citations: r.passagesOf(f.NewlyCited())}, nil) {
 					return
 				}
 			}
+		}
+		if cerr := context.Cause(ctx); cerr != nil {
+			err = fmt.Errorf("rag: generating the answer: %w", cerr)
+			yield(AnswerDelta{}, err)
+			return
 		}
 		if out := f.Flush(); out != "" {
 			text.WriteString(out)
