@@ -287,8 +287,15 @@ func TestOpenAIErrors(t *testing.T) {
 // A slow stream keeps going while its caller takes its time: the timeout
 // counts only the waits for the server.
 func TestOpenAIStreamSlowConsumer(t *testing.T) {
-	srv := newServer(t, openaitest.Options{ChatReplies: []string{"a b c d"}})
-	m := newModel(srv, func(o *llm.OpenAIOptions) { o.Timeout = 20 * time.Millisecond })
+	srv := newServer(t, openaitest.Options{ChatReplies: []string{"warm", "a b c d"}})
+	// The timeout is generous for a loopback server even on a loaded
+	// machine; the consumer below takes longer than it at every chunk.
+	m := newModel(srv, func(o *llm.OpenAIOptions) { o.Timeout = 250 * time.Millisecond })
+	// The server's first request loads its tokenizer, which takes longer
+	// than the timeout on a loaded machine.
+	if _, err := m.Generate(context.Background(), ask("warm")); err != nil {
+		t.Fatal(err)
+	}
 	var text string
 	for c, err := range m.Stream(context.Background(), ask("hi")) {
 		if err != nil {
@@ -297,7 +304,7 @@ func TestOpenAIStreamSlowConsumer(t *testing.T) {
 		text += c.Text
 		// The consumer is slower than the timeout: this is the point of
 		// the test, not synchronisation.
-		time.Sleep(40 * time.Millisecond)
+		time.Sleep(300 * time.Millisecond)
 	}
 	if text != "a b c d" {
 		t.Fatalf("%q", text)
