@@ -293,7 +293,7 @@ func TestOpenAIStreamSlowConsumer(t *testing.T) {
 	m := newModel(srv, func(o *llm.OpenAIOptions) { o.Timeout = 250 * time.Millisecond })
 	// The server's first request loads its tokenizer, which takes longer
 	// than the timeout on a loaded machine.
-	if _, err := m.Generate(context.Background(), ask("warm")); err != nil {
+	if _, err := newModel(srv).Generate(context.Background(), ask("warm")); err != nil {
 		t.Fatal(err)
 	}
 	var text string
