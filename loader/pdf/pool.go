@@ -112,21 +112,32 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 		}
 		done <- err
 	}()
+	var ended error
 	select {
-	case err := <-done:
-		return err
+	case ended = <-done:
 	case <-runCtx.Done():
 		// fn's goroutine cancels runCtx too, once it has sent its result.
 		select {
-		case err := <-done:
-			return err
+		case ended = <-done:
 		default:
+			return interrupted(ctx)
 		}
-		if ctx.Err() == nil {
-			return ErrClosed
-		}
-		return ctx.Err()
 	}
+	if ended != nil && engineCtx.Err() != nil {
+		// fn saw the context end: report why (the caller's own cancel,
+		// or close), not the context error fn returned.
+		return interrupted(ctx)
+	}
+	return ended
+}
+
+// interrupted is the error of a load whose context ended: ctx's error
+// if the caller's context ended, else ErrClosed.
+func interrupted(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return ErrClosed
 }
 
 // close ends every running load, waits until their instances are
