@@ -379,24 +379,13 @@ func (d *decoder) skip() bool {
 }
 
 // standIn is the short answer go-openai decodes in place of the real one
-// once its vectors are taken: n items with empty embeddings (and the
-// original usage).
-func standIn(n int, usage []byte) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"object":"list","data":[`)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"object":"embedding","embedding":"","index":`)
-		b.WriteString(strconv.Itoa(i))
-		b.WriteByte('}')
-	}
-	b.WriteString(`]`)
+// once its vectors are taken: no items (Embed returns the vectors it
+// took), and the original usage.
+func standIn(usage []byte) []byte {
+	b := []byte(`{"object":"list","data":[]`)
 	if len(usage) > 0 {
-		b.WriteString(`,"usage":`)
-		b.Write(usage)
+		b = append(b, `,"usage":`...)
+		b = append(b, usage...)
 	}
-	b.WriteString(`}`)
-	return b.Bytes()
+	return append(b, '}')
 }
