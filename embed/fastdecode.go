@@ -46,7 +46,7 @@ func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err er
 		if !ok {
 			return nil, nil, errFastDecode
 		}
-		switch key {
+		switch string(key) { // no copy: the compiler compares the bytes
 		case "data":
 			if !d.eat('[') {
 				return nil, nil, errFastDecode
@@ -75,7 +75,7 @@ func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err er
 					if !ok {
 						return nil, nil, errFastDecode
 					}
-					switch k {
+					switch string(k) {
 					case "index":
 						if it.index, ok = d.int(); !ok {
 							return nil, nil, errFastDecode
@@ -220,18 +220,19 @@ func (d *decoder) eat(c byte) bool {
 	return false
 }
 
-// key reads `"name" :` and returns name; names with escapes are refused.
-func (d *decoder) key() (string, bool) {
+// key reads `"name" :` and returns name's bytes (in d.b); names with
+// escapes are refused.
+func (d *decoder) key() ([]byte, bool) {
 	s, ok := d.plainString()
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	d.ws()
 	if !d.eat(':') {
-		return "", false
+		return nil, false
 	}
 	d.ws()
-	return string(s), true
+	return s, true
 }
 
 // plainString reads a string without escapes and returns its bytes.
