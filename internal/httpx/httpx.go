@@ -54,8 +54,9 @@ type Slot struct {
 	// the client built: a caller that encodes a large request more
 	// cheaply than its client library does (embed.OpenAI's inputs,
 	// which go-openai marshals, decodes into a map and marshals again)
-	// gives the library a short stand-in and the real body here. The
-	// Transport does not modify it.
+	// gives the library a short stand-in and the real body here. Neither
+	// the Transport nor the caller may modify it once the request is made:
+	// net/http may still be reading it after the call returns.
 	Body []byte
 }
 
