@@ -46,7 +46,7 @@ func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err er
 		if !ok {
 			return nil, nil, errFastDecode
 		}
-		switch key {
+		switch string(key) { // no copy: the compiler compares the bytes
 		case "data":
 			if !d.eat('[') {
 				return nil, nil, errFastDecode
@@ -75,7 +75,7 @@ func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err er
 					if !ok {
 						return nil, nil, errFastDecode
 					}
-					switch k {
+					switch string(k) {
 					case "index":
 						if it.index, ok = d.int(); !ok {
 							return nil, nil, errFastDecode
@@ -220,18 +220,19 @@ func (d *decoder) eat(c byte) bool {
 	return false
 }
 
-// key reads `"name" :` and returns name; names with escapes are refused.
-func (d *decoder) key() (string, bool) {
+// key reads `"name" :` and returns name's bytes (in d.b); names with
+// escapes are refused.
+func (d *decoder) key() ([]byte, bool) {
 	s, ok := d.plainString()
 	if !ok {
-		return "", false
+		return nil, false
 	}
 	d.ws()
 	if !d.eat(':') {
-		return "", false
+		return nil, false
 	}
 	d.ws()
-	return string(s), true
+	return s, true
 }
 
 // plainString reads a string without escapes and returns its bytes.
@@ -379,24 +380,13 @@ func (d *decoder) skip() bool {
 }
 
 // standIn is the short answer go-openai decodes in place of the real one
-// once its vectors are taken: n items with empty embeddings (and the
-// original usage).
-func standIn(n int, usage []byte) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"object":"list","data":[`)
-	for i := range n {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"object":"embedding","embedding":"","index":`)
-		b.WriteString(strconv.Itoa(i))
-		b.WriteByte('}')
-	}
-	b.WriteString(`]`)
+// once its vectors are taken: no items (Embed returns the vectors it
+// took), and the original usage.
+func standIn(usage []byte) []byte {
+	b := []byte(`{"object":"list","data":[]`)
 	if len(usage) > 0 {
-		b.WriteString(`,"usage":`)
-		b.Write(usage)
+		b = append(b, `,"usage":`...)
+		b = append(b, usage...)
 	}
-	b.WriteString(`}`)
-	return b.Bytes()
+	return append(b, '}')
 }

@@ -207,9 +207,12 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 			return resp, err
 		}
 	}
+	// go-openai makes the request without the inputs; the transport
+	// sends this body instead (see openAIRequestBody).
+	slot.Body = openAIRequestBody(texts, o.model, string(format), o.dims)
 	reqCtx = httpx.WithSlot(reqCtx, slot)
 	resp, err := o.client.CreateEmbeddings(reqCtx, openai.EmbeddingRequestStrings{
-		Input:          texts,
+		Input:          []string{},
 		Model:          openai.EmbeddingModel(o.model),
 		EncodingFormat: format,
 		Dimensions:     o.dims,
@@ -221,7 +224,7 @@ func (o *OpenAI) embed(ctx context.Context, texts []string) ([][]float32, error)
 		return nil, o.apiError(err, slot, reqCtx.Err() != nil)
 	}
 	if fast != nil {
-		if len(fast) != len(texts) || len(resp.Data) != len(texts) {
+		if len(fast) != len(texts) {
 			return nil, fmt.Errorf("%w: openai %s answered %d vectors for %d texts", ErrCountMismatch, o.model, len(fast), len(texts))
 		}
 		if _, err := Check(fast, len(texts), o.knownDims); err != nil {
@@ -278,10 +281,10 @@ func fastDecode(resp *http.Response, vecs *[][]float32) (_ *http.Response, float
 	var replaced []byte
 	if v, usage, err := decodeBase64Embeddings(body); err == nil {
 		*vecs = v
-		replaced = standIn(len(v), usage)
+		replaced = standIn(usage)
 	} else if v, usage, ok := decodeFloatEmbeddings(body); ok {
 		*vecs, floats = v, true
-		replaced = standIn(len(v), usage)
+		replaced = standIn(usage)
 	} else {
 		replaced = bytes.Clone(body)
 		openaix.MarkInBand(resp, replaced) // an error in a 200 body

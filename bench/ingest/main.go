@@ -60,6 +60,7 @@ var (
 	serve       = flag.Bool("serve", false, "internal: run the fake server and print its addresses")
 	lcgDir      = flag.String("langchaingo", "bench/langchaingo", "directory of the langchaingo benchmark module")
 	cpuprofile  = flag.String("cpuprofile", "", "write a CPU profile of our pipeline's run to this file")
+	memprofile  = flag.String("memprofile", "", "write a profile of the allocations of our pipeline's first round (every allocation sampled) to this file")
 	data        = flag.String("data", "../shared/data/scifact/corpus.jsonl.gz", "SciFact corpus")
 	peers       = flag.Bool("peers", true, "also run chromem-go, langchaingo and the sleeping embedder")
 	stores      = flag.Bool("stores", true, "also run the pipeline into persistent chromem and flat stores (in a temporary directory)")
@@ -97,6 +98,10 @@ func main() {
 				}
 				pprof.StartCPUProfile(f)
 				defer pprof.StopCPUProfile()
+			}
+			if *memprofile != "" && round == 0 {
+				runtime.MemProfileRate = 1
+				defer writeMemProfile(*memprofile)
 			}
 			return runOurs(base, texts)
 		}))
@@ -142,6 +147,20 @@ func main() {
 	if lcgErr == nil {
 		fmt.Printf("rag / langchaingo throughput: %.1f× (langchaingo's CPU and allocations are not measured: it runs in its own process)\n", ours.rate()/lcg.rate())
 	}
+}
+
+// writeMemProfile writes the allocations sampled so far to path and stops
+// sampling.
+func writeMemProfile(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		log.Fatal(err)
+	}
+	runtime.MemProfileRate = 0
 }
 
 // runLangchaingo runs bench/langchaingo (its own module) on the texts.

@@ -6,6 +6,7 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -49,6 +50,14 @@ type Slot struct {
 	// OnSuccess, if set, is called with a 2xx answer and may replace it
 	// (to decode its body another way, say).
 	OnSuccess func(*http.Response) (*http.Response, error)
+	// Body, if set, is sent as the request's body in place of the one
+	// the client built: a caller that encodes a large request more
+	// cheaply than its client library does (embed.OpenAI's inputs,
+	// which go-openai marshals, decodes into a map and marshals again)
+	// gives the library a short stand-in and the real body here. Neither
+	// the Transport nor the caller may modify it once the request is made:
+	// net/http may still be reading it after the call returns.
+	Body []byte
 }
 
 type slotKey struct{}
@@ -111,6 +120,10 @@ func Wrap(c *http.Client) *http.Client {
 }
 
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	slot, _ := req.Context().Value(slotKey{}).(*Slot)
+	if slot != nil && slot.Body != nil {
+		req = withBody(req, slot.Body)
+	}
 	resp, err := t.Base.RoundTrip(req)
 	if err != nil {
 		return resp, unreachable(req.URL, err)
@@ -126,7 +139,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp.StatusCode >= 400 && resp.Body != nil && resp.Body != http.NoBody {
 		redactBody(resp, secrets)
 	}
-	if slot, ok := req.Context().Value(slotKey{}).(*Slot); ok {
+	if slot != nil {
 		slot.Status = resp.StatusCode
 		slot.Secrets = secrets
 		if resp.StatusCode >= 400 {
@@ -140,6 +153,24 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.Body = &drainingBody{ReadCloser: resp.Body}
 	}
 	return resp, nil
+}
+
+// withBody returns a shallow copy of req sending body instead of its own
+// body, which it closes (a RoundTripper closes the body it is given).
+func withBody(req *http.Request, body []byte) *http.Request {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+	r := *req
+	r.GetBody = func() (io.ReadCloser, error) {
+		if len(body) == 0 {
+			return http.NoBody, nil // a length 0 with a body would mean unknown
+		}
+		return io.NopCloser(bytes.NewReader(body)), nil
+	}
+	r.Body, _ = r.GetBody()
+	r.ContentLength = int64(len(body))
+	return &r
 }
 
 // redactBody replaces the body of an error answer, up to DrainLimit of

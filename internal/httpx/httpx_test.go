@@ -89,3 +89,39 @@ func TestTransport(t *testing.T) {
 		t.Fatalf("%d connections for 10 sequential requests", n)
 	}
 }
+
+// TestSlotBody: a Slot's Body is what the server receives, with its
+// length, in place of the body the request was made with, which is closed.
+func TestSlotBody(t *testing.T) {
+	var got []byte
+	var length int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ = io.ReadAll(r.Body)
+		length = r.ContentLength
+	}))
+	defer srv.Close()
+	c := Wrap(nil)
+	for _, body := range []string{`{"input":["a","b"]}`, ""} {
+		slot := &Slot{Body: []byte(body)}
+		orig := &closeRecorder{Reader: strings.NewReader(`{"input":[]}`)}
+		req, _ := http.NewRequestWithContext(WithSlot(context.Background(), slot), "POST", srv.URL, orig)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if string(got) != body || length != int64(len(body)) {
+			t.Errorf("server got %q (length %d), want %q", got, length, body)
+		}
+		if !orig.closed.Load() {
+			t.Error("the replaced body was not closed")
+		}
+	}
+}
+
+type closeRecorder struct {
+	io.Reader
+	closed atomic.Bool
+}
+
+func (c *closeRecorder) Close() error { c.closed.Store(true); return nil }
