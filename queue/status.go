@@ -87,11 +87,19 @@ func (q *Queue) Status(ctx context.Context, docIDs ...string) (map[string]Status
 	return out, nil
 }
 
+// sqlCounts counts the documents by sqlState. Only a pending document's
+// state depends on its job, so only pending documents are joined to
+// River's table (whose rows are wide: the content is in them), by its
+// primary key once few are left.
+const sqlCounts = `SELECT d.state, count(*) FROM rag_queue_document d WHERE d.state <> 'pending' GROUP BY 1
+	UNION ALL
+	SELECT ` + sqlState + `, count(*) FROM rag_queue_document d LEFT JOIN river_job j ON j.id = d.job_id
+	WHERE d.state = 'pending' GROUP BY 1`
+
 // Counts returns the number of documents in each state, over every
 // document the queue knows of.
 func (q *Queue) Counts(ctx context.Context) (Counts, error) {
-	rows, err := q.pool.Query(ctx, `SELECT `+sqlState+` AS s, count(*)
-		FROM rag_queue_document d LEFT JOIN river_job j ON j.id = d.job_id GROUP BY 1`)
+	rows, err := q.pool.Query(ctx, sqlCounts)
 	if err != nil {
 		return Counts{}, fmt.Errorf("queue: counts: %w", err)
 	}
@@ -105,19 +113,19 @@ func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 		if err := rows.Scan(&state, &n); err != nil {
 			return Counts{}, fmt.Errorf("queue: counts: %w", err)
 		}
-		switch State(state) {
+		switch State(state) { // a state may come from both halves of sqlCounts
 		case Pending:
-			c.Pending = n
+			c.Pending += n
 		case Running:
-			c.Running = n
+			c.Running += n
 		case Stored:
-			c.Stored = n
+			c.Stored += n
 		case Unchanged:
-			c.Unchanged = n
+			c.Unchanged += n
 		case Failed:
-			c.Failed = n
+			c.Failed += n
 		case Deleted:
-			c.Deleted = n
+			c.Deleted += n
 		}
 	}
 	if err := rows.Err(); err != nil {
