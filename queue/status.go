@@ -87,14 +87,17 @@ func (q *Queue) Status(ctx context.Context, docIDs ...string) (map[string]Status
 	return out, nil
 }
 
-// sqlCounts counts the documents by sqlState. Only a pending document's
-// state depends on its job, so only pending documents are joined to
-// River's table (whose rows are wide: the content is in them), by its
-// primary key once few are left.
-const sqlCounts = `SELECT d.state, count(*) FROM rag_queue_document d WHERE d.state <> 'pending' GROUP BY 1
+// sqlCounts counts the documents by state as sqlState makes it, without
+// reading River's table whole (its rows are wide: the content is in
+// them): it counts the rows by their recorded state, and then, through
+// River's index on the job state, the pending ones whose job is running
+// (running) or was cancelled or discarded (failed), which the second
+// column marks as taken from the pending.
+const sqlCounts = `SELECT d.state, false, count(*) FROM rag_queue_document d GROUP BY 1
 	UNION ALL
-	SELECT ` + sqlState + `, count(*) FROM rag_queue_document d LEFT JOIN river_job j ON j.id = d.job_id
-	WHERE d.state = 'pending' GROUP BY 1`
+	SELECT CASE WHEN j.state = 'running' THEN 'running' ELSE 'failed' END, true, count(*)
+	FROM river_job j JOIN rag_queue_document d ON d.job_id = j.id AND d.state = 'pending'
+	WHERE j.state IN ('running', 'cancelled', 'discarded') GROUP BY 1`
 
 // Counts returns the number of documents in each state, over every
 // document the queue knows of.
@@ -107,13 +110,17 @@ func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
 	for rows.Next() {
 		var (
-			state string
-			n     int
+			state   string
+			fromJob bool
+			n       int
 		)
-		if err := rows.Scan(&state, &n); err != nil {
+		if err := rows.Scan(&state, &fromJob, &n); err != nil {
 			return Counts{}, fmt.Errorf("queue: counts: %w", err)
 		}
-		switch State(state) { // a state may come from both halves of sqlCounts
+		if fromJob {
+			c.Pending -= n
+		}
+		switch State(state) {
 		case Pending:
 			c.Pending += n
 		case Running:
