@@ -93,11 +93,15 @@ func (q *Queue) Status(ctx context.Context, docIDs ...string) (map[string]Status
 // River's index on the job state, the pending ones whose job is running
 // (running) or was cancelled or discarded (failed), which the second
 // column marks as taken from the pending.
-const sqlCounts = `SELECT d.state, false, count(*) FROM rag_queue_document d GROUP BY 1
+// The jobs are found first (MATERIALIZED), whatever the statistics say
+// of the pending documents (a new table has none).
+const sqlCounts = `WITH j AS MATERIALIZED (
+		SELECT id, state FROM river_job WHERE state IN ('running', 'cancelled', 'discarded')
+	)
+	SELECT d.state, false, count(*) FROM rag_queue_document d GROUP BY 1
 	UNION ALL
 	SELECT CASE WHEN j.state = 'running' THEN 'running' ELSE 'failed' END, true, count(*)
-	FROM river_job j JOIN rag_queue_document d ON d.job_id = j.id AND d.state = 'pending'
-	WHERE j.state IN ('running', 'cancelled', 'discarded') GROUP BY 1`
+	FROM j JOIN rag_queue_document d ON d.job_id = j.id AND d.state = 'pending' GROUP BY 1`
 
 // Counts returns the number of documents in each state, over every
 // document the queue knows of.
