@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -93,18 +94,30 @@ func (q *Queue) claim(ctx context.Context, id string, job int64, kind string, at
 	return false, fmt.Errorf("queue: claim %q: no status row", id)
 }
 
+// byDocument splits a batch by document: the statement takes the first
+// request of each (mine: its index by document; in: those requests), and
+// the others (dups: their indexes) make their statements alone, since one
+// statement may not update a row twice.
+func byDocument[Q any](reqs []Q, doc func(Q) string) (mine map[string]int, in []Q, dups []int) {
+	mine = make(map[string]int, len(reqs))
+	in = make([]Q, 0, len(reqs))
+	for i, r := range reqs {
+		if _, dup := mine[doc(r)]; dup {
+			dups = append(dups, i)
+			continue
+		}
+		mine[doc(r)] = i
+		in = append(in, r)
+	}
+	return mine, in, dups
+}
+
 // claimBatch claims the documents of many jobs in one statement.
 func (q *Queue) claimBatch(ctx context.Context, reqs []claimReq) []claimRes {
 	res := make([]claimRes, len(reqs))
-	mine := make(map[string]int, len(reqs)) // document → the request the statement decides
-	in := make([]claimReq, 0, len(reqs))
-	for i, r := range reqs {
-		if _, dup := mine[r.id]; dup {
-			res[i].alone = true
-			continue
-		}
-		mine[r.id] = i
-		in = append(in, r)
+	mine, in, dups := byDocument(reqs, func(r claimReq) string { return r.id })
+	for _, i := range dups {
+		res[i].alone = true
 	}
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
@@ -125,6 +138,7 @@ func (q *Queue) claimBatch(ctx context.Context, reqs []claimReq) []claimRes {
 
 // claimRow is a document's row as a claim statement found it.
 type claimRow struct {
+	id            string
 	latest        int64 // the document's latest job
 	live, claimed bool  // another job held a live claim; the claim was made
 }
@@ -156,18 +170,17 @@ func (q *Queue) claimRows(ctx context.Context, sql string, reqs []claimReq) (map
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := make(map[string]claimRow, len(reqs))
-	for rows.Next() {
-		var id string
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (claimRow, error) {
 		var row claimRow
-		if err := rows.Scan(&id, &row.latest, &row.live, &row.claimed); err != nil {
-			return nil, err
-		}
-		out[id] = row
-	}
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&row.id, &row.latest, &row.live, &row.claimed)
+		return row, err
+	})
+	if err != nil {
 		return nil, err
+	}
+	out := make(map[string]claimRow, len(found))
+	for _, row := range found {
+		out[row.id] = row
 	}
 	return out, nil
 }
@@ -249,15 +262,9 @@ func (q *Queue) finish(ctx context.Context, job *rivertype.JobRow, id string, ch
 // outcomeBatch records the outcomes of many jobs in one statement.
 func (q *Queue) outcomeBatch(ctx context.Context, reqs []outcomeReq) []outcomeRes {
 	res := make([]outcomeRes, len(reqs))
-	mine := make(map[string]int, len(reqs))
-	in := make([]outcomeReq, 0, len(reqs))
-	for i, r := range reqs {
-		if _, dup := mine[r.id]; dup {
-			res[i].alone = true
-			continue
-		}
-		mine[r.id] = i
-		in = append(in, r)
+	mine, in, dups := byDocument(reqs, func(r outcomeReq) string { return r.id })
+	for _, i := range dups {
+		res[i].alone = true
 	}
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
@@ -288,17 +295,13 @@ func (q *Queue) outcomeRows(ctx context.Context, sql string, reqs []outcomeReq) 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := make(map[string]bool, len(reqs))
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out[id] = true
-	}
-	if err := rows.Err(); err != nil {
+	held, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		return nil, err
+	}
+	out := make(map[string]bool, len(held))
+	for _, id := range held {
+		out[id] = true
 	}
 	return out, nil
 }
