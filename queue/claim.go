@@ -38,6 +38,14 @@ func (q *Queue) newBatchers() {
 	q.outcomes = &batcher[outcomeReq, outcomeRes]{exec: q.outcomeBatch, max: batchMax, lanes: batchLanes}
 }
 
+// The claim and outcome statements of a batch, and of a job alone.
+var (
+	sqlClaimBatch   = withLock(sqlClaim, true)
+	sqlClaimAlone   = withLock(sqlClaim, false)
+	sqlOutcomeBatch = withLock(sqlOutcome, true)
+	sqlOutcomeAlone = withLock(sqlOutcome, false)
+)
+
 // withLock makes a statement of the template sql whose row locks skip
 // rows that others hold (a batch) or wait for them (a job alone).
 func withLock(sql string, skip bool) string {
@@ -75,7 +83,7 @@ func (q *Queue) claim(ctx context.Context, id string, job int64, kind string, at
 		return r.ok, r.err
 	}
 	for range 2 {
-		rows, err := q.claimRows(ctx, withLock(sqlClaim, false), []claimReq{req})
+		rows, err := q.claimRows(ctx, sqlClaimAlone, []claimReq{req})
 		if err != nil {
 			return false, fmt.Errorf("queue: claim %q: %w", id, err)
 		}
@@ -121,7 +129,7 @@ func (q *Queue) claimBatch(ctx context.Context, reqs []claimReq) []claimRes {
 	}
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
-	rows, err := q.claimRows(ctx, withLock(sqlClaim, true), in)
+	rows, err := q.claimRows(ctx, sqlClaimBatch, in)
 	for id, i := range mine {
 		row, ok := rows[id]
 		switch {
@@ -249,7 +257,7 @@ func (q *Queue) finish(ctx context.Context, job *rivertype.JobRow, id string, ch
 	if r.alone {
 		wctx, cancel := context.WithTimeout(ctx, batchTimeout)
 		defer cancel()
-		_, err = q.outcomeRows(wctx, withLock(sqlOutcome, false), []outcomeReq{req})
+		_, err = q.outcomeRows(wctx, sqlOutcomeAlone, []outcomeReq{req})
 	}
 	if err != nil {
 		// The status row is behind; River retries the job, which will find
@@ -268,7 +276,7 @@ func (q *Queue) outcomeBatch(ctx context.Context, reqs []outcomeReq) []outcomeRe
 	}
 	ctx, cancel := context.WithTimeout(ctx, batchTimeout)
 	defer cancel()
-	locked, err := q.outcomeRows(ctx, withLock(sqlOutcome, true), in)
+	locked, err := q.outcomeRows(ctx, sqlOutcomeBatch, in)
 	for id, i := range mine {
 		switch {
 		case err != nil:

@@ -167,3 +167,29 @@ func TestCountsJoinPendingDocumentsToTheirJobs(t *testing.T) {
 		}
 	}
 }
+
+// A job without a status row (inserted by River directly, not through
+// Enqueue) is taken as its document's latest: its claim makes the row,
+// and the status follows the job.
+func TestClaimMakesAMissingStatusRow(t *testing.T) {
+	pool := newPool(t)
+	fake := newFake()
+	q := newQueue(t, pool, fake, queue.Options{})
+	ctx := context.Background()
+	enq, err := q.Enqueue(ctx, queue.Item{Document: document.Document{ID: "d", Content: "one\ntwo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `DELETE FROM rag_queue_document`); err != nil {
+		t.Fatal(err)
+	}
+	start(t, q)
+	waitCounts(t, q, 1)
+	st, err := q.Status(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st["d"]; s.State != queue.Stored || s.Chunks != 2 || s.JobID != enq[0].JobID {
+		t.Errorf("status %+v; want stored with 2 chunks, following job %d", s, enq[0].JobID)
+	}
+}
