@@ -145,6 +145,9 @@ type Queue struct {
 	opts   Options
 	client *river.Client[pgx.Tx]
 
+	claims   *batcher[claimReq, claimRes]     // the jobs' claims of their documents
+	outcomes *batcher[outcomeReq, outcomeRes] // and their outcomes
+
 	mu      sync.Mutex
 	started bool
 }
@@ -153,6 +156,7 @@ type Queue struct {
 func New(pool *pgxpool.Pool, opts Options) (*Queue, error) {
 	opts = opts.withDefaults()
 	q := &Queue{pool: pool, opts: opts}
+	q.newBatchers()
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &ingestWorker{q: q})
 	river.AddWorker(workers, &deleteWorker{q: q})

@@ -87,11 +87,26 @@ func (q *Queue) Status(ctx context.Context, docIDs ...string) (map[string]Status
 	return out, nil
 }
 
+// sqlCounts counts the documents by state as sqlState makes it, without
+// reading River's table whole (its rows are wide: the content is in
+// them): it counts the rows by their recorded state, and then, through
+// River's index on the job state, the pending ones whose job is running
+// (running) or was cancelled or discarded (failed), which the second
+// column marks as taken from the pending.
+// The jobs are found first (MATERIALIZED), whatever the statistics say
+// of the pending documents (a new table has none).
+const sqlCounts = `WITH j AS MATERIALIZED (
+		SELECT id, state FROM river_job WHERE state IN ('running', 'cancelled', 'discarded')
+	)
+	SELECT d.state, false, count(*) FROM rag_queue_document d GROUP BY 1
+	UNION ALL
+	SELECT CASE WHEN j.state = 'running' THEN 'running' ELSE 'failed' END, true, count(*)
+	FROM j JOIN rag_queue_document d ON d.job_id = j.id AND d.state = 'pending' GROUP BY 1`
+
 // Counts returns the number of documents in each state, over every
 // document the queue knows of.
 func (q *Queue) Counts(ctx context.Context) (Counts, error) {
-	rows, err := q.pool.Query(ctx, `SELECT `+sqlState+` AS s, count(*)
-		FROM rag_queue_document d LEFT JOIN river_job j ON j.id = d.job_id GROUP BY 1`)
+	rows, err := q.pool.Query(ctx, sqlCounts)
 	if err != nil {
 		return Counts{}, fmt.Errorf("queue: counts: %w", err)
 	}
@@ -99,25 +114,29 @@ func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
 	for rows.Next() {
 		var (
-			state string
-			n     int
+			state   string
+			fromJob bool
+			n       int
 		)
-		if err := rows.Scan(&state, &n); err != nil {
+		if err := rows.Scan(&state, &fromJob, &n); err != nil {
 			return Counts{}, fmt.Errorf("queue: counts: %w", err)
+		}
+		if fromJob {
+			c.Pending -= n
 		}
 		switch State(state) {
 		case Pending:
-			c.Pending = n
+			c.Pending += n
 		case Running:
-			c.Running = n
+			c.Running += n
 		case Stored:
-			c.Stored = n
+			c.Stored += n
 		case Unchanged:
-			c.Unchanged = n
+			c.Unchanged += n
 		case Failed:
-			c.Failed = n
+			c.Failed += n
 		case Deleted:
-			c.Deleted = n
+			c.Deleted += n
 		}
 	}
 	if err := rows.Err(); err != nil {
