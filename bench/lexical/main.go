@@ -8,6 +8,13 @@
 //	go run ./bench/lexical                   # 100,000 and 500,000 documents, 3 runs
 //	go run ./bench/lexical -n 20000 -runs 1  # a quick run
 //
+// Reopen measured from the outside, as a process that opens the index and
+// searches once (timed whole, start-up included, by farm-bench):
+//
+//	go build -o /tmp/lexbench ./bench/lexical
+//	/tmp/lexbench -build /tmp/lex500k/bm25.idx -n 500000
+//	farm-bench -n 5 -- /tmp/lexbench -open /tmp/lex500k/bm25.idx
+//
 // Documents are synthetic, made of SciFact prose (../shared/data/scifact,
 // skipped when absent): each is a title and the sentences of several
 // abstracts drawn at random (fixed seed), about the length of an
@@ -53,8 +60,14 @@ func main() {
 		data    = flag.String("data", "", "SciFact directory (default ../shared/data/scifact from the module root)")
 		only    = flag.String("only", "", "index or pipeline: run one part only")
 		label   = flag.String("label", "", "label printed in the table (a commit, say)")
+		build   = flag.String("build", "", "ingest the first -n size into a lexical index at this path, close it and exit")
+		open    = flag.String("open", "", "open the lexical index at this path, search once, print the open time and exit")
 	)
 	flag.Parse()
+	if *open != "" {
+		openOnce(*open)
+		return
+	}
 	dir := *data
 	if dir == "" {
 		dir = findSciFact()
@@ -74,6 +87,15 @@ func main() {
 	}
 	if *queries < len(qs) {
 		qs = qs[:*queries]
+	}
+
+	if *build != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.Split(*sizes, ",")[0]))
+		if err != nil {
+			log.Fatalf("bad -n %q", *sizes)
+		}
+		buildIndex(*build, synthesize(ds.Corpus, sentences, n))
+		return
 	}
 
 	fmt.Printf("| %s | docs | index p50 | pipeline p50 | small ingest | reopen | files | heap |\n", *label)
@@ -272,6 +294,37 @@ func pipeline(docs []rag.Document, qs []string, small int) (p50, ingest, reopen,
 	}
 	runtime.KeepAlive(p2)
 	return p50, ingest, reopen, size, heapMB
+}
+
+// buildIndex ingests docs into a pipeline whose lexical index is at path
+// and closes it, leaving the files for -open.
+func buildIndex(path string, docs []rag.Document) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	p := newPipeline(path, &hashStore{hashes: map[string]string{}})
+	if _, err := p.Ingest(context.Background(), docs...); err != nil {
+		log.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// openOnce opens the lexical index at path in a new pipeline, searches it
+// once and prints how long the open took.
+func openOnce(path string) {
+	t := time.Now()
+	p := newPipeline(path, &hashStore{hashes: map[string]string{}})
+	opened := time.Since(t)
+	hits, err := p.Search(context.Background(), "cancer cell growth", &rag.SearchOptions{Mode: rag.LexicalSearch})
+	if err != nil || len(hits) == 0 {
+		log.Fatalf("reopened index: %d hits, %v", len(hits), err)
+	}
+	fmt.Printf("open %.3f s, open and search %.3f s\n", opened.Seconds(), time.Since(t).Seconds())
+	if err := p.Close(); err != nil {
+		log.Fatal(err)
+	}
 }
 
 func newPipeline(path string, st store.Store) *rag.Pipeline {
