@@ -1,10 +1,10 @@
 package lexical
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,15 +15,23 @@ import (
 
 // A Store's files: a snapshot at Path and logs at Path.log.<generation>.
 //
-//	snapshot: "RAGLEX3\n", then generation (uvarint: the first log that
+//	snapshot: "RAGLEX4\n", then generation (uvarint: the first log that
 //	          follows it), analyzer name, term count and terms (the term
-//	          IDs of the packed terms), document count and documents (see
-//	          codec.go, with packed terms; entries are numbered in this
-//	          order), then per term its postings: a count, then (entry
-//	          number minus the previous one, tf) uvarint pairs, entry
-//	          numbers ascending; then CRC-32C (uint32 LE) of all before it.
-//	          Postings are there twice, by entry and by term, so that
-//	          loading them is a sequential read, not a scatter.
+//	          IDs of the packed terms), document count, entry count and
+//	          postings count, documents (see codec.go, with packed terms;
+//	          entries are numbered in this order), then per term its
+//	          postings: a count, then (entry number minus the previous
+//	          one, tf) uvarint pairs, entry numbers ascending; then the
+//	          offset of the postings (uint64 LE) and CRC-32C (uint32 LE)
+//	          of all before it. Postings are there twice, by entry and by
+//	          term, so that loading them is a sequential read, not a
+//	          scatter; and the postings are last, with their offset at the
+//	          end, so that a reopen reads them apart from the rest: what
+//	          precedes them is kept in memory as one string, the store's
+//	          IDs, texts and terms substrings of it, and the postings are
+//	          decoded, while the documents are, into arrays of the size
+//	          the counts give. Version 3 ("RAGLEX3\n") had neither the
+//	          entry and postings counts nor the offset; it is still read.
 //	log:      "RAGLEXL\n", generation (uint64 LE), analyzer name, CRC-32C
 //	          of the header; then records: payload length (uint32 LE),
 //	          CRC-32C of the payload, payload: an item count, then per
@@ -39,7 +47,7 @@ import (
 // renamed into place, so a crash at any point leaves files that add up
 // to every write that returned.
 const (
-	snapMagic = "RAGLEX3\n"
+	snapMagic = "RAGLEX4\n"
 	logMagic  = "RAGLEXL\n"
 
 	// A snapshot is written when the logs exceed this fraction of the
@@ -83,7 +91,16 @@ func (s *Store) open(path string) error {
 	if dir == "" {
 		dir = "."
 	}
-	data, err := os.ReadFile(path)
+	fh, err := os.Open(path)
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = fh.Stat()
+		defer fh.Close()
+	}
+	var magic [len(snapMagic)]byte
+	if err == nil && fi.Size() >= int64(len(magic)) {
+		_, err = fh.ReadAt(magic[:], 0)
+	}
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		// A snapshot from the start: the path names a file as soon as
@@ -94,24 +111,21 @@ func (s *Store) open(path string) error {
 		}
 	case err != nil:
 		return fmt.Errorf("lexical: %w", err)
-	case bytes.HasPrefix(data, []byte(legacyMagic)):
-		if err := s.readLegacy(data); err != nil {
-			return fmt.Errorf("lexical: %s: %w", path, err)
-		}
-		// Rewrite it in this format now: the logs that follow need a
-		// snapshot of their generation.
-		s.disk = f
-		if err := f.writeSnapshot(s.capture()); err != nil {
-			return fmt.Errorf("lexical: %s: rewriting the old format: %w", path, err)
-		}
-	default:
-		gen, err := s.readSnapshot(data)
+	case string(magic[:]) == snapMagic:
+		gen, err := s.readSnapshot(fh, fi.Size())
 		if err != nil {
 			return fmt.Errorf("lexical: %s: %w", path, err)
 		}
-		f.gen, f.snapSize = gen, int64(len(data))
+		f.gen, f.snapSize = gen, fi.Size()
+	default: // older formats, read whole
+		data := make([]byte, fi.Size())
+		if _, err := io.ReadFull(fh, data); err != nil {
+			return fmt.Errorf("lexical: %w", err)
+		}
+		if err := s.readOld(f, data); err != nil {
+			return fmt.Errorf("lexical: %s: %w", path, err)
+		}
 	}
-	data = nil
 
 	// Logs of this generation and later, in order; older ones were folded
 	// into the snapshot, and temporary files are left by a crash.

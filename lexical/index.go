@@ -122,7 +122,7 @@ type Index struct {
 	ids    []string // entry ID
 	docIDs []string // the entry's document
 	pos    []int32  // the entry's position within its document's entries
-	packed [][]byte // the entry's distinct terms, see packTerms; nil once dead
+	packed []string // the entry's distinct terms, see packTerms; "" once dead
 
 	byID  map[string]int32 // entry ID -> ordinal (live entries only)
 	byDoc map[string][]int32
@@ -306,15 +306,15 @@ func packTerms(buf []byte, pairs []termPair) []byte {
 // eachTerm calls f for every (term ID, tf) pair of packed terms. It
 // returns false if packed is malformed or names a term ID >= words; f is
 // not called for the pair that is.
-func eachTerm(packed []byte, words int, f func(t, tf int32)) bool {
+func eachTerm(packed string, words int, f func(t, tf int32)) bool {
 	t := uint64(0)
 	for first := true; len(packed) > 0; first = false {
-		delta, n := binary.Uvarint(packed)
+		delta, n := uvarintString(packed)
 		if n <= 0 {
 			return false
 		}
 		packed = packed[n:]
-		tf, n := binary.Uvarint(packed)
+		tf, n := uvarintString(packed)
 		if n <= 0 || tf == 0 || tf > math.MaxInt32 || !first && delta == 0 {
 			return false
 		}
@@ -339,7 +339,7 @@ func (ix *Index) remove(docID string) {
 		ix.total -= int64(ix.lens[ord])
 		ix.live--
 		delete(ix.byID, ix.ids[ord])
-		ix.dead[ord], ix.packed[ord] = true, nil
+		ix.dead[ord], ix.packed[ord] = true, ""
 	}
 	delete(ix.byDoc, docID)
 }
@@ -353,6 +353,8 @@ func (ix *Index) add(docID string, docs []analyzed) {
 	var pairs []termPair
 	for i, d := range docs {
 		pairs = pairs[:0]
+		ord := int32(len(ix.lens))
+		length := int32(0)
 		for _, tf := range d.terms {
 			t, ok := ix.terms[tf.term]
 			if !ok {
@@ -363,39 +365,35 @@ func (ix *Index) add(docID string, docs []analyzed) {
 				ix.df = append(ix.df, 0)
 			}
 			pairs = append(pairs, termPair{t, tf.tf})
+			p := &ix.post[t]
+			p.ords = append(p.ords, ord)
+			p.tfs = append(p.tfs, tf.tf)
+			ix.df[t]++
+			length += tf.tf
 		}
-		ords = append(ords, ix.addEntry(docID, d.id, int32(i), packTerms(nil, pairs), true))
+		ix.addEntry(docID, d.id, int32(i), string(packTerms(nil, pairs)), length)
+		ords = append(ords, ord)
 	}
 	ix.byDoc[docID] = ords
 }
 
-// addEntry appends one entry whose terms are already packed in the term
-// IDs of the index, and returns its ordinal; with postings it adds the
-// entry to the postings and document frequencies too (a snapshot being
-// read fills them itself). Caller holds the write lock and records the
-// ordinal in byDoc.
-func (ix *Index) addEntry(docID, id string, pos int32, packed []byte, postings bool) int32 {
+// addEntry appends one entry whose terms are packed in the term IDs of
+// the index and add up to length, without touching postings (the caller
+// adds them), and returns whether its ID was new to byID. Caller holds the
+// write lock and records the ordinal in byDoc.
+func (ix *Index) addEntry(docID, id string, pos int32, packed string, length int32) bool {
 	ord := int32(len(ix.lens))
-	var length int32
-	eachTerm(packed, len(ix.words), func(t, tf int32) {
-		if postings {
-			p := &ix.post[t]
-			p.ords = append(p.ords, ord)
-			p.tfs = append(p.tfs, tf)
-			ix.df[t]++
-		}
-		length += tf
-	})
 	ix.lens = append(ix.lens, length)
 	ix.dead = append(ix.dead, false)
 	ix.ids = append(ix.ids, id)
 	ix.docIDs = append(ix.docIDs, docID)
 	ix.pos = append(ix.pos, pos)
 	ix.packed = append(ix.packed, packed)
+	n := len(ix.byID)
 	ix.byID[id] = ord
 	ix.total += int64(length)
 	ix.live++
-	return ord
+	return len(ix.byID) > n
 }
 
 // maybeCompact rebuilds the postings without dead entries once they
