@@ -151,6 +151,7 @@ func (s *Store) open(path string) error {
 		gens = append(gens, g)
 	}
 	slices.Sort(gens)
+	s.ix.holdPostings() // no search runs before NewStore returns
 	for i, g := range gens {
 		valid, err := s.replay(f, g)
 		if err != nil {
@@ -173,6 +174,7 @@ func (s *Store) open(path string) error {
 		}
 		f.log, f.gen = lf, g
 	}
+	s.ix.flushPending()
 	s.disk = f
 	s.wmu.Lock()
 	f.maybeSnapshot(s)

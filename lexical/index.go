@@ -124,6 +124,12 @@ type Index struct {
 	pos    []int32  // the entry's position within its document's entries
 	packed []string // the entry's distinct terms, see packTerms; "" once dead
 
+	// Postings of entries added while replaying logs, not yet in post:
+	// appended term by term once the replay ends (see flushPending), not
+	// entry by entry, where each one is a cache miss in a long list.
+	// Nil when not replaying; searches never see a non-empty one.
+	pending []pendingPosting
+
 	byID  map[string]int32 // entry ID -> ordinal (live entries only)
 	byDoc map[string][]int32
 	live  int
@@ -136,6 +142,9 @@ type postings struct {
 	ords []int32
 	tfs  []int32
 }
+
+// pendingPosting is a posting held back during a replay.
+type pendingPosting struct{ t, ord, tf int32 }
 
 // New returns an empty index.
 func New(opts Options) *Index {
@@ -365,9 +374,13 @@ func (ix *Index) add(docID string, docs []analyzed) {
 				ix.df = append(ix.df, 0)
 			}
 			pairs = append(pairs, termPair{t, tf.tf})
-			p := &ix.post[t]
-			p.ords = append(p.ords, ord)
-			p.tfs = append(p.tfs, tf.tf)
+			if ix.pending != nil {
+				ix.pending = append(ix.pending, pendingPosting{t, ord, tf.tf})
+			} else {
+				p := &ix.post[t]
+				p.ords = append(p.ords, ord)
+				p.tfs = append(p.tfs, tf.tf)
+			}
 			ix.df[t]++
 			length += tf.tf
 		}
@@ -396,6 +409,49 @@ func (ix *Index) addEntry(docID, id string, pos int32, packed string, length int
 	return len(ix.byID) > n
 }
 
+// holdPostings makes the entries added from now on wait in pending
+// until flushPending. Caller holds the write lock, and no search may run
+// until flushPending.
+func (ix *Index) holdPostings() {
+	ix.pending = make([]pendingPosting, 0, 1024)
+}
+
+// flushPending appends the held postings, grouped by term (a counting
+// sort; entries' order within a term is kept, so lists stay ascending),
+// and stops holding them. Caller holds the write lock.
+func (ix *Index) flushPending() {
+	pending := ix.pending
+	ix.pending = nil
+	if len(pending) == 0 {
+		return
+	}
+	start := make([]int32, len(ix.post)+1)
+	for _, p := range pending {
+		start[p.t+1]++
+	}
+	for t := 1; t < len(start); t++ {
+		start[t] += start[t-1]
+	}
+	sorted := make([]pendingPosting, len(pending))
+	next := slices.Clone(start[:len(start)-1])
+	for _, p := range pending {
+		sorted[next[p.t]] = p
+		next[p.t]++
+	}
+	for t := range ix.post {
+		group := sorted[start[t]:start[t+1]]
+		if len(group) == 0 {
+			continue
+		}
+		p := &ix.post[t]
+		p.ords, p.tfs = slices.Grow(p.ords, len(group)), slices.Grow(p.tfs, len(group))
+		for _, g := range group {
+			p.ords = append(p.ords, g.ord)
+			p.tfs = append(p.tfs, g.tf)
+		}
+	}
+}
+
 // maybeCompact rebuilds the postings without dead entries once they
 // outnumber the live ones. Caller holds the write lock.
 func (ix *Index) maybeCompact() {
@@ -411,6 +467,10 @@ func (ix *Index) maybeCompact() {
 // packed terms stay valid; and nothing reachable from before is modified
 // in place, so a Store's snapshot can keep reading what it captured.
 func (ix *Index) compact() {
+	if ix.pending != nil {
+		ix.flushPending()
+		defer ix.holdPostings()
+	}
 	remap := make([]int32, len(ix.lens))
 	n := int32(0)
 	for ord, d := range ix.dead {
