@@ -318,10 +318,11 @@ func (s *Store) loadDocs(d *decoder, ndocs, entries, words int) (int, error) {
 		for i := range ndocs {
 			id, doc, packed := d.doc(true)
 			for j, p := range packed {
-				length := int32(0)
-				if d.err == nil && !eachTerm(p, words, func(_, tf int32) { pairs++; length += tf }) {
+				n, length, ok := packedStats(p, words)
+				if !ok && d.err == nil {
 					d.fail("entry %q: terms malformed", doc.chunks[j].id)
 				}
+				pairs += n
 				bt.lens = append(bt.lens, length)
 			}
 			if n := len(s.docs); d.err == nil {
