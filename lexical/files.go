@@ -22,16 +22,17 @@ import (
 //	          entries are numbered in this order), then per term its
 //	          postings: a count, then (entry number minus the previous
 //	          one, tf) uvarint pairs, entry numbers ascending; then the
-//	          offset of the postings (uint64 LE) and CRC-32C (uint32 LE)
-//	          of all before it. Postings are there twice, by entry and by
-//	          term, so that loading them is a sequential read, not a
-//	          scatter; and the postings are last, with their offset at the
-//	          end, so that a reopen reads them apart from the rest: what
+//	          offset of the postings (uint64 LE), the CRC-32C of all
+//	          before them and the CRC-32C of all after that (uint32 LE
+//	          each). Postings are there twice, by entry and by term, so
+//	          that loading them is a sequential read, not a scatter; and
+//	          the postings are last, with their offset at the end, so that
+//	          a reopen reads and checks the two parts at once: what
 //	          precedes them is kept in memory as one string, the store's
 //	          IDs, texts and terms substrings of it, and the postings are
 //	          decoded, while the documents are, into arrays of the size
 //	          the counts give. Version 3 ("RAGLEX3\n") had neither the
-//	          entry and postings counts nor the offset; it is still read.
+//	          counts nor the offset, and one checksum; it is still read.
 //	log:      "RAGLEXL\n", generation (uint64 LE), analyzer name, CRC-32C
 //	          of the header; then records: payload length (uint32 LE),
 //	          CRC-32C of the payload, payload: an item count, then per

@@ -75,7 +75,7 @@ func (s *Store) readSnapshotV3(data []byte) (uint64, error) {
 	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
 		return 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
-	return s.loadSnapshot(string(body[len(snapMagicV3):]), "", false)
+	return s.loadSnapshot(string(body[len(snapMagicV3):]), nil)
 }
 
 // readLegacy loads a file of the old format into the empty s.

@@ -108,7 +108,15 @@ func (f *files) writeSnapshot(c *captured) error {
 			}
 		}
 		// Postings by term, in the live entries' new ordinals.
-		postOff := size + int64(len(b))
+		// What precedes them has a checksum of its own, so that a reopen
+		// reads and checks the two parts at once.
+		if _, err := cw.Write(b); err != nil {
+			return err
+		}
+		size += int64(len(b))
+		b = b[:0]
+		postOff, headCRC := size, cw.crc
+		cw.crc = 0
 		remap := make([]int32, len(c.dead))
 		live := int32(0)
 		for ord, dead := range c.dead {
@@ -138,6 +146,7 @@ func (f *files) writeSnapshot(c *captured) error {
 			}
 		}
 		b = binary.LittleEndian.AppendUint64(b, uint64(postOff))
+		b = binary.LittleEndian.AppendUint32(b, headCRC)
 		if _, err := cw.Write(b); err != nil {
 			return err
 		}
@@ -169,14 +178,16 @@ func (f *files) writeSnapshot(c *captured) error {
 }
 
 // snapshotTrailer is the end of a snapshot: the offset of its postings
-// (uint64 LE) and the checksum (uint32 LE).
-const snapshotTrailer = 12
+// (uint64 LE), the checksum of what precedes them and the checksum of the
+// rest (uint32 LE each).
+const snapshotTrailer = 16
 
 // readSnapshot reads the snapshot in f, of size bytes and the current
-// format, checking its checksum, into the empty s, and returns its
-// generation. It reads the file in two parts: up to the postings, kept
-// whole as one string that every ID, text and term of the store is a
-// substring of; and the postings, dropped once decoded.
+// format, checking its checksums, into the empty s, and returns its
+// generation. It reads the file in two parts at once: up to the postings,
+// kept whole as one string that every ID, text and term of the store is a
+// substring of; and in a goroutine the postings, decoded while the
+// documents are and dropped once decoded.
 func (s *Store) readSnapshot(f *os.File, size int64) (uint64, error) {
 	if size < int64(len(snapMagic))+snapshotTrailer {
 		return 0, fmt.Errorf("%w: truncated", ErrCorrupt)
@@ -189,45 +200,61 @@ func (s *Store) readSnapshot(f *os.File, size int64) (uint64, error) {
 	if off < uint64(len(snapMagic)) || off > uint64(size-snapshotTrailer) {
 		return 0, fmt.Errorf("%w: postings offset %d outside the file", ErrCorrupt, off)
 	}
-	crc := uint32(0)
-	buf := make([]byte, 1<<20)
-	read := func(from, to int64) (string, error) {
+	// read returns bytes [from, to) of f as a string and their checksum.
+	read := func(from, to int64) (string, uint32, error) {
 		var sb strings.Builder
 		sb.Grow(int(to - from))
+		buf := make([]byte, 1<<20)
+		crc := uint32(0)
 		r := io.NewSectionReader(f, from, to-from)
 		for {
 			n, err := r.Read(buf)
 			crc = crc32.Update(crc, crcTable, buf[:n])
 			sb.Write(buf[:n])
 			if err == io.EOF {
-				return sb.String(), nil
+				return sb.String(), crc, nil
 			}
 			if err != nil {
-				return "", err
+				return "", 0, err
 			}
 		}
 	}
-	head, err := read(0, int64(off))
-	if err != nil {
-		return 0, err
+	type part struct {
+		s   string
+		err error
 	}
-	post, err := read(int64(off), size-4)
+	posts := make(chan part, 1)
+	go func() {
+		post, crc, err := read(int64(off), size-4)
+		if err == nil && crc != binary.LittleEndian.Uint32(tail[12:]) {
+			err = fmt.Errorf("%w: checksum mismatch in the postings", ErrCorrupt)
+		}
+		if err == nil {
+			post = post[:len(post)-(snapshotTrailer-4)]
+		}
+		posts <- part{post, err}
+	}()
+	postings := sync.OnceValues(func() (string, error) { p := <-posts; return p.s, p.err })
+	defer postings() // the goroutine has ended when this returns
+
+	head, crc, err := read(0, int64(off))
 	if err != nil {
 		return 0, err
 	}
 	if crc != binary.LittleEndian.Uint32(tail[8:]) {
 		return 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
-	return s.loadSnapshot(head[len(snapMagic):], post[:len(post)-8], true)
+	return s.loadSnapshot(head[len(snapMagic):], postings)
 }
 
 // loadSnapshot loads the body of a snapshot (after its magic, before its
 // checksum) into the empty s and returns its generation. In the current
-// format (current) the postings are apart, in post, and the header counts
+// format the postings are apart, given by postings, and the header counts
 // entries and postings, so that the postings are decoded into arrays of
 // their final size while the documents are (in another goroutine); in
-// version 3 they follow the documents in body, and post is empty.
-func (s *Store) loadSnapshot(body, post string, current bool) (uint64, error) {
+// version 3 (postings nil) they follow the documents in body.
+func (s *Store) loadSnapshot(body string, postings func() (string, error)) (uint64, error) {
+	current := postings != nil
 	d := &decoder{s: body}
 	gen := d.uvarint()
 	if name := d.string(); d.err == nil && name != s.ix.name {
@@ -259,6 +286,11 @@ func (s *Store) loadSnapshot(body, post string, current bool) (uint64, error) {
 	defer wg.Wait()
 	if current {
 		wg.Go(func() {
+			post, err := postings()
+			if err != nil {
+				postErr = err
+				return
+			}
 			pd := &decoder{s: post}
 			ix.post, ix.df, postPairs = decodePostings(pd, words, entries, pairs)
 			if pd.err == nil && len(pd.s) != 0 {

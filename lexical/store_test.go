@@ -320,7 +320,8 @@ func TestStoreCompaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, bad := range map[string][]byte{"truncated": data[:len(data)/2], "flipped": flip(data, len(data)/3), "foreign": []byte("something else entirely")} {
+	for name, bad := range map[string][]byte{"truncated": data[:len(data)/2], "flipped": flip(data, len(data)/3), "postings flipped": flip(data, len(data)-20),
+		"offset flipped": flip(data, len(data)-snapshotTrailer), "head checksum flipped": flip(data, len(data)-8), "foreign": []byte("something else entirely")} {
 		must(t, os.WriteFile(path, bad, 0o644))
 		if _, err := NewStore(StoreOptions{Path: path}); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s snapshot: %v, want ErrCorrupt", name, err)
