@@ -62,10 +62,15 @@ func main() {
 		label   = flag.String("label", "", "label printed in the table (a commit, say)")
 		build   = flag.String("build", "", "ingest the first -n size into a lexical index at this path, close it and exit")
 		open    = flag.String("open", "", "open the lexical index at this path, search once, print the open time and exit")
+		probe   = flag.Bool("probe", false, "with -open: then time -queries searches and -small one-document Ingests (which change the files)")
 	)
 	flag.Parse()
 	if *open != "" {
-		openOnce(*open)
+		var qs []string
+		if *probe {
+			qs = queriesOf(*data, *queries)
+		}
+		openOnce(*open, qs, *small)
 		return
 	}
 	dir := *data
@@ -81,13 +86,7 @@ func main() {
 		log.Fatal(err)
 	}
 	sentences := splitSentences(ds.Corpus)
-	var qs []string
-	for _, q := range ds.Queries {
-		qs = append(qs, q.Text)
-	}
-	if *queries < len(qs) {
-		qs = qs[:*queries]
-	}
+	qs := queryTexts(ds, *queries)
 
 	if *build != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(strings.Split(*sizes, ",")[0]))
@@ -144,6 +143,28 @@ func spread(xs []float64, unit string) string {
 		return f(med) + " " + unit
 	}
 	return fmt.Sprintf("%s %s (%s–%s)", f(med), unit, f(s[0]), f(s[len(s)-1]))
+}
+
+// queryTexts returns the first n SciFact test queries.
+func queryTexts(ds *eval.Dataset, n int) []string {
+	var qs []string
+	for _, q := range ds.Queries {
+		qs = append(qs, q.Text)
+	}
+	return qs[:min(n, len(qs))]
+}
+
+// queriesOf loads the first n SciFact test queries from dir ("": the
+// default directory).
+func queriesOf(dir string, n int) []string {
+	if dir == "" {
+		dir = findSciFact()
+	}
+	ds, err := eval.LoadBEIR(dir, "test")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return queryTexts(ds, n)
 }
 
 func findSciFact() string {
@@ -312,16 +333,37 @@ func buildIndex(path string, docs []rag.Document) {
 }
 
 // openOnce opens the lexical index at path in a new pipeline, searches it
-// once and prints how long the open took.
-func openOnce(path string) {
+// once and prints how long the open took; then, with queries, the median
+// lexical search over them and of small one-document Ingests.
+func openOnce(path string, qs []string, small int) {
+	ctx := context.Background()
 	t := time.Now()
 	p := newPipeline(path, &hashStore{hashes: map[string]string{}})
 	opened := time.Since(t)
-	hits, err := p.Search(context.Background(), "cancer cell growth", &rag.SearchOptions{Mode: rag.LexicalSearch})
+	hits, err := p.Search(ctx, "cancer cell growth", &rag.SearchOptions{Mode: rag.LexicalSearch})
 	if err != nil || len(hits) == 0 {
 		log.Fatalf("reopened index: %d hits, %v", len(hits), err)
 	}
 	fmt.Printf("open %.3f s, open and search %.3f s\n", opened.Seconds(), time.Since(t).Seconds())
+	if len(qs) > 0 {
+		var lat, ing []time.Duration
+		for _, q := range qs {
+			t := time.Now()
+			if _, err := p.Search(ctx, q, &rag.SearchOptions{Mode: rag.LexicalSearch}); err != nil {
+				log.Fatal(err)
+			}
+			lat = append(lat, time.Since(t))
+		}
+		for i := range small {
+			d := rag.Document{ID: fmt.Sprintf("probe-%d-%d", time.Now().UnixNano(), i), Content: "A small new note on " + qs[i%len(qs)]}
+			t := time.Now()
+			if _, err := p.Ingest(ctx, d); err != nil {
+				log.Fatal(err)
+			}
+			ing = append(ing, time.Since(t))
+		}
+		fmt.Printf("search p50 %.2f ms over %d queries; small ingest median %.2f ms over %d\n", ms(median(lat)), len(lat), ms(median(ing)), len(ing))
+	}
 	if err := p.Close(); err != nil {
 		log.Fatal(err)
 	}
