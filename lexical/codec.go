@@ -115,6 +115,22 @@ func uvarintString(s string) (uint64, int) {
 	return 0, 0
 }
 
+// uvarintPair decodes two uvarints at the start of s and returns them
+// and their length in bytes, 0 if they are malformed. Hot loops test for
+// two one-byte values, the common case in packed terms and postings,
+// before calling it: it is too large to be inlined.
+func uvarintPair(s string) (x, y uint64, n int) {
+	x, k := uvarintString(s)
+	if k <= 0 {
+		return 0, 0, 0
+	}
+	y, m := uvarintString(s[k:])
+	if m <= 0 {
+		return 0, 0, 0
+	}
+	return x, y, k + m
+}
+
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0

@@ -339,25 +339,18 @@ func eachTerm(packed string, words int, f func(t, tf int32)) bool {
 
 // packedStats checks packed terms as eachTerm does and returns how many
 // pairs they hold and the sum of their tfs (the entry's length): the loop
-// of a reopen, over every entry, with one-byte pairs taken in one step.
+// of a reopen, over every entry.
 func packedStats(packed string, words int) (pairs int, length int32, ok bool) {
 	t, sum := uint64(0), uint64(0)
 	for len(packed) > 0 {
 		var delta, tf uint64
+		var n int
 		if len(packed) >= 2 && packed[0] < 0x80 && packed[1] < 0x80 {
-			delta, tf = uint64(packed[0]), uint64(packed[1])
-			packed = packed[2:]
-		} else {
-			k, m := 0, 0
-			delta, k = uvarintString(packed)
-			if k > 0 {
-				tf, m = uvarintString(packed[k:])
-			}
-			if k <= 0 || m <= 0 {
-				return 0, 0, false
-			}
-			packed = packed[k+m:]
+			delta, tf, n = uint64(packed[0]), uint64(packed[1]), 2
+		} else if delta, tf, n = uvarintPair(packed); n == 0 {
+			return 0, 0, false
 		}
+		packed = packed[n:]
 		if tf == 0 || tf > math.MaxInt32 || pairs > 0 && delta == 0 || delta >= uint64(words) {
 			return 0, 0, false
 		}

@@ -437,21 +437,14 @@ func decodePostings(d *decoder, words []string, entries, pairs int) ([]postings,
 		b, ord := d.s, uint64(0)
 		for i := range n {
 			var delta, tf uint64
-			if len(b) >= 2 && b[0] < 0x80 && b[1] < 0x80 { // the common case: both one byte
-				delta, tf = uint64(b[0]), uint64(b[1])
-				b = b[2:]
-			} else {
-				k, m := 0, 0
-				delta, k = uvarintString(b)
-				if k > 0 {
-					tf, m = uvarintString(b[k:])
-				}
-				if k <= 0 || m <= 0 {
-					d.fail("bad posting of term %q", words[t])
-					return nil, nil, 0
-				}
-				b = b[k+m:]
+			var k int
+			if len(b) >= 2 && b[0] < 0x80 && b[1] < 0x80 {
+				delta, tf, k = uint64(b[0]), uint64(b[1]), 2
+			} else if delta, tf, k = uvarintPair(b); k == 0 {
+				d.fail("bad posting of term %q", words[t])
+				return nil, nil, 0
 			}
+			b = b[k:]
 			if i > 0 && delta == 0 || delta >= uint64(entries) || tf == 0 || tf > math.MaxInt32 {
 				d.fail("bad posting of term %q", words[t])
 				return nil, nil, 0
