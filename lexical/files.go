@@ -70,6 +70,7 @@ type files struct {
 	log     *os.File // nil until the first write of this generation
 	logSize int64    // bytes in the logs not yet folded into a snapshot
 	broken  error    // an append that could not be undone: writes fail
+	oldSnap bool     // the snapshot is of an older format: rewrite it in the background
 	closed  bool
 
 	snapMu sync.Mutex // one snapshot at a time: a later one must not be overwritten by an earlier
@@ -188,7 +189,7 @@ func (s *Store) open(path string) error {
 func (f *files) maybeSnapshot(s *Store) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.running || f.closed || f.logSize < max(minLog, f.snapSize/logFraction) {
+	if f.running || f.closed || f.logSize < max(minLog, f.snapSize/logFraction) && !f.oldSnap {
 		return
 	}
 	f.running = true
@@ -223,6 +224,7 @@ func (f *files) snapshot(s *Store) error {
 		return ErrClosed
 	}
 	c := s.capture()
+	f.oldSnap = false
 	old := f.log
 	f.gen++
 	c.gen = f.gen

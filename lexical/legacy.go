@@ -46,13 +46,14 @@ func init() { gob.Register(time.Time{}) }
 const snapMagicV3 = "RAGLEX3\n"
 
 // readOld reads a file of an older format into the empty s: a version 3
-// snapshot, read as it is (the next snapshot is written in the current
-// format), or a file package rag wrote, rewritten now (the logs that
-// follow need a snapshot of their generation).
+// snapshot, read as it is and rewritten in the current format in the
+// background once the Store is open (so that the next reopen is a fast
+// one), or a file package rag wrote, rewritten now (the logs that follow
+// need a snapshot of their generation).
 func (s *Store) readOld(f *files, data []byte) error {
 	if !bytes.HasPrefix(data, []byte(legacyMagic)) {
 		gen, err := s.readSnapshotV3(data)
-		f.gen, f.snapSize = gen, int64(len(data))
+		f.gen, f.snapSize, f.oldSnap = gen, int64(len(data)), true
 		return err
 	}
 	if err := s.readLegacy(data); err != nil {
