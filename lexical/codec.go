@@ -46,7 +46,7 @@ func appendMeta(b []byte, m map[string]any) []byte {
 
 // appendDoc encodes a document; packed, when not nil, holds its chunks'
 // packed terms.
-func appendDoc(b []byte, id string, d *storedDoc, packed [][]byte) []byte {
+func appendDoc(b []byte, id string, d *storedDoc, packed []string) []byte {
 	b = appendString(b, id)
 	b = appendString(b, d.hash)
 	b = appendString(b, d.fields.Title)
@@ -63,17 +63,24 @@ func appendDoc(b []byte, id string, d *storedDoc, packed [][]byte) []byte {
 		b = appendString(b, c.text)
 		b = appendMeta(b, c.own)
 		if packed != nil {
-			b = appendString(b, string(packed[i]))
+			b = appendString(b, packed[i])
 		}
 	}
 	return b
 }
 
-// decoder reads the binary form; the first error sticks and every read
-// after it returns zero values.
+// decoder reads the binary form from a string, so that the strings it
+// returns are substrings of its input, not copies: a snapshot read into
+// one string costs one allocation for all its IDs, texts and terms. The
+// first error sticks and every read after it returns zero values.
 type decoder struct {
-	b   []byte
+	s   string
 	err error
+
+	// Blocks the decoded documents are carved from, when a caller expects
+	// many (see slabs); nil means one allocation each.
+	docSlab   []storedDoc
+	chunkSlab []storedChunk
 }
 
 func (d *decoder) fail(format string, args ...any) {
@@ -82,29 +89,71 @@ func (d *decoder) fail(format string, args ...any) {
 	}
 }
 
+// uvarintString decodes a uvarint at the start of s as binary.Uvarint
+// does a []byte, returning the value and its length (0: s too short;
+// negative: overflow).
+func uvarintString(s string) (uint64, int) {
+	if len(s) > 0 && s[0] < 0x80 { // most counts, lengths and deltas
+		return uint64(s[0]), 1
+	}
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s); i++ {
+		if i == binary.MaxVarintLen64 {
+			return 0, -(i + 1)
+		}
+		b := s[i]
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				return 0, -(i + 1)
+			}
+			return x | uint64(b)<<shift, i + 1
+		}
+		x |= uint64(b&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
+}
+
+// uvarintPair decodes two uvarints at the start of s and returns them
+// and their length in bytes, 0 if they are malformed. Hot loops test for
+// two one-byte values, the common case in packed terms and postings,
+// before calling it: it is too large to be inlined.
+func uvarintPair(s string) (x, y uint64, n int) {
+	x, k := uvarintString(s)
+	if k <= 0 {
+		return 0, 0, 0
+	}
+	y, m := uvarintString(s[k:])
+	if m <= 0 {
+		return 0, 0, 0
+	}
+	return x, y, k + m
+}
+
 func (d *decoder) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.b)
+	v, n := uvarintString(d.s)
 	if n <= 0 {
 		d.fail("bad varint")
 		return 0
 	}
-	d.b = d.b[n:]
+	d.s = d.s[n:]
 	return v
 }
 
 func (d *decoder) varint() int {
-	if d.err != nil {
-		return 0
+	ux := d.uvarint() // zig-zag, as binary.AppendVarint writes
+	v := int64(ux >> 1)
+	if ux&1 != 0 {
+		v = ^v
 	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 || v != int64(int(v)) {
+	if v != int64(int(v)) {
 		d.fail("bad varint")
 		return 0
 	}
-	d.b = d.b[n:]
 	return int(v)
 }
 
@@ -112,39 +161,38 @@ func (d *decoder) varint() int {
 // counts the remaining bytes cannot hold.
 func (d *decoder) count(min int) int {
 	v := d.uvarint()
-	if d.err == nil && v > uint64(len(d.b)/min) {
+	if d.err == nil && v > uint64(len(d.s)/min) {
 		d.fail("count %d exceeds the data", v)
 		return 0
 	}
 	return int(v)
 }
 
-func (d *decoder) bytes() []byte {
+// string reads a string: a substring of d's input.
+func (d *decoder) string() string {
 	n := d.uvarint()
 	if d.err != nil {
-		return nil
+		return ""
 	}
-	if n > uint64(len(d.b)) {
+	if n > uint64(len(d.s)) {
 		d.fail("string overruns the data")
-		return nil
+		return ""
 	}
-	s := d.b[:n:n]
-	d.b = d.b[n:]
+	s := d.s[:n]
+	d.s = d.s[n:]
 	return s
 }
-
-func (d *decoder) string() string { return string(d.bytes()) }
 
 func (d *decoder) byte() byte {
 	if d.err != nil {
 		return 0
 	}
-	if len(d.b) == 0 {
+	if len(d.s) == 0 {
 		d.fail("truncated")
 		return 0
 	}
-	c := d.b[0]
-	d.b = d.b[1:]
+	c := d.s[0]
+	d.s = d.s[1:]
 	return c
 }
 
@@ -172,13 +220,13 @@ func (d *decoder) Next(n int) []byte {
 	if d.err != nil {
 		return nil
 	}
-	if n > len(d.b) {
+	if n > len(d.s) {
 		d.fail("truncated")
 		return nil
 	}
-	s := d.b[:n:n]
-	d.b = d.b[n:]
-	return s
+	b := []byte(d.s[:n])
+	d.s = d.s[n:]
+	return b
 }
 
 func (d *decoder) Fail(err error) {
@@ -187,11 +235,39 @@ func (d *decoder) Fail(err error) {
 	}
 }
 
+// slabs makes the next documents decoded come out of blocks sized for
+// docs documents of entries chunks in all, instead of an allocation each:
+// a snapshot's hundreds of thousands of documents are then a few objects
+// for the garbage collector. A block lives as long as any document in it.
+func (d *decoder) slabs(docs, entries int) {
+	d.docSlab = make([]storedDoc, docs)
+	d.chunkSlab = make([]storedChunk, 0, entries)
+}
+
+func (d *decoder) newDoc() *storedDoc {
+	if len(d.docSlab) == 0 {
+		return &storedDoc{}
+	}
+	p := &d.docSlab[0]
+	d.docSlab = d.docSlab[1:]
+	return p
+}
+
+func (d *decoder) newChunks(n int) []storedChunk {
+	if cap(d.chunkSlab)-len(d.chunkSlab) < n {
+		return make([]storedChunk, n)
+	}
+	start := len(d.chunkSlab)
+	d.chunkSlab = d.chunkSlab[:start+n]
+	return d.chunkSlab[start : start+n : start+n]
+}
+
 // doc decodes a document written by appendDoc; withPacked says whether
-// chunks carry packed terms, returned in packed (aliasing d's buffer).
-func (d *decoder) doc(withPacked bool) (id string, doc *storedDoc, packed [][]byte) {
+// chunks carry packed terms, returned in packed (substrings of d's input).
+func (d *decoder) doc(withPacked bool) (id string, doc *storedDoc, packed []string) {
 	id = d.string()
-	doc = &storedDoc{hash: d.string()}
+	doc = d.newDoc()
+	doc.hash = d.string()
 	doc.fields.DocID = id
 	doc.fields.Title = d.string()
 	doc.fields.Source = d.string()
@@ -205,14 +281,14 @@ func (d *decoder) doc(withPacked bool) (id string, doc *storedDoc, packed [][]by
 		d.fail("document without ID or chunks")
 		return "", nil, nil
 	}
-	doc.chunks = make([]storedChunk, n)
+	doc.chunks = d.newChunks(n)
 	if withPacked {
-		packed = make([][]byte, n)
+		packed = make([]string, n)
 	}
 	for i := range n {
 		c := storedChunk{id: d.string(), chunk: d.varint(), start: d.varint(), end: d.varint(), text: d.string(), own: d.meta()}
 		if withPacked {
-			packed[i] = d.bytes()
+			packed[i] = d.string()
 		}
 		if d.err != nil {
 			return "", nil, nil

@@ -1,10 +1,10 @@
 package lexical
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,15 +15,24 @@ import (
 
 // A Store's files: a snapshot at Path and logs at Path.log.<generation>.
 //
-//	snapshot: "RAGLEX3\n", then generation (uvarint: the first log that
+//	snapshot: "RAGLEX4\n", then generation (uvarint: the first log that
 //	          follows it), analyzer name, term count and terms (the term
-//	          IDs of the packed terms), document count and documents (see
-//	          codec.go, with packed terms; entries are numbered in this
-//	          order), then per term its postings: a count, then (entry
-//	          number minus the previous one, tf) uvarint pairs, entry
-//	          numbers ascending; then CRC-32C (uint32 LE) of all before it.
-//	          Postings are there twice, by entry and by term, so that
-//	          loading them is a sequential read, not a scatter.
+//	          IDs of the packed terms), document count, entry count and
+//	          postings count, documents (see codec.go, with packed terms;
+//	          entries are numbered in this order), then per term its
+//	          postings: a count, then (entry number minus the previous
+//	          one, tf) uvarint pairs, entry numbers ascending; then the
+//	          offset of the postings (uint64 LE), the CRC-32C of all
+//	          before them and the CRC-32C of all after that (uint32 LE
+//	          each). Postings are there twice, by entry and by term, so
+//	          that loading them is a sequential read, not a scatter; and
+//	          the postings are last, with their offset at the end, so that
+//	          a reopen reads and checks the two parts at once: what
+//	          precedes them is kept in memory as one string, the store's
+//	          IDs, texts and terms substrings of it, and the postings are
+//	          decoded, while the documents are, into arrays of the size
+//	          the counts give. Version 3 ("RAGLEX3\n") had neither the
+//	          counts nor the offset, and one checksum; it is still read.
 //	log:      "RAGLEXL\n", generation (uint64 LE), analyzer name, CRC-32C
 //	          of the header; then records: payload length (uint32 LE),
 //	          CRC-32C of the payload, payload: an item count, then per
@@ -39,7 +48,7 @@ import (
 // renamed into place, so a crash at any point leaves files that add up
 // to every write that returned.
 const (
-	snapMagic = "RAGLEX3\n"
+	snapMagic = "RAGLEX4\n"
 	logMagic  = "RAGLEXL\n"
 
 	// A snapshot is written when the logs exceed this fraction of the
@@ -61,6 +70,7 @@ type files struct {
 	log     *os.File // nil until the first write of this generation
 	logSize int64    // bytes in the logs not yet folded into a snapshot
 	broken  error    // an append that could not be undone: writes fail
+	oldSnap bool     // the snapshot is of an older format: rewrite it in the background
 	closed  bool
 
 	snapMu sync.Mutex // one snapshot at a time: a later one must not be overwritten by an earlier
@@ -83,7 +93,16 @@ func (s *Store) open(path string) error {
 	if dir == "" {
 		dir = "."
 	}
-	data, err := os.ReadFile(path)
+	fh, err := os.Open(path)
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = fh.Stat()
+		defer fh.Close()
+	}
+	var magic [len(snapMagic)]byte
+	if err == nil && fi.Size() >= int64(len(magic)) {
+		_, err = fh.ReadAt(magic[:], 0)
+	}
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		// A snapshot from the start: the path names a file as soon as
@@ -94,24 +113,21 @@ func (s *Store) open(path string) error {
 		}
 	case err != nil:
 		return fmt.Errorf("lexical: %w", err)
-	case bytes.HasPrefix(data, []byte(legacyMagic)):
-		if err := s.readLegacy(data); err != nil {
-			return fmt.Errorf("lexical: %s: %w", path, err)
-		}
-		// Rewrite it in this format now: the logs that follow need a
-		// snapshot of their generation.
-		s.disk = f
-		if err := f.writeSnapshot(s.capture()); err != nil {
-			return fmt.Errorf("lexical: %s: rewriting the old format: %w", path, err)
-		}
-	default:
-		gen, err := s.readSnapshot(data)
+	case string(magic[:]) == snapMagic:
+		gen, err := s.readSnapshot(fh, fi.Size())
 		if err != nil {
 			return fmt.Errorf("lexical: %s: %w", path, err)
 		}
-		f.gen, f.snapSize = gen, int64(len(data))
+		f.gen, f.snapSize = gen, fi.Size()
+	default: // older formats, read whole
+		data := make([]byte, fi.Size())
+		if _, err := io.ReadFull(fh, data); err != nil {
+			return fmt.Errorf("lexical: %w", err)
+		}
+		if err := s.readOld(f, data); err != nil {
+			return fmt.Errorf("lexical: %s: %w", path, err)
+		}
 	}
-	data = nil
 
 	// Logs of this generation and later, in order; older ones were folded
 	// into the snapshot, and temporary files are left by a crash.
@@ -137,6 +153,7 @@ func (s *Store) open(path string) error {
 		gens = append(gens, g)
 	}
 	slices.Sort(gens)
+	s.ix.holdPostings() // no search runs before NewStore returns
 	for i, g := range gens {
 		valid, err := s.replay(f, g)
 		if err != nil {
@@ -159,6 +176,7 @@ func (s *Store) open(path string) error {
 		}
 		f.log, f.gen = lf, g
 	}
+	s.ix.flushPending()
 	s.disk = f
 	s.wmu.Lock()
 	f.maybeSnapshot(s)
@@ -171,7 +189,7 @@ func (s *Store) open(path string) error {
 func (f *files) maybeSnapshot(s *Store) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.running || f.closed || f.logSize < max(minLog, f.snapSize/logFraction) {
+	if f.running || f.closed || f.logSize < max(minLog, f.snapSize/logFraction) && !f.oldSnap {
 		return
 	}
 	f.running = true
@@ -206,6 +224,7 @@ func (f *files) snapshot(s *Store) error {
 		return ErrClosed
 	}
 	c := s.capture()
+	f.oldSnap = false
 	old := f.log
 	f.gen++
 	c.gen = f.gen

@@ -122,7 +122,13 @@ type Index struct {
 	ids    []string // entry ID
 	docIDs []string // the entry's document
 	pos    []int32  // the entry's position within its document's entries
-	packed [][]byte // the entry's distinct terms, see packTerms; nil once dead
+	packed []string // the entry's distinct terms, see packTerms; "" once dead
+
+	// Postings of entries added while replaying logs, not yet in post:
+	// appended term by term once the replay ends (see flushPending), not
+	// entry by entry, where each one is a cache miss in a long list.
+	// Nil when not replaying; searches never see a non-empty one.
+	pending []pendingPosting
 
 	byID  map[string]int32 // entry ID -> ordinal (live entries only)
 	byDoc map[string][]int32
@@ -136,6 +142,9 @@ type postings struct {
 	ords []int32
 	tfs  []int32
 }
+
+// pendingPosting is a posting held back during a replay.
+type pendingPosting struct{ t, ord, tf int32 }
 
 // New returns an empty index.
 func New(opts Options) *Index {
@@ -306,15 +315,15 @@ func packTerms(buf []byte, pairs []termPair) []byte {
 // eachTerm calls f for every (term ID, tf) pair of packed terms. It
 // returns false if packed is malformed or names a term ID >= words; f is
 // not called for the pair that is.
-func eachTerm(packed []byte, words int, f func(t, tf int32)) bool {
+func eachTerm(packed string, words int, f func(t, tf int32)) bool {
 	t := uint64(0)
 	for first := true; len(packed) > 0; first = false {
-		delta, n := binary.Uvarint(packed)
+		delta, n := uvarintString(packed)
 		if n <= 0 {
 			return false
 		}
 		packed = packed[n:]
-		tf, n := binary.Uvarint(packed)
+		tf, n := uvarintString(packed)
 		if n <= 0 || tf == 0 || tf > math.MaxInt32 || !first && delta == 0 {
 			return false
 		}
@@ -328,6 +337,34 @@ func eachTerm(packed []byte, words int, f func(t, tf int32)) bool {
 	return true
 }
 
+// packedStats checks packed terms as eachTerm does and returns how many
+// pairs they hold and the sum of their tfs (the entry's length): the loop
+// of a reopen, over every entry.
+func packedStats(packed string, words int) (pairs int, length int32, ok bool) {
+	t, sum := uint64(0), uint64(0)
+	for len(packed) > 0 {
+		var delta, tf uint64
+		var n int
+		if len(packed) >= 2 && packed[0] < 0x80 && packed[1] < 0x80 {
+			delta, tf, n = uint64(packed[0]), uint64(packed[1]), 2
+		} else if delta, tf, n = uvarintPair(packed); n == 0 {
+			return 0, 0, false
+		}
+		packed = packed[n:]
+		if tf == 0 || tf > math.MaxInt32 || pairs > 0 && delta == 0 || delta >= uint64(words) {
+			return 0, 0, false
+		}
+		if t += delta; t >= uint64(words) {
+			return 0, 0, false
+		}
+		if sum += tf; sum > math.MaxInt32 {
+			return 0, 0, false
+		}
+		pairs++
+	}
+	return pairs, int32(sum), true
+}
+
 // remove marks the entries of docID dead. Caller holds the write lock.
 func (ix *Index) remove(docID string) {
 	ords, ok := ix.byDoc[docID]
@@ -339,7 +376,7 @@ func (ix *Index) remove(docID string) {
 		ix.total -= int64(ix.lens[ord])
 		ix.live--
 		delete(ix.byID, ix.ids[ord])
-		ix.dead[ord], ix.packed[ord] = true, nil
+		ix.dead[ord], ix.packed[ord] = true, ""
 	}
 	delete(ix.byDoc, docID)
 }
@@ -353,6 +390,8 @@ func (ix *Index) add(docID string, docs []analyzed) {
 	var pairs []termPair
 	for i, d := range docs {
 		pairs = pairs[:0]
+		ord := int32(len(ix.lens))
+		length := int32(0)
 		for _, tf := range d.terms {
 			t, ok := ix.terms[tf.term]
 			if !ok {
@@ -363,39 +402,82 @@ func (ix *Index) add(docID string, docs []analyzed) {
 				ix.df = append(ix.df, 0)
 			}
 			pairs = append(pairs, termPair{t, tf.tf})
+			if ix.pending != nil {
+				ix.pending = append(ix.pending, pendingPosting{t, ord, tf.tf})
+			} else {
+				p := &ix.post[t]
+				p.ords = append(p.ords, ord)
+				p.tfs = append(p.tfs, tf.tf)
+			}
+			ix.df[t]++
+			length += tf.tf
 		}
-		ords = append(ords, ix.addEntry(docID, d.id, int32(i), packTerms(nil, pairs), true))
+		ix.addEntry(docID, d.id, int32(i), string(packTerms(nil, pairs)), length)
+		ords = append(ords, ord)
 	}
 	ix.byDoc[docID] = ords
 }
 
-// addEntry appends one entry whose terms are already packed in the term
-// IDs of the index, and returns its ordinal; with postings it adds the
-// entry to the postings and document frequencies too (a snapshot being
-// read fills them itself). Caller holds the write lock and records the
-// ordinal in byDoc.
-func (ix *Index) addEntry(docID, id string, pos int32, packed []byte, postings bool) int32 {
+// addEntry appends one entry whose terms are packed in the term IDs of
+// the index and add up to length, without touching postings (the caller
+// adds them), and returns whether its ID was new to byID. Caller holds the
+// write lock and records the ordinal in byDoc.
+func (ix *Index) addEntry(docID, id string, pos int32, packed string, length int32) bool {
 	ord := int32(len(ix.lens))
-	var length int32
-	eachTerm(packed, len(ix.words), func(t, tf int32) {
-		if postings {
-			p := &ix.post[t]
-			p.ords = append(p.ords, ord)
-			p.tfs = append(p.tfs, tf)
-			ix.df[t]++
-		}
-		length += tf
-	})
 	ix.lens = append(ix.lens, length)
 	ix.dead = append(ix.dead, false)
 	ix.ids = append(ix.ids, id)
 	ix.docIDs = append(ix.docIDs, docID)
 	ix.pos = append(ix.pos, pos)
 	ix.packed = append(ix.packed, packed)
+	n := len(ix.byID)
 	ix.byID[id] = ord
 	ix.total += int64(length)
 	ix.live++
-	return ord
+	return len(ix.byID) > n
+}
+
+// holdPostings makes the entries added from now on wait in pending
+// until flushPending. Caller holds the write lock, and no search may run
+// until flushPending.
+func (ix *Index) holdPostings() {
+	ix.pending = make([]pendingPosting, 0, 1024)
+}
+
+// flushPending appends the held postings, grouped by term (a counting
+// sort; entries' order within a term is kept, so lists stay ascending),
+// and stops holding them. Caller holds the write lock.
+func (ix *Index) flushPending() {
+	pending := ix.pending
+	ix.pending = nil
+	if len(pending) == 0 {
+		return
+	}
+	start := make([]int32, len(ix.post)+1)
+	for _, p := range pending {
+		start[p.t+1]++
+	}
+	for t := 1; t < len(start); t++ {
+		start[t] += start[t-1]
+	}
+	sorted := make([]pendingPosting, len(pending))
+	next := slices.Clone(start[:len(start)-1])
+	for _, p := range pending {
+		sorted[next[p.t]] = p
+		next[p.t]++
+	}
+	for t := range ix.post {
+		group := sorted[start[t]:start[t+1]]
+		if len(group) == 0 {
+			continue
+		}
+		p := &ix.post[t]
+		p.ords, p.tfs = slices.Grow(p.ords, len(group)), slices.Grow(p.tfs, len(group))
+		for _, g := range group {
+			p.ords = append(p.ords, g.ord)
+			p.tfs = append(p.tfs, g.tf)
+		}
+	}
 }
 
 // maybeCompact rebuilds the postings without dead entries once they
@@ -413,6 +495,10 @@ func (ix *Index) maybeCompact() {
 // packed terms stay valid; and nothing reachable from before is modified
 // in place, so a Store's snapshot can keep reading what it captured.
 func (ix *Index) compact() {
+	if ix.pending != nil {
+		ix.flushPending()
+		defer ix.holdPostings()
+	}
 	remap := make([]int32, len(ix.lens))
 	n := int32(0)
 	for ord, d := range ix.dead {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -369,5 +370,33 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPackedStats: packedStats agrees with eachTerm on packed terms of
+// every size of varint, and refuses what eachTerm refuses.
+func TestPackedStats(t *testing.T) {
+	for _, pairs := range [][]termPair{{}, {{0, 1}}, {{3, 2}, {5, 1}, {200, 300}, {70000, 1}, {70001, 1 << 20}}} {
+		packed := string(packTerms(nil, slices.Clone(pairs)))
+		var n int
+		var sum int32
+		ok := eachTerm(packed, 70002, func(_, tf int32) { n++; sum += tf })
+		gn, gsum, gok := packedStats(packed, 70002)
+		if !ok || gn != n || gsum != sum || gn != len(pairs) {
+			t.Errorf("%v: packedStats %d %d %v, eachTerm %d %d %v", pairs, gn, gsum, gok, n, sum, ok)
+		}
+		if len(pairs) > 0 {
+			if _, _, ok := packedStats(packed, int(pairs[len(pairs)-1].t)); ok {
+				t.Errorf("%v: a term ID past the terms accepted", pairs)
+			}
+			if _, _, ok := packedStats(packed[:len(packed)-1], 70002); ok {
+				t.Errorf("%v: truncated terms accepted", pairs)
+			}
+		}
+	}
+	for _, bad := range []string{"\x01\x00", "\x01\x01\x00\x01", "\x80"} { // tf 0, repeated term, torn varint
+		if _, _, ok := packedStats(bad, 10); ok {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

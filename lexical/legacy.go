@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/gob"
 	"fmt"
+	"hash/crc32"
 	"maps"
 	"slices"
 	"strings"
@@ -39,6 +40,44 @@ type legacyChunk struct {
 }
 
 func init() { gob.Register(time.Time{}) }
+
+// snapMagicV3 begins a snapshot of version 3: the current format without
+// the entry and postings counts and the postings offset (see files.go).
+const snapMagicV3 = "RAGLEX3\n"
+
+// readOld reads a file of an older format into the empty s: a version 3
+// snapshot, read as it is and rewritten in the current format in the
+// background once the Store is open (so that the next reopen is a fast
+// one), or a file package rag wrote, rewritten now (the logs that follow
+// need a snapshot of their generation).
+func (s *Store) readOld(f *files, data []byte) error {
+	if !bytes.HasPrefix(data, []byte(legacyMagic)) {
+		gen, err := s.readSnapshotV3(data)
+		f.gen, f.snapSize, f.oldSnap = gen, int64(len(data)), true
+		return err
+	}
+	if err := s.readLegacy(data); err != nil {
+		return err
+	}
+	s.disk = f
+	if err := f.writeSnapshot(s.capture()); err != nil {
+		return fmt.Errorf("rewriting the old format: %w", err)
+	}
+	return nil
+}
+
+// readSnapshotV3 loads a version 3 snapshot into the empty s and returns
+// its generation.
+func (s *Store) readSnapshotV3(data []byte) (uint64, error) {
+	if len(data) < len(snapMagicV3)+4 || string(data[:len(snapMagicV3)]) != snapMagicV3 {
+		return 0, fmt.Errorf("%w: not a lexical store snapshot", ErrCorrupt)
+	}
+	body := data[:len(data)-4]
+	if crc32.Checksum(body, crcTable) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return 0, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	return s.loadSnapshot(string(body[len(snapMagicV3):]), nil)
+}
 
 // readLegacy loads a file of the old format into the empty s.
 func (s *Store) readLegacy(data []byte) error {

@@ -26,9 +26,9 @@ func (s *Store) replay(f *files, gen uint64) (int64, error) {
 		return 0, nil // torn while being created
 	}
 	if !bytes.HasPrefix(data, hdr) {
-		d := &decoder{b: data}
+		d := &decoder{}
 		if len(data) > len(logMagic)+8 {
-			d.b = data[len(logMagic)+8:]
+			d.s = string(data[len(logMagic)+8:])
 		}
 		if name := d.string(); bytes.HasPrefix(data, []byte(logMagic)) && d.err == nil && name != f.name {
 			return 0, fmt.Errorf("lexical: %s: %w: file has %q, index has %q", path, ErrAnalyzerMismatch, name, f.name)
@@ -93,7 +93,7 @@ func encodeLogRecord(preps []prepared) []byte {
 
 // decodeLogRecord turns a log record back into the writes it holds.
 func (s *Store) decodeLogRecord(payload []byte) ([]prepared, error) {
-	d := &decoder{b: payload}
+	d := &decoder{s: string(payload)} // one copy, shared by the record's strings
 	preps := make([]prepared, d.count(2))
 	for i := range preps {
 		switch d.byte() {
@@ -127,8 +127,8 @@ func (s *Store) decodeLogRecord(payload []byte) ([]prepared, error) {
 			return nil, d.err
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("%d trailing bytes", len(d.b))
+	if d.err == nil && len(d.s) != 0 {
+		d.fail("%d trailing bytes", len(d.s))
 	}
 	return preps, d.err
 }

@@ -188,7 +188,7 @@ type decodedDoc struct {
 }
 
 func decode(body []byte) (name string, docs []decodedDoc, err error) {
-	d := &decoder{b: body}
+	d := &decoder{s: string(body)}
 	name = d.string()
 	words := make([]string, d.count(1))
 	for i := range words {
@@ -230,8 +230,8 @@ func decode(body []byte) (name string, docs []decodedDoc, err error) {
 			}
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	if d.err == nil && len(d.s) != 0 {
+		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.s))
 	}
 	if d.err != nil {
 		return "", nil, d.err

@@ -42,7 +42,10 @@ var ErrClosed = errors.New("lexical: store closed")
 // goroutine writes a new snapshot (the log goes on taking writes
 // meanwhile) and removes the logs it folded in. Chunk texts are kept, in
 // memory and in the files: SearchText returns them and the store.Store
-// contract has no way to fetch a record by ID.
+// contract has no way to fetch a record by ID. A reopen keeps what it read
+// of the snapshot as one block that the records point into, so it loads
+// without copying them; the memory of a document replaced or deleted
+// after a reopen comes back at the next reopen, not at once.
 //
 // Concurrency: all methods may be called concurrently. Writes are applied
 // one at a time, in the order their log records were written; a search

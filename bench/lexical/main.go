@@ -8,6 +8,13 @@
 //	go run ./bench/lexical                   # 100,000 and 500,000 documents, 3 runs
 //	go run ./bench/lexical -n 20000 -runs 1  # a quick run
 //
+// Reopen measured from the outside, as a process that opens the index and
+// searches once (timed whole, start-up included, by farm-bench):
+//
+//	go build -o /tmp/lexbench ./bench/lexical
+//	/tmp/lexbench -build /tmp/lex500k/bm25.idx -n 500000
+//	farm-bench -n 5 -- /tmp/lexbench -open /tmp/lex500k/bm25.idx
+//
 // Documents are synthetic, made of SciFact prose (../shared/data/scifact,
 // skipped when absent): each is a title and the sentences of several
 // abstracts drawn at random (fixed seed), about the length of an
@@ -53,8 +60,19 @@ func main() {
 		data    = flag.String("data", "", "SciFact directory (default ../shared/data/scifact from the module root)")
 		only    = flag.String("only", "", "index or pipeline: run one part only")
 		label   = flag.String("label", "", "label printed in the table (a commit, say)")
+		build   = flag.String("build", "", "ingest the first -n size into a lexical index at this path, close it and exit")
+		open    = flag.String("open", "", "open the lexical index at this path, search once, print the open time and exit")
+		probe   = flag.Bool("probe", false, "with -open: then time -queries searches and -small one-document Ingests (which change the files)")
 	)
 	flag.Parse()
+	if *open != "" {
+		var qs []string
+		if *probe {
+			qs = queriesOf(*data, *queries)
+		}
+		openOnce(*open, qs, *small)
+		return
+	}
 	dir := *data
 	if dir == "" {
 		dir = findSciFact()
@@ -68,12 +86,15 @@ func main() {
 		log.Fatal(err)
 	}
 	sentences := splitSentences(ds.Corpus)
-	var qs []string
-	for _, q := range ds.Queries {
-		qs = append(qs, q.Text)
-	}
-	if *queries < len(qs) {
-		qs = qs[:*queries]
+	qs := queryTexts(ds, *queries)
+
+	if *build != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.Split(*sizes, ",")[0]))
+		if err != nil {
+			log.Fatalf("bad -n %q", *sizes)
+		}
+		buildIndex(*build, synthesize(ds.Corpus, sentences, n))
+		return
 	}
 
 	fmt.Printf("| %s | docs | index p50 | pipeline p50 | small ingest | reopen | files | heap |\n", *label)
@@ -122,6 +143,28 @@ func spread(xs []float64, unit string) string {
 		return f(med) + " " + unit
 	}
 	return fmt.Sprintf("%s %s (%s–%s)", f(med), unit, f(s[0]), f(s[len(s)-1]))
+}
+
+// queryTexts returns the first n SciFact test queries.
+func queryTexts(ds *eval.Dataset, n int) []string {
+	var qs []string
+	for _, q := range ds.Queries {
+		qs = append(qs, q.Text)
+	}
+	return qs[:min(n, len(qs))]
+}
+
+// queriesOf loads the first n SciFact test queries from dir ("": the
+// default directory).
+func queriesOf(dir string, n int) []string {
+	if dir == "" {
+		dir = findSciFact()
+	}
+	ds, err := eval.LoadBEIR(dir, "test")
+	if err != nil {
+		log.Fatal(err)
+	}
+	return queryTexts(ds, n)
 }
 
 func findSciFact() string {
@@ -272,6 +315,58 @@ func pipeline(docs []rag.Document, qs []string, small int) (p50, ingest, reopen,
 	}
 	runtime.KeepAlive(p2)
 	return p50, ingest, reopen, size, heapMB
+}
+
+// buildIndex ingests docs into a pipeline whose lexical index is at path
+// and closes it, leaving the files for -open.
+func buildIndex(path string, docs []rag.Document) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	p := newPipeline(path, &hashStore{hashes: map[string]string{}})
+	if _, err := p.Ingest(context.Background(), docs...); err != nil {
+		log.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// openOnce opens the lexical index at path in a new pipeline, searches it
+// once and prints how long the open took; then, with queries, the median
+// lexical search over them and of small one-document Ingests.
+func openOnce(path string, qs []string, small int) {
+	ctx := context.Background()
+	t := time.Now()
+	p := newPipeline(path, &hashStore{hashes: map[string]string{}})
+	opened := time.Since(t)
+	hits, err := p.Search(ctx, "cancer cell growth", &rag.SearchOptions{Mode: rag.LexicalSearch})
+	if err != nil || len(hits) == 0 {
+		log.Fatalf("reopened index: %d hits, %v", len(hits), err)
+	}
+	fmt.Printf("open %.3f s, open and search %.3f s\n", opened.Seconds(), time.Since(t).Seconds())
+	if len(qs) > 0 {
+		var lat, ing []time.Duration
+		for _, q := range qs {
+			t := time.Now()
+			if _, err := p.Search(ctx, q, &rag.SearchOptions{Mode: rag.LexicalSearch}); err != nil {
+				log.Fatal(err)
+			}
+			lat = append(lat, time.Since(t))
+		}
+		for i := range small {
+			d := rag.Document{ID: fmt.Sprintf("probe-%d-%d", time.Now().UnixNano(), i), Content: "A small new note on " + qs[i%len(qs)]}
+			t := time.Now()
+			if _, err := p.Ingest(ctx, d); err != nil {
+				log.Fatal(err)
+			}
+			ing = append(ing, time.Since(t))
+		}
+		fmt.Printf("search p50 %.2f ms over %d queries; small ingest median %.2f ms over %d\n", ms(median(lat)), len(lat), ms(median(ing)), len(ing))
+	}
+	if err := p.Close(); err != nil {
+		log.Fatal(err)
+	}
 }
 
 func newPipeline(path string, st store.Store) *rag.Pipeline {
