@@ -288,14 +288,14 @@ func (t *bpeTokenizer) tokenID(p string) (int, bool) {
 // pieceEnds appends the end offset (plus off) of each token of a
 // pre-token of at most longPiece bytes.
 func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
-	if k := packPiece(p); k != 0 && t.pieces != nil {
+	if lo, hi, ok := packPiece(p); ok && t.pieces != nil {
 		var hit bool
-		if out, hit = t.pieces.ends(k, len(p), off, out); hit {
+		if out, hit = t.pieces.ends(lo, hi, len(p), off, out); hit {
 			return out
 		}
 		n := len(out)
 		out = t.pieceEndsUncached(p, off, out)
-		t.pieces.put(k, off, out[n:])
+		t.pieces.put(lo, hi, off, out[n:])
 		return out
 	}
 	return t.pieceEndsUncached(p, off, out)

@@ -1,9 +1,11 @@
 package tokenizer
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -21,13 +23,13 @@ func referenceEnds(ref Tokenizer, text string) []int32 {
 // TestIndexEndsMatchTiktokenThroughPieceCache indexes each text twice,
 // the second time mostly from the piece cache, and compares every token
 // end with tiktoken's, on prose (short words, repeated), pieces of up to
-// 7 bytes that merge into several tokens, zero bytes and random text.
+// 12 bytes that merge into several tokens, zero bytes and random text.
 func TestIndexEndsMatchTiktokenThroughPieceCache(t *testing.T) {
 	fast, ref := fastCL100K(t), reference(t)
 	rng := rand.New(rand.NewPCG(5, 6))
 	texts := []string{
 		strings.Repeat("The cat's hat isn't red, and the dog's is blue. ", 30),
-		strings.Repeat(" qzxv zzqj xqkw jjjjjjj bbbbbbb qqqqqqq 1234567 ", 20),
+		strings.Repeat(" qzxv zzqj xqkw jjjjjjj bbbbbbb qqqqqqq 1234567 qzxvqzxvqzx xqkwzzqjxqk ", 20),
 		"a\x00b \x00\x00 zz\x00qq \x00",
 		strings.Repeat("étéét ßßß 中文中 😀😀 ", 10),
 	}
@@ -46,18 +48,51 @@ func TestIndexEndsMatchTiktokenThroughPieceCache(t *testing.T) {
 
 func TestPackPiece(t *testing.T) {
 	for _, tc := range []struct {
-		p    string
-		want uint64
+		p      string
+		lo, hi uint64
+		ok     bool
 	}{
-		{"a", 'a'},
-		{"ab", 'a' | 'b'<<8},
-		{"abcdefg", 0x67666564636261},
-		{"abcdefgh", 0}, // too long
-		{"a\x00", 0},    // a zero byte
-		{"", 0},
+		{"ab", 0, 0, false}, // short: looked up in arrays
+		{"abc", 0x636261, 0, true},
+		{"abcdefgh", 0x6867666564636261, 0, true},
+		{"abcdefghijkl", 0x6867666564636261, 0x6c6b6a69, true},
+		{"abcdefghijklm", 0, 0, false}, // too long
+		{"a\x00bc", 0, 0, false},       // a zero byte
 	} {
-		if got := packPiece(tc.p); got != tc.want {
-			t.Errorf("packPiece(%q) = %#x, want %#x", tc.p, got, tc.want)
+		if lo, hi, ok := packPiece(tc.p); lo != tc.lo || hi != tc.hi || ok != tc.ok {
+			t.Errorf("packPiece(%q) = %#x, %#x, %v; want %#x, %#x, %v", tc.p, lo, hi, ok, tc.lo, tc.hi, tc.ok)
 		}
+	}
+}
+
+// TestIndexConcurrentThroughPieceCache: goroutines indexing at once, each
+// piece's slot read and written by several of them, all get tiktoken's
+// ends (run with -race).
+func TestIndexConcurrentThroughPieceCache(t *testing.T) {
+	fast, ref := fastCL100K(t), reference(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	texts := make([]string, 40)
+	want := make([][]int32, len(texts))
+	for i := range texts {
+		texts[i] = randomText(rng, 50+rng.IntN(100)) + strings.Repeat(" protein disease patients cells ", 5)
+		want[i] = referenceEnds(ref, texts[i])
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for k := range 5 * len(texts) {
+				i := (k + g*7) % len(texts)
+				if got, _ := fast.Index(texts[i]); !slices.Equal(got, want[i]) {
+					errs <- fmt.Sprintf("goroutine %d: %q: ends %v, tiktoken's %v", g, texts[i], got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
