@@ -8,7 +8,7 @@ import (
 // pieceCache remembers where the tokens of short pre-tokens start, for
 // IndexContext: most pre-tokens of prose are a word and a space, and the
 // same few thousand of them come back again and again. A hit reads one
-// slot of a 192 KiB table that stays in the CPU cache, where the rank
+// slot of a 384 KiB table that stays in the CPU cache, where the rank
 // table's lookup (hash, slot, token bytes) and the merge cache miss it:
 // those were most of the tokenizer's time in bench/ingest's rows.
 //
