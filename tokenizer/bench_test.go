@@ -106,3 +106,26 @@ func BenchmarkRankLookup(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkIndex: IndexContext on 1 MB of SciFact prose, with and without
+// the piece cache.
+//
+//	go test ./tokenizer -run '^$' -bench BenchmarkIndex
+func BenchmarkIndex(b *testing.B) {
+	text, ok := scifactProse(b, 1<<20)
+	if !ok {
+		b.Skip("SciFact corpus not found at ../shared/data/scifact")
+	}
+	for _, cached := range []bool{true, false} {
+		tok := fastCL100K(b)
+		if !cached {
+			tok.pieces = nil
+		}
+		b.Run(map[bool]string{true: "piece-cache", false: "no-piece-cache"}[cached], func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				_, _ = tok.Index(text)
+			}
+		})
+	}
+}

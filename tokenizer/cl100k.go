@@ -48,6 +48,9 @@ type bpeTokenizer struct {
 	// entry from somewhere in the heap.
 	tags []atomic.Uint32
 	seed maphash.Seed
+	// pieces caches the token starts of the shortest pieces, for
+	// IndexContext (see pieceCache).
+	pieces pieceCache
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -123,7 +126,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed(), merges: make([]atomic.Pointer[mergeEntry], mergeCacheSlots), tags: make([]atomic.Uint32, mergeCacheSlots)}
+	t := &bpeTokenizer{ranks: make(map[string]int, 100_300), seed: maphash.MakeSeed(), merges: make([]atomic.Pointer[mergeEntry], mergeCacheSlots), tags: make([]atomic.Uint32, mergeCacheSlots), pieces: newPieceCache()}
 	for line := range strings.SplitSeq(string(data), "\n") {
 		if line == "" {
 			continue
@@ -285,6 +288,21 @@ func (t *bpeTokenizer) tokenID(p string) (int, bool) {
 // pieceEnds appends the end offset (plus off) of each token of a
 // pre-token of at most longPiece bytes.
 func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
+	if lo, hi, ok := packPiece(p); ok && t.pieces != nil {
+		var hit bool
+		if out, hit = t.pieces.ends(lo, hi, len(p), off, out); hit {
+			return out
+		}
+		n := len(out)
+		out = t.pieceEndsUncached(p, off, out)
+		t.pieces.put(lo, hi, off, out[n:])
+		return out
+	}
+	return t.pieceEndsUncached(p, off, out)
+}
+
+// pieceEndsUncached is pieceEnds without the piece cache.
+func (t *bpeTokenizer) pieceEndsUncached(p string, off int, out []int32) []int32 {
 	if _, ok := t.tokenID(p); ok {
 		return append(out, int32(off+len(p)))
 	}

@@ -124,6 +124,7 @@ func main() {
 	if *stores {
 		printStores(storeRounds, oursRows, limit)
 	}
+	printPerToken(ours, texts, abstractRows, abstracts)
 	if !*peers {
 		return
 	}
@@ -147,6 +148,25 @@ func main() {
 	if lcgErr == nil {
 		fmt.Printf("rag / langchaingo throughput: %.1f× (langchaingo's CPU and allocations are not measured: it runs in its own process)\n", ours.rate()/lcg.rate())
 	}
+}
+
+// printPerToken prints the client CPU of the passages and abstracts rows
+// per 1,000 cl100k tokens of their texts: abstracts are longer, so their
+// CPU a text is not comparable with the passages'.
+func printPerToken(ours result, texts []string, abstractRows []result, abstracts []string) {
+	line := func(name string, r result, ts []string) string {
+		tok := tokenizer.CL100K()
+		n := 0
+		for _, t := range ts {
+			n += tok.Count(t)
+		}
+		return fmt.Sprintf("%s %.0f tokens a text, %.1f µs per 1,000 tokens", name, float64(n)/float64(len(ts)), 1000*r.cpuPerText()*float64(len(ts))/float64(n))
+	}
+	out := line("client CPU per token (cl100k): passages", ours, texts)
+	if len(abstractRows) > 0 {
+		out += "; " + line("abstracts", median(abstractRows), abstracts)
+	}
+	fmt.Printf("\n%s\n", out)
 }
 
 // writeMemProfile writes the allocations sampled so far to path and stops

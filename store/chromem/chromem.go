@@ -461,18 +461,26 @@ func (s *Store) apply(p *prepared) {
 		}
 		// Cannot fail: the ID and the embedding are set, and the unit
 		// vector is normalised, so chromem-go keeps it as it is.
-		_ = s.coll.AddDocument(ctx, cg.Document{
-			ID: k,
-			Metadata: map[string]string{
-				store.FieldDocID:  r.rec.DocID,
-				store.FieldSource: r.rec.Source,
-				store.FieldTitle:  r.rec.Title,
-			},
-			Embedding: r.unit,
-		})
+		_ = s.coll.AddDocument(ctx, cg.Document{ID: k, Metadata: nativeMetadata(&r.rec), Embedding: r.unit})
 	}
 	s.docs[p.id] = e
 	s.nrec += len(p.recs)
+}
+
+// nativeMetadata returns the fields of r that chromem-go's where clauses
+// filter on (see nativeWhere). Empty fields are left out: chromem-go reads
+// a missing key as "", so a clause matches the same records, and the map
+// and chromem-go's copy of it are smaller. Each record needs a map of its
+// own: chromem-go v0.7.0 copies the map it is given but keeps the
+// original.
+func nativeMetadata(r *store.Record) map[string]string {
+	m := make(map[string]string, 3)
+	for _, f := range [...]struct{ k, v string }{{store.FieldDocID, r.DocID}, {store.FieldSource, r.Source}, {store.FieldTitle, r.Title}} {
+		if f.v != "" {
+			m[f.k] = f.v
+		}
+	}
+	return m
 }
 
 // Delete removes every record of the named documents (see store.Store).
