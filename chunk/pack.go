@@ -293,10 +293,7 @@ func (p *packer) packSome(final bool) {
 // at pieces of the last chunk, and emit cuts between pieces of the chunk
 // it emits.
 func (p *packer) forget() {
-	k := 0
-	for k < p.next && p.leaves[k].e <= p.last.s {
-		k++
-	}
+	k, _ := slices.BinarySearchFunc(p.leaves[:p.next], p.last.s+1, func(l span, t int) int { return cmp.Compare(l.e, t) })
 	if 2*k < len(p.leaves) {
 		return
 	}

@@ -21,8 +21,13 @@ func (t *bpeTokenizer) runID(text string, r *longRun, re []int32, k int) int32 {
 }
 
 // spliceMargin is how far from a range's edges splice looks for a token
-// boundary of the whole text's encoding to join at.
-const spliceMargin = 32
+// boundary of the whole text's encoding to join at. Short: the edges are
+// encoded on their own (by the merge loop, which costs about the square of
+// their length, and text that never repeats misses its cache), and the
+// joins are checked whatever the margin. 8 bytes rejoin as often as 32 on
+// random letters and CJK, and a count of 500 to 2,000 bytes of random
+// letters took 8 µs of CPU instead of 17 to 20.
+const spliceMargin = 8
 
 // spliceTries is how many boundaries splice tries at each edge before it
 // gives up and encodes the range whole.
