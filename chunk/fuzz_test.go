@@ -29,6 +29,10 @@ func fuzzChunker(f *testing.F, mk maker) {
 	f.Add(repeatedLetter(4096), uint16(100), int8(10), false)
 	f.Add(randomLetters(4096, 2), uint16(30), int8(0), false)
 	f.Add(randomRunes(4096, 2), uint16(60), int8(5), false)
+	f.Add(randomLower(4096, 2), uint16(20), int8(3), false)
+	f.Add(randomAlnum(4096, 2), uint16(40), int8(0), true)
+	f.Add(randomScripts(4096, 2), uint16(50), int8(6), false)
+	f.Add(randomWords(4096, 2), uint16(12), int8(2), false)
 	f.Fuzz(func(t *testing.T, text string, size uint16, overlap int8, runes bool) {
 		tok := tokenizer.CL100K()
 		if runes {

@@ -119,8 +119,8 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		}
 	}
 	if front.e > 0 && !c.skipFront {
-		p := &packer{ctx: ctx, m: m, size: c.size, budget: c.size, levels: lineLevels}
-		spans, err := p.pack(p.split(front.s, front.e, 0, nil))
+		p := &packer{ctx: ctx, m: m, size: c.size, budget: c.size, levels: lineLevels, cutLevels: lineLevels}
+		spans, err := p.packStream(front.s, front.e)
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +137,8 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		p := &packer{ctx: ctx, m: m, size: c.size, budget: c.size, overlap: c.overlap, levels: textLevels}
+		// A chunk that comes out too long is cut between pieces first.
+		p := &packer{ctx: ctx, m: m, size: c.size, budget: c.size, overlap: c.overlap, cutAtPieces: true}
 		prefix := ""
 		if c.prefix && len(sec.path) > 0 {
 			prefix = strings.Join(sec.path, " > ") + "\n\n"
@@ -149,8 +150,9 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 				prefix = ""
 			}
 		}
-		// Pieces: each block, split further when it alone is too big.
-		var leaves []span
+		// Pieces: each block, split further when it alone is too big,
+		// packed as they come.
+		p.begin(true)
 		for k, b := range sec.blocks {
 			bs := max(b.s, start)
 			if k == 0 {
@@ -168,14 +170,13 @@ func (c *Markdown) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 			} else {
 				p.levels = textLevels
 			}
-			leaves = p.split(bs, be, 0, leaves)
+			p.split(bs, be, 0)
 		}
 		if len(sec.blocks) == 0 {
-			leaves = p.split(start, sec.e, 0, leaves)
+			p.levels = textLevels
+			p.split(start, sec.e, 0)
 		}
-		p.levels = nil // a chunk that comes out too long is cut between pieces first
-		p.pieceCuts = leaves
-		spans, err := p.pack(leaves)
+		spans, err := p.finish()
 		if err != nil {
 			return nil, err
 		}

@@ -10,11 +10,13 @@ import (
 // maxText is the longest text chunkers accept: offsets are kept as int32.
 const maxText = math.MaxInt32
 
-// measure counts tokens of ranges of one text.
+// measure counts tokens of ranges of one text. It belongs to one Chunk
+// call: it is not safe for concurrent use.
 type measure struct {
 	text  string
 	ends  []int32 // token end offsets, ascending, last == len(text)
 	count func(s, e int) int
+	hint  int // the index search found last
 }
 
 // newMeasure tokenizes text once; it fails only with ctx's error.
@@ -28,17 +30,45 @@ func newMeasure(ctx context.Context, tok tokenizer.Tokenizer, text string) (*mea
 }
 
 // search returns the index of the first token ending at or after off.
+// Chunkers search near where they searched last (they walk the text
+// forwards), so it gallops out from the index it found last, then
+// bisects: a few probes near the last, instead of a cold binary search
+// of millions of tokens a piece.
 func (m *measure) search(off int) int {
 	o := int32(off)
-	lo, hi := 0, len(m.ends)
-	for lo < hi {
-		h := int(uint(lo+hi) >> 1)
-		if m.ends[h] < o {
-			lo = h + 1
-		} else {
-			hi = h
+	n := len(m.ends)
+	h := min(m.hint, n)
+	var lo, hi int // the answer is in [lo, hi]
+	if h < n && m.ends[h] < o {
+		// Forwards: the answer is after h.
+		lo, hi = h+1, n
+		for step := 1; h+step < n; step *= 2 {
+			if m.ends[h+step] >= o {
+				hi = h + step
+				break
+			}
+			lo = h + step + 1
+		}
+	} else {
+		// Backwards: the answer is at or before h.
+		lo, hi = 0, h
+		for step := 1; h-step >= 0; step *= 2 {
+			if m.ends[h-step] < o {
+				lo = h - step + 1
+				break
+			}
+			hi = h - step
 		}
 	}
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if m.ends[mid] < o {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	m.hint = lo
 	return lo
 }
 

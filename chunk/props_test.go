@@ -168,8 +168,14 @@ var corpus = map[string]string{
 	// Single lines without white space (see pathological_test.go): one
 	// cl100k pre-token, no separator of any level.
 	"repeated-letter": repeatedLetter(20_000),
+	"random-lower":    randomLower(20_000, 1),
 	"random-letters":  randomLetters(20_000, 1),
+	"random-alnum":    randomAlnum(20_000, 1),
 	"random-utf8":     randomRunes(20_000, 1),
+	"random-scripts":  randomScripts(20_000, 1),
+	// One line of random words and single spaces: a cut at every space,
+	// tens of thousands of pieces.
+	"random-words": randomWords(20_000, 1),
 }
 
 // TestProperties checks the shared invariants of every chunker on the

@@ -77,7 +77,8 @@ type SemanticOptions struct {
 // neighbouring groups passes the Threshold, so that chunks follow changes
 // of topic. Pieces smaller than MinSize join a neighbour; pieces larger
 // than Size are packed into several chunks of whole sentences (a sentence
-// alone larger than Size is cut at white space, then between tokens).
+// alone larger than Size is cut at white space, then between tokens, into
+// pieces as long as fit in Size, each embedded as if it were a sentence).
 // Chunks do not overlap.
 //
 // Embedding is done in batches of BatchSize texts, one Embed call at a
@@ -154,19 +155,32 @@ func (c *Semantic) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &packer{ctx: ctx, m: m, size: c.size, levels: []level{words}}
-	// Units: sentences, each cut further if longer than Size.
-	var units []span
+	// Units: sentences, each cut further if longer than Size into pieces
+	// as long as fit (each unit is embedded: not a unit a word).
+	p := &packer{ctx: ctx, m: m, size: c.size, levels: []level{words}, join: true}
 	prev := s
-	for _, cut := range append(c.sentences(text, s, e, nil), e) {
-		if us, ue := trim(text, prev, cut); us < ue {
-			units = p.split(us, ue, 0, units)
+	var cuts []int
+	for from := s; ; {
+		cuts = c.sentences(text, s, from, e, cuts[:0], cutBatch)
+		if len(cuts) < cutBatch {
+			cuts = append(cuts, e)
 		}
-		prev = cut
+		for _, cut := range cuts {
+			if us, ue := trim(text, prev, cut); us < ue {
+				p.joinFrom = len(p.leaves)
+				p.split(us, ue, 0)
+			}
+			prev = cut
+		}
+		if prev == e || p.err != nil {
+			break
+		}
+		from = prev
 	}
 	if p.err != nil {
 		return nil, p.err
 	}
+	units := p.leaves
 	if len(units) == 0 {
 		return nil, nil
 	}

@@ -80,9 +80,10 @@ func (c *Sentence) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 	p := &packer{
 		ctx: ctx, m: m, size: c.size, overlap: c.overlap,
 		levels:        []level{c.sentences, words},
+		cutLevels:     []level{c.sentences, words},
 		overlapLevels: []level{c.sentences},
 	}
-	spans, err := p.pack(p.split(s, e, 0, nil))
+	spans, err := p.packStream(s, e)
 	if err != nil {
 		return nil, err
 	}
@@ -92,14 +93,14 @@ func (c *Sentence) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 // sentenceLevel returns a level that cuts after sentences, as documented
 // on Sentence, with the given abbreviations.
 func sentenceLevel(abbr map[string]bool) level {
-	return func(text string, s, e int, cuts []int) []int {
+	return func(text string, s, from, e int, cuts []int, limit int) []int {
 		add := func(k int) {
 			if k > s && k < e && (len(cuts) == 0 || cuts[len(cuts)-1] < k) {
 				cuts = append(cuts, k)
 			}
 		}
-		i := s
-		for i < e {
+		i := from
+		for i < e && (limit <= 0 || len(cuts) < limit) {
 			c := text[i]
 			if c == '\n' {
 				// A blank line ends a sentence.

@@ -11,8 +11,17 @@ import (
 // the end of a run of white space, so white space stays with the piece
 // before it and pieces start with a non-space character.
 
-// level finds the cut points of one separator level.
-type level func(text string, s, e int, cuts []int) []int
+// level finds the cut points of one separator level: those of text[s:e]
+// that lie after from (s <= from < e), where from is s or a cut the level
+// found in text[s:e] (its scan ends each cut at the cut, so it resumes
+// there), stopping once cuts holds limit of them (limit <= 0: no limit).
+// Taking the cuts of a long range in batches (from the last cut of one
+// batch, limit cuts at a time) keeps a line of a million words from
+// listing a million cuts at once.
+type level func(text string, s, from, e int, cuts []int, limit int) []int
+
+// allCuts returns every cut of text[s:e] at level lv, appended to cuts.
+func allCuts(lv level, text string, s, e int, cuts []int) []int { return lv(text, s, s, e, cuts, 0) }
 
 // isSpaceAt reports whether text[i:] starts with a white space rune
 // (unicode.IsSpace), and its size.
@@ -28,9 +37,9 @@ func isSpaceAt(text string, i int) (bool, int) {
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // spaceRuns calls fn for each maximal run text[a:b] of white space within
-// text[s:e], with the number of '\n' it holds.
-func spaceRuns(text string, s, e int, fn func(a, b, newlines int)) {
-	i := s
+// text[from:e], with the number of '\n' it holds, until fn returns false.
+func spaceRuns(text string, from, e int, fn func(a, b, newlines int) bool) {
+	i := from
 	for i < e {
 		c := text[i]
 		if c < utf8.RuneSelf && !asciiSpace[c] {
@@ -53,21 +62,27 @@ func spaceRuns(text string, s, e int, fn func(a, b, newlines int)) {
 			}
 			i += n
 		}
-		fn(a, i, nl)
+		if !fn(a, i, nl) {
+			return
+		}
 	}
 }
 
 // paragraphs cuts after blank lines: runs of white space holding two or
 // more line feeds (so "\n\n" and "\r\n\r\n" alike).
-func paragraphs(text string, s, e int, cuts []int) []int { return breakRuns(text, s, e, 2, cuts) }
+func paragraphs(text string, s, from, e int, cuts []int, limit int) []int {
+	return breakRuns(text, s, from, e, 2, cuts, limit)
+}
 
 // lines cuts after line breaks.
-func lines(text string, s, e int, cuts []int) []int { return breakRuns(text, s, e, 1, cuts) }
+func lines(text string, s, from, e int, cuts []int, limit int) []int {
+	return breakRuns(text, s, from, e, 1, cuts, limit)
+}
 
 // breakRuns cuts after each run of white space holding at least minNL
 // line feeds, finding them from the line feeds (fast: IndexByte).
-func breakRuns(text string, s, e, minNL int, cuts []int) []int {
-	i := s
+func breakRuns(text string, s, from, e, minNL int, cuts []int, limit int) []int {
+	i := from
 	for i < e {
 		k := strings.IndexByte(text[i:e], '\n')
 		if k < 0 {
@@ -102,7 +117,9 @@ func breakRuns(text string, s, e, minNL int, cuts []int) []int {
 			b += n
 		}
 		if nl >= minNL && a > s && b < e {
-			cuts = append(cuts, b)
+			if cuts = append(cuts, b); len(cuts) == limit {
+				return cuts
+			}
 		}
 		i = b
 	}
@@ -110,11 +127,13 @@ func breakRuns(text string, s, e, minNL int, cuts []int) []int {
 }
 
 // words cuts after every run of white space.
-func words(text string, s, e int, cuts []int) []int {
-	spaceRuns(text, s, e, func(a, b, _ int) {
+func words(text string, s, from, e int, cuts []int, limit int) []int {
+	spaceRuns(text, from, e, func(a, b, _ int) bool {
 		if b < e && a > s {
 			cuts = append(cuts, b)
+			return len(cuts) != limit
 		}
+		return true
 	})
 	return cuts
 }
@@ -144,8 +163,8 @@ func isFullStop(r rune) bool {
 // closing quotes and brackets after the mark stay with the sentence, and
 // so does the white space after it. It does not look at abbreviations; the
 // Sentence chunker does.
-func sentenceEnds(text string, s, e int, cuts []int) []int {
-	i := s
+func sentenceEnds(text string, s, from, e int, cuts []int, limit int) []int {
+	i := from
 	for i < e {
 		r, n, ok := markAt(text, i)
 		if !ok {
@@ -156,7 +175,9 @@ func sentenceEnds(text string, s, e int, cuts []int) []int {
 		k := skipSpace(text, j, e)
 		if (k > j || isFullStop(r)) && k < e && k > s {
 			if len(cuts) == 0 || cuts[len(cuts)-1] < k {
-				cuts = append(cuts, k)
+				if cuts = append(cuts, k); len(cuts) == limit {
+					return cuts
+				}
 			}
 		}
 		i = k // k >= j >= i+n: progress
@@ -204,11 +225,11 @@ func skipSpace(text string, k, e int) int {
 // literal returns a level that cuts after each occurrence of sep and the
 // white space that follows it.
 func literal(sep string) level {
-	return func(text string, s, e int, cuts []int) []int {
+	return func(text string, s, from, e int, cuts []int, limit int) []int {
 		if sep == "" {
 			return cuts
 		}
-		i := s
+		i := from
 		for i < e {
 			j := indexFrom(text[:e], sep, i)
 			if j < 0 {
@@ -216,7 +237,9 @@ func literal(sep string) level {
 			}
 			k := skipSpace(text, j+len(sep), e)
 			if k < e && k > s && (len(cuts) == 0 || cuts[len(cuts)-1] < k) {
-				cuts = append(cuts, k)
+				if cuts = append(cuts, k); len(cuts) == limit {
+					return cuts
+				}
 			}
 			if k == j {
 				k++

@@ -20,13 +20,53 @@ func TestBreakRunsMatchesSpaceRuns(t *testing.T) {
 		}
 		for _, minNL := range []int{1, 2} {
 			var want []int
-			spaceRuns(text, s, e, func(a, b, nl int) {
+			spaceRuns(text, s, e, func(a, b, nl int) bool {
 				if nl >= minNL && b < e && a > s {
 					want = append(want, b)
 				}
+				return true
 			})
-			if got := breakRuns(text, s, e, minNL, nil); !slices.Equal(got, want) {
+			if got := breakRuns(text, s, s, e, minNL, nil, 0); !slices.Equal(got, want) {
 				t.Fatalf("breakRuns(%q, %d, %d, %d) = %v, want %v", text, s, e, minNL, got, want)
+			}
+		}
+	}
+}
+
+// TestLevelsResume checks that every level, asked for its cuts a few at a
+// time (each batch from the last cut of the one before, as split asks),
+// finds exactly the cuts it finds in one pass.
+func TestLevelsResume(t *testing.T) {
+	levels := map[string]level{
+		"paragraphs": paragraphs, "lines": lines, "sentenceEnds": sentenceEnds, "words": words,
+		"sentences": sentenceLevel(abbreviations(nil)), "literal": literal("; "), "literal-nospace": literal("ab"),
+	}
+	alphabet := append(slices.Clone(spaceAlphabet), "。", "!", "?", "\"", ")", "3", "Dr", "; ", "ab", "…")
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 3000 {
+		var b strings.Builder
+		for range rng.IntN(80) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		text := b.String()
+		s, e := 0, len(text)
+		if e > 0 {
+			s = runeStart(text, rng.IntN(e))
+		}
+		for name, lv := range levels {
+			want := allCuts(lv, text, s, e, nil)
+			limit := 1 + rng.IntN(3)
+			var got []int
+			for from := s; from < e; {
+				batch := lv(text, s, from, e, nil, limit)
+				got = append(got, batch...)
+				if len(batch) < limit {
+					break
+				}
+				from = batch[len(batch)-1]
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("%s on %q [%d:%d], %d at a time: %v, in one pass %v", name, text, s, e, limit, got, want)
 			}
 		}
 	}

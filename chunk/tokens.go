@@ -85,7 +85,6 @@ func (t *Tokens) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 		}
 		return runeStart(text, int(m.ends[k-1]))
 	}
-	var out []span
 	prevStart, prevEnd := -1, -1
 	for i := 0; i < n; {
 		if err := ctx.Err(); err != nil {
@@ -112,16 +111,16 @@ func (t *Tokens) Chunk(ctx context.Context, text string) ([]Chunk, error) {
 			ts, te = trim(text, prevEnd, te)
 		}
 		if ts < te {
-			out = p.emit(ts, te, out) // splits only a one-token window that is still too long
+			p.emit(ts, te) // splits only a one-token window that is still too long
 			if p.err != nil {
 				return nil, p.err
 			}
-			prevStart, prevEnd = out[len(out)-1].s, out[len(out)-1].e
+			prevStart, prevEnd = p.out[len(p.out)-1].s, p.out[len(p.out)-1].e
 		}
 		if j >= n {
 			break
 		}
 		i = max(i+1, j-t.overlap)
 	}
-	return p.chunks(out, nil), nil
+	return p.chunks(p.out, nil), nil
 }

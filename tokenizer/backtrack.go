@@ -267,10 +267,11 @@ const checkTokens = 1 << 12
 // stops with ctx's error when ctx is done, looking every checkTokens steps.
 func (b *backtrack) encode(ctx context.Context, p string, tokens []int32) ([]int32, error) {
 	base := len(tokens)
-	// Room for tokens of two bytes on average, the shortest that long
-	// pieces of letters come to: growing a huge slice step by step would
-	// allocate several times its size.
-	tokens = slices.Grow(tokens, len(p)/2+1)
+	// Room for tokens of two bytes on average, up to 16,384 of them, then
+	// for as many as the part encoded predicts for the rest (see room):
+	// growing a huge slice by append's steps would allocate several times
+	// its size.
+	tokens = slices.Grow(tokens, min(len(p)/2+1, 1<<14))
 	// dead marks the offsets from which no valid encoding continues.
 	var deadBuf [64]uint64 // pieces up to 4 KB: a chunk's count
 	dead := deadBuf[:]
@@ -284,6 +285,9 @@ func (b *backtrack) encode(ctx context.Context, p string, tokens []int32) ([]int
 			if err := ctx.Err(); err != nil {
 				return tokens, err
 			}
+		}
+		if len(tokens) == cap(tokens) {
+			tokens = slices.Grow(tokens, room(len(tokens)-base, pos, len(p), 64))
 		}
 		tok := next
 		last := int32(-1)

@@ -560,10 +560,11 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 		return nil, nil, err
 	}
 	text = validText(text)
-	ends := make([]int32, 0, len(text)/4+16)
-	pre := make([]int32, 0, len(text)/4+16) // end of each pre-token
-	cum := make([]int32, 0, len(text)/4+16) // tokens up to and including each pre-token
-	var runs []longRun                      // the long pre-tokens, for splice
+	// The arrays start small for a large text and grow to what the part
+	// tokenized predicts for the whole (see room).
+	ends := make([]int32, 0, min(len(text)/4+16, 1<<16))
+	pre := make([]int32, 0, min(len(text)/8+16, 1<<14)) // end of each pre-token
+	var runs []longRun                                  // the long pre-tokens, for splice
 	check := checkBytes
 	for i := 0; i < len(text); {
 		if i >= check {
@@ -574,34 +575,35 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 		}
 		j := cl100kNext(text, i)
 		if j-i > longPiece && !t.isToken(text[i:j]) {
-			// A long pre-token: its ids are kept for splice.
+			// A long pre-token: encoded into ends as ids (encode grows
+			// ends as it goes), which then become end offsets.
 			bt := t.long()
-			ids, err := bt.encode(ctx, text[i:j], nil)
-			if err != nil {
+			first := len(ends)
+			var err error
+			if ends, err = bt.encode(ctx, text[i:j], ends); err != nil {
 				return nil, nil, err
 			}
-			runs = append(runs, longRun{s: i, e: j, first: len(ends), ids: ids})
-			ends = slices.Grow(ends, len(ids))
+			runs = append(runs, longRun{s: i, e: j, first: first, n: len(ends) - first})
 			off := i
-			for _, id := range ids {
+			for k, id := range ends[first:] {
 				off += int(bt.size[id])
-				ends = append(ends, int32(off))
+				ends[first+k] = int32(off)
 			}
 		} else {
+			if cap(ends)-len(ends) < longPiece {
+				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
+			}
 			ends = t.pieceEnds(text[i:j], i, ends)
 		}
-		pre = append(pre, int32(j))
-		cum = append(cum, int32(len(ends)))
-		if len(ends)+longPiece > cap(ends) {
-			// Double: append's growth of a slice this large, by a quarter
-			// at a time, would allocate some five times its final size.
-			ends = slices.Grow(ends, cap(ends))
-		}
 		if len(pre) == cap(pre) {
-			pre, cum = slices.Grow(pre, cap(pre)), slices.Grow(cum, cap(cum))
+			pre = slices.Grow(pre, room(len(pre), i, len(text), 1))
 		}
+		pre = append(pre, int32(j))
 		i = j
 	}
+	// cum is the number of tokens up to and including pre-token k: every
+	// pre-token ends where one of its tokens does.
+	cum := func(k int) int { return searchInt32(ends, int(pre[k])) + 1 }
 	count := func(s, e int) int {
 		if s >= e {
 			return 0
@@ -643,7 +645,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			}
 			return n
 		}
-		n += int(cum[kq] - cum[kp])
+		n += cum(kq) - cum(kp)
 		tail := text[pre[kq]:e]
 		for i := 0; i < len(tail); {
 			j := cl100kNext(tail, i)
@@ -653,6 +655,19 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 		return n
 	}
 	return ends, count, nil
+}
+
+// room returns how many more elements to make room for in a slice that
+// holds k elements for the first done of total bytes of a text: as many as
+// that rate predicts for the rest, plus an eighth, and at least least.
+// Growing the arrays of a huge text so, rather than by append's quarter
+// steps or even by doubling, allocates little more than their final size.
+func room(k, done, total, least int) int {
+	if done <= 0 || done >= total {
+		return max(least, k/8)
+	}
+	rest := int(int64(k) * int64(total-done) / int64(done))
+	return max(least, rest+(k+rest)/8)
 }
 
 // searchInt32 returns the index of the first element of a >= x.
