@@ -65,7 +65,7 @@ func TestAbandonedLoadFreesItsSlot(t *testing.T) {
 	if err := Default.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e := newEngine(1)
+	e := newEngine(1, cacheChoice{memoryOnly: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	started, stuck := make(chan struct{}), make(chan struct{})
 	errc := make(chan error, 1)
@@ -95,7 +95,7 @@ func TestAbandonedLoadFreesItsSlot(t *testing.T) {
 // which fail with ErrClosed, waits for them, and a later load starts the
 // engine again.
 func TestCloseEndsRunningLoads(t *testing.T) {
-	e := newEngine(2)
+	e := newEngine(2, cacheChoice{memoryOnly: true})
 	started := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {

@@ -38,6 +38,18 @@ type Options struct {
 	// fail with loader.ErrEncrypted, as do all encrypted files when it is
 	// empty.
 	Password string
+	// CacheDir is the directory where PDFium's compiled code is kept
+	// between processes (about 30 MiB), so that only the first process
+	// compiles it (seconds) and the next ones read it (tens of
+	// milliseconds). Empty means DefaultCacheDir. The directory is this
+	// package's: it removes entries there that fail their check. One that
+	// cannot be used (not creatable, read-only, damaged entries, entries of
+	// another wazero) never fails a load: PDFium is compiled again, into
+	// it when it can be written, else in memory only.
+	CacheDir string
+	// NoCacheDir keeps compiled PDFium in memory only: every process
+	// compiles it again, and nothing is written to disk.
+	NoCacheDir bool
 }
 
 // Loader reads PDF files with PDFium compiled to WebAssembly.
@@ -50,14 +62,24 @@ type Loader struct {
 
 var _ loader.Loader = (*Loader)(nil)
 
-// New returns a Loader. It starts nothing: the first Load compiles and
-// starts PDFium (hundreds of milliseconds, once per process for the
-// compilation), later ones reuse the idle instances.
+// New returns a Loader. It starts nothing: the first Load (or Start)
+// compiles PDFium, or reads it from the cache directory, and starts an
+// instance; later ones reuse the idle instances.
 func New(opts Options) *Loader {
 	if opts.Instances <= 0 {
 		opts.Instances = min(runtime.GOMAXPROCS(0), 4)
 	}
-	return &Loader{opts: opts, eng: newEngine(opts.Instances)}
+	return &Loader{opts: opts, eng: newEngine(opts.Instances, cacheChoice{dir: opts.CacheDir, memoryOnly: opts.NoCacheDir})}
+}
+
+// Start starts the engine now rather than at the first Load: it compiles
+// PDFium (or reads it from the cache directory) and leaves one instance
+// idle. A program that will load PDFs can call it on a goroutine of its
+// own while it does other work (reading files, opening a store), so that
+// the first Load does not wait for the start. It returns once the engine
+// runs; calling it again, or after a Load, does nothing more.
+func (l *Loader) Start(ctx context.Context) error {
+	return l.eng.run(ctx, func(context.Context, pdfium.Pdfium) error { return nil })
 }
 
 // Close releases the Loader's PDFium instances and WebAssembly runtime;

@@ -31,6 +31,7 @@ import (
 // their context).
 type engine struct {
 	size  int
+	cache cacheChoice
 	slots chan struct{} // a load holds one while it runs
 
 	mu     sync.Mutex
@@ -38,10 +39,20 @@ type engine struct {
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
 	active sync.WaitGroup // goroutines using an instance of pool
+	// cacheErr says why the last start kept compiled PDFium in memory only
+	// when a cache directory was asked for; nil when it used the directory.
+	cacheErr error
 }
 
-func newEngine(size int) *engine {
-	return &engine{size: size, slots: make(chan struct{}, size)}
+// cacheChoice is where an engine keeps compiled PDFium: dir, or, when dir
+// is empty, DefaultCacheDir; only in memory when memoryOnly is set.
+type cacheChoice struct {
+	dir        string
+	memoryOnly bool
+}
+
+func newEngine(size int, cache cacheChoice) *engine {
+	return &engine{size: size, cache: cache, slots: make(chan struct{}, size)}
 }
 
 // start returns the running pool and the context close cancels, starting
@@ -51,25 +62,11 @@ func (e *engine) start() (pdfium.Pool, context.Context, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.pool == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		p, err := webassembly.Init(webassembly.Config{
-			// Not bounded here: the slots bound the loads, and an abandoned
-			// instance must not hold a place in the pool.
-			MaxTotal: -1,
-			MaxIdle:  e.size,
-			// PDFium gets the bytes in memory; it needs no file system.
-			FSConfig: wazero.NewFSConfig(),
-			RuntimeConfig: wazero.NewRuntimeConfig().
-				WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
-				WithCompilationCache(compilationCache()),
-			Stdout:       io.Discard,
-			Stderr:       io.Discard,
-			ReuseWorkers: true,
-		})
+		p, err := e.startPool()
 		if err != nil {
-			cancel()
-			return nil, nil, fmt.Errorf("pdf: starting PDFium: %w", err)
+			return nil, nil, err
 		}
+		ctx, cancel := context.WithCancel(context.Background())
 		e.pool, e.ctx, e.cancel = p, ctx, cancel
 	}
 	e.active.Add(1)
@@ -146,15 +143,82 @@ func (e *engine) close() error {
 	return err
 }
 
-var (
-	cacheOnce sync.Once
-	cache     wazero.CompilationCache
-)
+// startPool compiles PDFium, or reads it compiled from the cache
+// directory, and returns a pool of its instances. A
+// cache directory that cannot be used (not creatable, not writable,
+// holding entries that are damaged or of another version) never fails the
+// start: PDFium is compiled again, into the directory when it can be
+// written, else in memory only; e.cacheErr says why.
+func (e *engine) startPool() (pdfium.Pool, error) {
+	e.cacheErr = nil
+	if !e.cache.memoryOnly {
+		dir := e.cache.dir
+		var err error
+		if dir == "" {
+			dir, err = DefaultCacheDir()
+		}
+		if err == nil {
+			var p pdfium.Pool
+			if p, err = startWithDir(dir, e.size); err == nil {
+				return p, nil
+			}
+		}
+		e.cacheErr = err
+	}
+	p, err := initPool(memoryCache(), e.size)
+	if err != nil {
+		return nil, fmt.Errorf("pdf: starting PDFium: %w", err)
+	}
+	return p, nil
+}
 
-// compilationCache is the package's one cache of compiled PDFium: the
-// module is compiled once per process (the slowest part of starting, a few
-// seconds), not again each time an engine restarts after a close.
-func compilationCache() wazero.CompilationCache {
-	cacheOnce.Do(func() { cache = wazero.NewCompilationCache() })
-	return cache
+// startWithDir starts a pool whose compiled PDFium is kept in dir. wazero
+// fails the compilation when it cannot read an entry (damaged) or cannot
+// write one (a read-only directory), in the second case with the compiled
+// code already in the cache's memory: so a failed start is tried again
+// with the same cache, then once more with dir emptied.
+func startWithDir(dir string, idle int) (pdfium.Pool, error) {
+	var err error
+	for attempt := range 2 {
+		var c wazero.CompilationCache
+		if c, err = dirCache(dir); err != nil {
+			return nil, err
+		}
+		var p pdfium.Pool
+		if p, err = initPool(c, idle); err != nil {
+			p, err = initPool(c, idle)
+		}
+		if err == nil {
+			// A manifest that cannot be written costs a compilation in the
+			// next process (its entries are not trusted), not this start.
+			_ = updateManifest(dir)
+			return p, nil
+		}
+		if attempt == 0 {
+			if err := forgetDirCache(dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, err
+}
+
+// initPool starts go-pdfium's pool of PDFium instances with compilation
+// cache c, keeping up to idle instances idle. It compiles PDFium unless c
+// holds it; it starts no instance.
+func initPool(c wazero.CompilationCache, idle int) (pdfium.Pool, error) {
+	return webassembly.Init(webassembly.Config{
+		// Not bounded here: the slots bound the loads, and an abandoned
+		// instance must not hold a place in the pool.
+		MaxTotal: -1,
+		MaxIdle:  idle,
+		// PDFium gets the bytes in memory; it needs no file system.
+		FSConfig: wazero.NewFSConfig(),
+		RuntimeConfig: wazero.NewRuntimeConfig().
+			WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+			WithCompilationCache(c),
+		Stdout:       io.Discard,
+		Stderr:       io.Discard,
+		ReuseWorkers: true,
+	})
 }
