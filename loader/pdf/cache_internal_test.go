@@ -27,7 +27,7 @@ func startIn(t *testing.T, dir string) *engine {
 			t.Error(err)
 		}
 	})
-	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium) error { return openHello(p) }); err != nil {
+	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium, _ *spares) error { return openHello(p) }); err != nil {
 		t.Fatalf("load with cache directory %s: %v", dir, err)
 	}
 	return e
@@ -231,7 +231,7 @@ func TestMemoryOnly(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 	e := newEngine(1, cacheChoice{memoryOnly: true})
 	defer e.close()
-	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium) error { return openHello(p) }); err != nil {
+	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium, _ *spares) error { return openHello(p) }); err != nil {
 		t.Fatal(err)
 	}
 	dir, err := DefaultCacheDir()

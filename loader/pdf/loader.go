@@ -79,7 +79,7 @@ func New(opts Options) *Loader {
 // the first Load does not wait for the start. It returns once the engine
 // runs; calling it again, or after a Load, does nothing more.
 func (l *Loader) Start(ctx context.Context) error {
-	return l.eng.run(ctx, func(context.Context, pdfium.Pdfium) error { return nil })
+	return l.eng.run(ctx, func(context.Context, pdfium.Pdfium, *spares) error { return nil })
 }
 
 // Close releases the Loader's PDFium instances and WebAssembly runtime;
@@ -113,9 +113,9 @@ func (l *Loader) Load(ctx context.Context, f *loader.File) ([]document.Document,
 	// Load returns; it reads its own copy.
 	data := bytes.Clone(f.Data)
 	var d document.Document
-	err := l.eng.run(ctx, func(ctx context.Context, p pdfium.Pdfium) error {
+	err := l.eng.run(ctx, func(ctx context.Context, p pdfium.Pdfium, spare *spares) error {
 		var err error
-		d, err = l.extract(ctx, p, data)
+		d, err = l.extract(ctx, p, spare, data)
 		return err
 	})
 	if err != nil {
@@ -127,21 +127,11 @@ func (l *Loader) Load(ctx context.Context, f *loader.File) ([]document.Document,
 // pageSeparator stands between two pages' text in Content.
 const pageSeparator = "\n\n"
 
-func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, data []byte) (document.Document, error) {
-	req := &requests.OpenDocument{File: &data}
-	if l.opts.Password != "" {
-		req.Password = &l.opts.Password
-	}
-	opened, err := p.OpenDocument(req)
+func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, spare *spares, data []byte) (document.Document, error) {
+	doc, err := l.open(p, data)
 	if err != nil {
-		switch {
-		case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
-			return document.Document{}, fmt.Errorf("%w: %w", loader.ErrEncrypted, err)
-		default:
-			return document.Document{}, fmt.Errorf("%w: %w", loader.ErrMalformed, err)
-		}
+		return document.Document{}, err
 	}
-	doc := opened.Document
 	defer p.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc})
 
 	count, err := p.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: doc})
@@ -149,27 +139,23 @@ func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, data []byte) (doc
 		return document.Document{}, fmt.Errorf("%w: counting pages: %w", loader.ErrMalformed, err)
 	}
 	n := count.PageCount
+	pages, err := l.readPages(ctx, p, doc, spare, data, n)
+	if err != nil {
+		return document.Document{}, err
+	}
 	var (
 		b     strings.Builder
 		spans = make([]document.Span, 0, n)
 		text  bool
 	)
-	for i := range n {
-		if err := ctx.Err(); err != nil {
-			return document.Document{}, err
-		}
-		raw, err := pageText(p, doc, i)
-		if err != nil {
-			return document.Document{}, fmt.Errorf("%w: page %d: %w", loader.ErrMalformed, i+1, err)
-		}
-		page := cleanText(raw)
+	for i, page := range pages {
 		if i > 0 {
 			b.WriteString(pageSeparator)
 		}
 		start := b.Len()
-		b.WriteString(page)
-		text = text || page != ""
-		spans = append(spans, document.Span{Kind: document.SpanPage, Label: pageLabel(p, doc, i), Start: start, End: b.Len()})
+		b.WriteString(page.text)
+		text = text || page.text != ""
+		spans = append(spans, document.Span{Kind: document.SpanPage, Label: page.label, Start: start, End: b.Len()})
 	}
 	if !text {
 		return document.Document{}, fmt.Errorf("%w: none of the %d pages has text (a scanned or image-only PDF?)", loader.ErrNoText, n)
@@ -180,6 +166,24 @@ func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, data []byte) (doc
 	}}
 	readMetadata(p, doc, &d)
 	return d, nil
+}
+
+// open opens the PDF in data, with the password of the options.
+func (l *Loader) open(p pdfium.Pdfium, data []byte) (references.FPDF_DOCUMENT, error) {
+	req := &requests.OpenDocument{File: &data}
+	if l.opts.Password != "" {
+		req.Password = &l.opts.Password
+	}
+	opened, err := p.OpenDocument(req)
+	if err != nil {
+		switch {
+		case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
+			return "", fmt.Errorf("%w: %w", loader.ErrEncrypted, err)
+		default:
+			return "", fmt.Errorf("%w: %w", loader.ErrMalformed, err)
+		}
+	}
+	return opened.Document, nil
 }
 
 // pageText returns page i's text, with its annotations', in the content

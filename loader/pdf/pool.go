@@ -73,11 +73,14 @@ func (e *engine) start() (pdfium.Pool, context.Context, error) {
 	return e.pool, e.ctx, nil
 }
 
+// work is what a load does with an instance of PDFium: it should check
+// ctx between calls into PDFium, and may ask spare for more instances.
+type work func(ctx context.Context, p pdfium.Pdfium, spare *spares) error
+
 // run calls fn with an instance of PDFium and a context that ends when
-// ctx does or the engine is closed; fn should check it between calls
-// into PDFium. run returns fn's error, or, as soon as the context ends,
-// ctx's error (or ErrClosed) without waiting for fn.
-func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium) error) error {
+// ctx does or the engine is closed. run returns fn's error, or, as soon
+// as the context ends, ctx's error (or ErrClosed) without waiting for fn.
+func (e *engine) run(ctx context.Context, fn work) error {
 	select {
 	case e.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -88,6 +91,12 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 	if err != nil {
 		return err
 	}
+	return e.use(ctx, pool, engineCtx, fn)
+}
+
+// use runs fn with an instance of pool, for run: the caller holds a slot
+// and is counted in e.active, which use ends.
+func (e *engine) use(ctx context.Context, pool pdfium.Pool, engineCtx context.Context, fn work) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(engineCtx, cancel)
 	done := make(chan error, 1)
@@ -100,7 +109,7 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 			done <- fmt.Errorf("pdf: getting a PDFium instance: %w", err)
 			return
 		}
-		err = fn(runCtx, inst)
+		err = fn(runCtx, inst, &spares{e: e, pool: pool, engineCtx: engineCtx})
 		if runCtx.Err() != nil {
 			// Abandoned: its state is whatever the interrupted work left.
 			_ = inst.Kill()
@@ -124,6 +133,35 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 		}
 		return ctx.Err()
 	}
+}
+
+// spares gives a running load more instances while slots are free, so
+// that one large file can use the cores that no other load uses. It never
+// waits for a slot: a busy engine gives none, and each load keeps its one.
+type spares struct {
+	e         *engine
+	pool      pdfium.Pool
+	engineCtx context.Context
+}
+
+// try runs fn with another instance, on a goroutine of its own, if a
+// slot is free now; wait then returns fn's error, as run would (at once
+// when ctx ends). It must be called by the load's own work, and wait
+// called before that work returns.
+func (s *spares) try(ctx context.Context, fn work) (wait func() error, ok bool) {
+	select {
+	case s.e.slots <- struct{}{}:
+	default:
+		return nil, false
+	}
+	// The load that asks is active, so close has not released the pool.
+	s.e.active.Add(1)
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-s.e.slots }()
+		done <- s.e.use(ctx, s.pool, s.engineCtx, fn)
+	}()
+	return func() error { return <-done }, true
 }
 
 // close ends every running load, waits until their instances are
