@@ -31,7 +31,10 @@ var ErrClosed = errors.New("pdf: loader closed during the load")
 // Options configure a Loader. The zero value works.
 type Options struct {
 	// Instances is how many PDFium instances may run at once: loads
-	// beyond that wait for one. Each costs its own WebAssembly memory
+	// beyond that wait for one. A load of a file of 8 pages or more also
+	// takes the instances no other load uses at that moment and shares
+	// its pages among them (each opens the file), so that one large file
+	// uses the free cores. Each instance costs its own WebAssembly memory
 	// (tens of MiB for a large file). Zero means GOMAXPROCS, at most 4.
 	Instances int
 	// Password opens encrypted PDFs that need one. Files it does not open

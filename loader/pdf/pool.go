@@ -197,7 +197,7 @@ func (e *engine) startPool() (pdfium.Pool, error) {
 		}
 		if err == nil {
 			var p pdfium.Pool
-			if p, err = startWithDir(dir, e.size); err == nil {
+			if p, err = startWithDir(dir, func(c wazero.CompilationCache) (pdfium.Pool, error) { return initPool(c, e.size) }); err == nil {
 				return p, nil
 			}
 		}
@@ -214,8 +214,9 @@ func (e *engine) startPool() (pdfium.Pool, error) {
 // fails the compilation when it cannot read an entry (damaged) or cannot
 // write one (a read-only directory), in the second case with the compiled
 // code already in the cache's memory: so a failed start is tried again
-// with the same cache, then once more with dir emptied.
-func startWithDir(dir string, idle int) (pdfium.Pool, error) {
+// with the same cache, then once more with dir emptied. start is
+// initPool (tests give it a small module to compile instead).
+func startWithDir(dir string, start func(wazero.CompilationCache) (pdfium.Pool, error)) (pdfium.Pool, error) {
 	var err error
 	for attempt := range 2 {
 		var c wazero.CompilationCache
@@ -223,8 +224,8 @@ func startWithDir(dir string, idle int) (pdfium.Pool, error) {
 			return nil, err
 		}
 		var p pdfium.Pool
-		if p, err = initPool(c, idle); err != nil {
-			p, err = initPool(c, idle)
+		if p, err = start(c); err != nil {
+			p, err = start(c)
 		}
 		if err == nil {
 			// A manifest that cannot be written costs a compilation in the
