@@ -120,12 +120,20 @@ func (e *engine) use(ctx context.Context, pool pdfium.Pool, engineCtx context.Co
 	}()
 	select {
 	case err := <-done:
+		if err != nil && ctx.Err() == nil && engineCtx.Err() != nil {
+			// fn noticed the close first (its context's error) and its
+			// result came in before runCtx's end was seen: the load failed
+			// because of the close all the same.
+			return ErrClosed
+		}
 		return err
 	case <-runCtx.Done():
 		// fn's goroutine cancels runCtx too, once it has sent its result.
 		select {
 		case err := <-done:
-			return err
+			if err == nil || ctx.Err() != nil || engineCtx.Err() == nil {
+				return err // fn's own result, not the close's
+			}
 		default:
 		}
 		if ctx.Err() == nil {
