@@ -36,11 +36,23 @@
 // # Resources
 //
 // Starting PDFium is the costly part: compiling its WebAssembly module
-// takes a few seconds, once per process; starting an instance takes
-// milliseconds. A Loader starts on its first Load, runs at most
-// Options.Instances loads at once and keeps that many instances idle for
-// the next ones. Close (Shutdown for Default) gives their memory back and
-// leaves no goroutine running; a later Load starts again.
+// takes seconds. The compiled code is kept in a cache directory
+// (DefaultCacheDir, "rag/pdfium-<version>" in the user's cache directory;
+// Options.CacheDir, or Options.NoCacheDir for memory only), so only the
+// first process on a machine compiles it and the next ones read it in a
+// fraction of a second. The directory's entries are checked against a
+// manifest of their SHA-256 before they are used; a directory that cannot
+// be created or written, or whose entries are damaged or of another
+// version, never fails a load: PDFium is compiled again. Nothing is
+// downloaded.
+//
+// A Loader starts on its first Load, or on Start, which a program can call
+// on a goroutine of its own while it does other work. It runs at most
+// Options.Instances instances at once and keeps that many idle for the
+// next loads; a file of 8 pages or more shares its pages among the
+// instances no other load is using. Close (Shutdown for Default) gives
+// their memory back and leaves no goroutine running; a later Load starts
+// again.
 //
 // A load whose context ends returns at once. A call into PDFium cannot be
 // interrupted, so the instance finishes its current call on its own

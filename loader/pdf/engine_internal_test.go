@@ -65,12 +65,12 @@ func TestAbandonedLoadFreesItsSlot(t *testing.T) {
 	if err := Default.Close(); err != nil {
 		t.Fatal(err)
 	}
-	e := newEngine(1)
+	e := newEngine(1, cacheChoice{memoryOnly: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	started, stuck := make(chan struct{}), make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- e.run(ctx, func(context.Context, pdfium.Pdfium) error {
+		errc <- e.run(ctx, func(context.Context, pdfium.Pdfium, *spares) error {
 			close(started)
 			<-stuck // a call into PDFium that does not return
 			return nil
@@ -81,7 +81,7 @@ func TestAbandonedLoadFreesItsSlot(t *testing.T) {
 	if err := <-errc; !errors.Is(err, context.Canceled) {
 		t.Fatalf("abandoned run: err = %v, want context.Canceled", err)
 	}
-	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium) error { return openHello(p) }); err != nil {
+	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium, _ *spares) error { return openHello(p) }); err != nil {
 		t.Fatalf("the next run, with the only slot: %v", err)
 	}
 	close(stuck)
@@ -95,11 +95,11 @@ func TestAbandonedLoadFreesItsSlot(t *testing.T) {
 // which fail with ErrClosed, waits for them, and a later load starts the
 // engine again.
 func TestCloseEndsRunningLoads(t *testing.T) {
-	e := newEngine(2)
+	e := newEngine(2, cacheChoice{memoryOnly: true})
 	started := make(chan struct{})
 	errc := make(chan error, 1)
 	go func() {
-		errc <- e.run(context.Background(), func(ctx context.Context, _ pdfium.Pdfium) error {
+		errc <- e.run(context.Background(), func(ctx context.Context, _ pdfium.Pdfium, _ *spares) error {
 			close(started)
 			<-ctx.Done() // checks its context between two calls
 			return ctx.Err()
@@ -113,7 +113,7 @@ func TestCloseEndsRunningLoads(t *testing.T) {
 		t.Errorf("running load: err = %v, want ErrClosed", err)
 	}
 	checkNoLeftovers(t)
-	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium) error { return openHello(p) }); err != nil {
+	if err := e.run(context.Background(), func(_ context.Context, p pdfium.Pdfium, _ *spares) error { return openHello(p) }); err != nil {
 		t.Fatalf("a load after Close: %v", err)
 	}
 	if err := e.close(); err != nil {
@@ -127,3 +127,37 @@ func TestCloseEndsRunningLoads(t *testing.T) {
 
 // hello is the smallest PDF PDFium opens: one empty page.
 const hello = "%PDF-1.1\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 10 10]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+// TestSparesUseFreeSlotsOnly: a running load gets a spare instance while
+// a slot is free, and none, without waiting, once all are taken; the
+// spare is another working instance.
+func TestSparesUseFreeSlotsOnly(t *testing.T) {
+	e := newEngine(2, cacheChoice{memoryOnly: true})
+	release := make(chan struct{})
+	err := e.run(context.Background(), func(ctx context.Context, p pdfium.Pdfium, spare *spares) error {
+		wait, ok := spare.try(ctx, func(_ context.Context, q pdfium.Pdfium, _ *spares) error {
+			<-release
+			if q == p {
+				return errors.New("the spare is the load's own instance")
+			}
+			return openHello(q)
+		})
+		if !ok {
+			return errors.New("no spare with a slot free")
+		}
+		if _, ok := spare.try(ctx, func(context.Context, pdfium.Pdfium, *spares) error { return nil }); ok {
+			close(release)
+			_ = wait()
+			return errors.New("a spare beyond the engine's size")
+		}
+		close(release)
+		return wait()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.close(); err != nil {
+		t.Fatal(err)
+	}
+	checkNoLeftovers(t)
+}

@@ -31,13 +31,28 @@ var ErrClosed = errors.New("pdf: loader closed during the load")
 // Options configure a Loader. The zero value works.
 type Options struct {
 	// Instances is how many PDFium instances may run at once: loads
-	// beyond that wait for one. Each costs its own WebAssembly memory
+	// beyond that wait for one. A load of a file of 8 pages or more also
+	// takes the instances no other load uses at that moment and shares
+	// its pages among them (each opens the file), so that one large file
+	// uses the free cores. Each instance costs its own WebAssembly memory
 	// (tens of MiB for a large file). Zero means GOMAXPROCS, at most 4.
 	Instances int
 	// Password opens encrypted PDFs that need one. Files it does not open
 	// fail with loader.ErrEncrypted, as do all encrypted files when it is
 	// empty.
 	Password string
+	// CacheDir is the directory where PDFium's compiled code is kept
+	// between processes (about 30 MiB), so that only the first process
+	// compiles it (seconds) and the next ones read it (tens of
+	// milliseconds). Empty means DefaultCacheDir. The directory is this
+	// package's: it removes entries there that fail their check. One that
+	// cannot be used (not creatable, read-only, damaged entries, entries of
+	// another wazero) never fails a load: PDFium is compiled again, into
+	// it when it can be written, else in memory only.
+	CacheDir string
+	// NoCacheDir keeps compiled PDFium in memory only: every process
+	// compiles it again, and nothing is written to disk.
+	NoCacheDir bool
 }
 
 // Loader reads PDF files with PDFium compiled to WebAssembly.
@@ -50,14 +65,24 @@ type Loader struct {
 
 var _ loader.Loader = (*Loader)(nil)
 
-// New returns a Loader. It starts nothing: the first Load compiles and
-// starts PDFium (hundreds of milliseconds, once per process for the
-// compilation), later ones reuse the idle instances.
+// New returns a Loader. It starts nothing: the first Load (or Start)
+// compiles PDFium, or reads it from the cache directory, and starts an
+// instance; later ones reuse the idle instances.
 func New(opts Options) *Loader {
 	if opts.Instances <= 0 {
 		opts.Instances = min(runtime.GOMAXPROCS(0), 4)
 	}
-	return &Loader{opts: opts, eng: newEngine(opts.Instances)}
+	return &Loader{opts: opts, eng: newEngine(opts.Instances, cacheChoice{dir: opts.CacheDir, memoryOnly: opts.NoCacheDir})}
+}
+
+// Start starts the engine now rather than at the first Load: it compiles
+// PDFium (or reads it from the cache directory) and leaves one instance
+// idle. A program that will load PDFs can call it on a goroutine of its
+// own while it does other work (reading files, opening a store), so that
+// the first Load does not wait for the start. It returns once the engine
+// runs; calling it again, or after a Load, does nothing more.
+func (l *Loader) Start(ctx context.Context) error {
+	return l.eng.run(ctx, func(context.Context, pdfium.Pdfium, *spares) error { return nil })
 }
 
 // Close releases the Loader's PDFium instances and WebAssembly runtime;
@@ -91,9 +116,9 @@ func (l *Loader) Load(ctx context.Context, f *loader.File) ([]document.Document,
 	// Load returns; it reads its own copy.
 	data := bytes.Clone(f.Data)
 	var d document.Document
-	err := l.eng.run(ctx, func(ctx context.Context, p pdfium.Pdfium) error {
+	err := l.eng.run(ctx, func(ctx context.Context, p pdfium.Pdfium, spare *spares) error {
 		var err error
-		d, err = l.extract(ctx, p, data)
+		d, err = l.extract(ctx, p, spare, data)
 		return err
 	})
 	if err != nil {
@@ -105,21 +130,11 @@ func (l *Loader) Load(ctx context.Context, f *loader.File) ([]document.Document,
 // pageSeparator stands between two pages' text in Content.
 const pageSeparator = "\n\n"
 
-func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, data []byte) (document.Document, error) {
-	req := &requests.OpenDocument{File: &data}
-	if l.opts.Password != "" {
-		req.Password = &l.opts.Password
-	}
-	opened, err := p.OpenDocument(req)
+func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, spare *spares, data []byte) (document.Document, error) {
+	doc, err := l.open(p, data)
 	if err != nil {
-		switch {
-		case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
-			return document.Document{}, fmt.Errorf("%w: %w", loader.ErrEncrypted, err)
-		default:
-			return document.Document{}, fmt.Errorf("%w: %w", loader.ErrMalformed, err)
-		}
+		return document.Document{}, err
 	}
-	doc := opened.Document
 	defer p.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc})
 
 	count, err := p.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: doc})
@@ -127,27 +142,23 @@ func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, data []byte) (doc
 		return document.Document{}, fmt.Errorf("%w: counting pages: %w", loader.ErrMalformed, err)
 	}
 	n := count.PageCount
+	pages, err := l.readPages(ctx, p, doc, spare, data, n)
+	if err != nil {
+		return document.Document{}, err
+	}
 	var (
 		b     strings.Builder
 		spans = make([]document.Span, 0, n)
 		text  bool
 	)
-	for i := range n {
-		if err := ctx.Err(); err != nil {
-			return document.Document{}, err
-		}
-		raw, err := pageText(p, doc, i)
-		if err != nil {
-			return document.Document{}, fmt.Errorf("%w: page %d: %w", loader.ErrMalformed, i+1, err)
-		}
-		page := cleanText(raw)
+	for i, page := range pages {
 		if i > 0 {
 			b.WriteString(pageSeparator)
 		}
 		start := b.Len()
-		b.WriteString(page)
-		text = text || page != ""
-		spans = append(spans, document.Span{Kind: document.SpanPage, Label: pageLabel(p, doc, i), Start: start, End: b.Len()})
+		b.WriteString(page.text)
+		text = text || page.text != ""
+		spans = append(spans, document.Span{Kind: document.SpanPage, Label: page.label, Start: start, End: b.Len()})
 	}
 	if !text {
 		return document.Document{}, fmt.Errorf("%w: none of the %d pages has text (a scanned or image-only PDF?)", loader.ErrNoText, n)
@@ -158,6 +169,24 @@ func (l *Loader) extract(ctx context.Context, p pdfium.Pdfium, data []byte) (doc
 	}}
 	readMetadata(p, doc, &d)
 	return d, nil
+}
+
+// open opens the PDF in data, with the password of the options.
+func (l *Loader) open(p pdfium.Pdfium, data []byte) (references.FPDF_DOCUMENT, error) {
+	req := &requests.OpenDocument{File: &data}
+	if l.opts.Password != "" {
+		req.Password = &l.opts.Password
+	}
+	opened, err := p.OpenDocument(req)
+	if err != nil {
+		switch {
+		case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
+			return "", fmt.Errorf("%w: %w", loader.ErrEncrypted, err)
+		default:
+			return "", fmt.Errorf("%w: %w", loader.ErrMalformed, err)
+		}
+	}
+	return opened.Document, nil
 }
 
 // pageText returns page i's text, with its annotations', in the content

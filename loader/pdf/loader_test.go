@@ -3,6 +3,8 @@ package pdf_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +202,41 @@ func TestConcurrentLoads(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestSharedPages: a file long enough to share its pages among free
+// instances gives the same document as one instance reading it alone,
+// every page in its place.
+func TestSharedPages(t *testing.T) {
+	var pages []string
+	for i := range 40 {
+		pages = append(pages, textPage(fmt.Sprintf("Page %d of forty.", i+1), strings.Repeat("word ", i%7+1)))
+	}
+	data := testPDF{pages: pages, labels: "<</Nums[0<</S/r>>4<</S/D>>]>>"}.bytes()
+	read := func(instances int) document.Document {
+		l := pdf.New(pdf.Options{Instances: instances, NoCacheDir: true})
+		defer l.Close()
+		docs, err := l.Load(context.Background(), &loader.File{Name: "long.pdf", Data: data})
+		if err != nil {
+			t.Fatalf("%d instances: %v", instances, err)
+		}
+		return docs[0]
+	}
+	alone, shared := read(1), read(3)
+	if !reflect.DeepEqual(alone, shared) {
+		t.Errorf("3 instances:\n%+v\none:\n%+v", shared, alone)
+	}
+	labels, texts := pageTexts(shared)
+	if len(texts) != 40 {
+		t.Fatalf("%d pages, want 40", len(texts))
+	}
+	for i, text := range texts {
+		if want := fmt.Sprintf("Page %d of forty.", i+1); !strings.HasPrefix(text, want) {
+			t.Errorf("page %d: %q, want it to start with %q", i+1, text, want)
+		}
+	}
+	if labels[0] != "i" || labels[4] != "1" || labels[39] != "36" {
+		t.Errorf("labels %v", labels)
 	}
 }

@@ -31,6 +31,7 @@ import (
 // their context).
 type engine struct {
 	size  int
+	cache cacheChoice
 	slots chan struct{} // a load holds one while it runs
 
 	mu     sync.Mutex
@@ -38,10 +39,20 @@ type engine struct {
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
 	active sync.WaitGroup // goroutines using an instance of pool
+	// cacheErr says why the last start kept compiled PDFium in memory only
+	// when a cache directory was asked for; nil when it used the directory.
+	cacheErr error
 }
 
-func newEngine(size int) *engine {
-	return &engine{size: size, slots: make(chan struct{}, size)}
+// cacheChoice is where an engine keeps compiled PDFium: dir, or, when dir
+// is empty, DefaultCacheDir; only in memory when memoryOnly is set.
+type cacheChoice struct {
+	dir        string
+	memoryOnly bool
+}
+
+func newEngine(size int, cache cacheChoice) *engine {
+	return &engine{size: size, cache: cache, slots: make(chan struct{}, size)}
 }
 
 // start returns the running pool and the context close cancels, starting
@@ -51,36 +62,25 @@ func (e *engine) start() (pdfium.Pool, context.Context, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.pool == nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		p, err := webassembly.Init(webassembly.Config{
-			// Not bounded here: the slots bound the loads, and an abandoned
-			// instance must not hold a place in the pool.
-			MaxTotal: -1,
-			MaxIdle:  e.size,
-			// PDFium gets the bytes in memory; it needs no file system.
-			FSConfig: wazero.NewFSConfig(),
-			RuntimeConfig: wazero.NewRuntimeConfig().
-				WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
-				WithCompilationCache(compilationCache()),
-			Stdout:       io.Discard,
-			Stderr:       io.Discard,
-			ReuseWorkers: true,
-		})
+		p, err := e.startPool()
 		if err != nil {
-			cancel()
-			return nil, nil, fmt.Errorf("pdf: starting PDFium: %w", err)
+			return nil, nil, err
 		}
+		ctx, cancel := context.WithCancel(context.Background())
 		e.pool, e.ctx, e.cancel = p, ctx, cancel
 	}
 	e.active.Add(1)
 	return e.pool, e.ctx, nil
 }
 
+// work is what a load does with an instance of PDFium: it should check
+// ctx between calls into PDFium, and may ask spare for more instances.
+type work func(ctx context.Context, p pdfium.Pdfium, spare *spares) error
+
 // run calls fn with an instance of PDFium and a context that ends when
-// ctx does or the engine is closed; fn should check it between calls
-// into PDFium. run returns fn's error, or, as soon as the context ends,
-// ctx's error (or ErrClosed) without waiting for fn.
-func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium) error) error {
+// ctx does or the engine is closed. run returns fn's error, or, as soon
+// as the context ends, ctx's error (or ErrClosed) without waiting for fn.
+func (e *engine) run(ctx context.Context, fn work) error {
 	select {
 	case e.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -91,6 +91,12 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 	if err != nil {
 		return err
 	}
+	return e.use(ctx, pool, engineCtx, fn)
+}
+
+// use runs fn with an instance of pool, for run: the caller holds a slot
+// and is counted in e.active, which use ends.
+func (e *engine) use(ctx context.Context, pool pdfium.Pool, engineCtx context.Context, fn work) error {
 	runCtx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(engineCtx, cancel)
 	done := make(chan error, 1)
@@ -103,7 +109,7 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 			done <- fmt.Errorf("pdf: getting a PDFium instance: %w", err)
 			return
 		}
-		err = fn(runCtx, inst)
+		err = fn(runCtx, inst, &spares{e: e, pool: pool, engineCtx: engineCtx})
 		if runCtx.Err() != nil {
 			// Abandoned: its state is whatever the interrupted work left.
 			_ = inst.Kill()
@@ -112,32 +118,58 @@ func (e *engine) run(ctx context.Context, fn func(context.Context, pdfium.Pdfium
 		}
 		done <- err
 	}()
-	var ended error
 	select {
-	case ended = <-done:
+	case err := <-done:
+		if err != nil && ctx.Err() == nil && engineCtx.Err() != nil {
+			// fn noticed the close first (its context's error) and its
+			// result came in before runCtx's end was seen: the load failed
+			// because of the close all the same.
+			return ErrClosed
+		}
+		return err
 	case <-runCtx.Done():
 		// fn's goroutine cancels runCtx too, once it has sent its result.
 		select {
-		case ended = <-done:
+		case err := <-done:
+			if err == nil || ctx.Err() != nil || engineCtx.Err() == nil {
+				return err // fn's own result, not the close's
+			}
 		default:
-			return interrupted(ctx)
 		}
+		if ctx.Err() == nil {
+			return ErrClosed
+		}
+		return ctx.Err()
 	}
-	if ended != nil && engineCtx.Err() != nil {
-		// fn saw the context end: report why (the caller's own cancel,
-		// or close), not the context error fn returned.
-		return interrupted(ctx)
-	}
-	return ended
 }
 
-// interrupted is the error of a load whose context ended: ctx's error
-// if the caller's context ended, else ErrClosed.
-func interrupted(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
+// spares gives a running load more instances while slots are free, so
+// that one large file can use the cores that no other load uses. It never
+// waits for a slot: a busy engine gives none, and each load keeps its one.
+type spares struct {
+	e         *engine
+	pool      pdfium.Pool
+	engineCtx context.Context
+}
+
+// try runs fn with another instance, on a goroutine of its own, if a
+// slot is free now; wait then returns fn's error, as run would (at once
+// when ctx ends). It must be called by the load's own work, and wait
+// called before that work returns.
+func (s *spares) try(ctx context.Context, fn work) (wait func() error, ok bool) {
+	select {
+	case s.e.slots <- struct{}{}:
+	default:
+		return nil, false
 	}
-	return ErrClosed
+	// The load that asks is active, so close has not released the pool.
+	s.e.active.Add(1)
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-s.e.slots }()
+		done <- s.e.use(ctx, s.pool, s.engineCtx, fn)
+	}()
+	return func() error { return <-done }, true
 }
 
 // close ends every running load, waits until their instances are
@@ -157,15 +189,83 @@ func (e *engine) close() error {
 	return err
 }
 
-var (
-	cacheOnce sync.Once
-	cache     wazero.CompilationCache
-)
+// startPool compiles PDFium, or reads it compiled from the cache
+// directory, and returns a pool of its instances. A
+// cache directory that cannot be used (not creatable, not writable,
+// holding entries that are damaged or of another version) never fails the
+// start: PDFium is compiled again, into the directory when it can be
+// written, else in memory only; e.cacheErr says why.
+func (e *engine) startPool() (pdfium.Pool, error) {
+	e.cacheErr = nil
+	if !e.cache.memoryOnly {
+		dir := e.cache.dir
+		var err error
+		if dir == "" {
+			dir, err = DefaultCacheDir()
+		}
+		if err == nil {
+			var p pdfium.Pool
+			if p, err = startWithDir(dir, func(c wazero.CompilationCache) (pdfium.Pool, error) { return initPool(c, e.size) }); err == nil {
+				return p, nil
+			}
+		}
+		e.cacheErr = err
+	}
+	p, err := initPool(memoryCache(), e.size)
+	if err != nil {
+		return nil, fmt.Errorf("pdf: starting PDFium: %w", err)
+	}
+	return p, nil
+}
 
-// compilationCache is the package's one cache of compiled PDFium: the
-// module is compiled once per process (the slowest part of starting, a few
-// seconds), not again each time an engine restarts after a close.
-func compilationCache() wazero.CompilationCache {
-	cacheOnce.Do(func() { cache = wazero.NewCompilationCache() })
-	return cache
+// startWithDir starts a pool whose compiled PDFium is kept in dir. wazero
+// fails the compilation when it cannot read an entry (damaged) or cannot
+// write one (a read-only directory), in the second case with the compiled
+// code already in the cache's memory: so a failed start is tried again
+// with the same cache, then once more with dir emptied. start is
+// initPool (tests give it a small module to compile instead).
+func startWithDir(dir string, start func(wazero.CompilationCache) (pdfium.Pool, error)) (pdfium.Pool, error) {
+	var err error
+	for attempt := range 2 {
+		var c wazero.CompilationCache
+		if c, err = dirCache(dir); err != nil {
+			return nil, err
+		}
+		var p pdfium.Pool
+		if p, err = start(c); err != nil {
+			p, err = start(c)
+		}
+		if err == nil {
+			// A manifest that cannot be written costs a compilation in the
+			// next process (its entries are not trusted), not this start.
+			_ = updateManifest(dir)
+			return p, nil
+		}
+		if attempt == 0 {
+			if err := forgetDirCache(dir); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return nil, err
+}
+
+// initPool starts go-pdfium's pool of PDFium instances with compilation
+// cache c, keeping up to idle instances idle. It compiles PDFium unless c
+// holds it; it starts no instance.
+func initPool(c wazero.CompilationCache, idle int) (pdfium.Pool, error) {
+	return webassembly.Init(webassembly.Config{
+		// Not bounded here: the slots bound the loads, and an abandoned
+		// instance must not hold a place in the pool.
+		MaxTotal: -1,
+		MaxIdle:  idle,
+		// PDFium gets the bytes in memory; it needs no file system.
+		FSConfig: wazero.NewFSConfig(),
+		RuntimeConfig: wazero.NewRuntimeConfig().
+			WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+			WithCompilationCache(c),
+		Stdout:       io.Discard,
+		Stderr:       io.Discard,
+		ReuseWorkers: true,
+	})
 }
