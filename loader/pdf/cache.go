@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ragkit-go/rag/internal/atomicfile"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -287,8 +288,8 @@ func readManifest(dir string) ([]string, error) {
 }
 
 // writeManifest records dir's entries as they are now, unless the
-// manifest already says so. It writes a temporary
-// file and renames it, so that no reader sees half a manifest.
+// manifest already says so, through atomicfile, so that no reader sees
+// half a manifest.
 func writeManifest(dir string) error {
 	lines, err := manifest(dir)
 	if err != nil {
@@ -297,23 +298,14 @@ func writeManifest(dir string) error {
 	if old, err := readManifest(dir); err == nil && slices.Equal(old, lines) {
 		return nil
 	}
-	f, err := os.CreateTemp(dir, manifestName+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after the rename, there is nothing to remove
-	var b strings.Builder
-	for _, l := range lines {
-		b.WriteString(l + "\n")
-	}
-	if _, err := f.WriteString(b.String()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(dir, manifestName))
+	return atomicfile.Write(filepath.Join(dir, manifestName), func(w io.Writer) error {
+		for _, l := range lines {
+			if _, err := io.WriteString(w, l+"\n"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // clearCache removes what this package keeps in dir: wazero's
