@@ -317,10 +317,18 @@ func (sc *scope) AnswerStream(ctx context.Context, question string, opts *Answer
 			finish string
 			usage  *llm.Usage
 		)
+		fail := func(cause error) {
+			err = fmt.Errorf("rag: generating the answer: %w", cause)
+			yield(AnswerDelta{}, err)
+		}
 		for c, cerr := range r.model.Stream(ctx, r.req) {
+			if cerr == nil {
+				// A piece already buffered when the caller cancelled is
+				// not yielded: after a cancel the next item is the error.
+				cerr = context.Cause(ctx)
+			}
 			if cerr != nil {
-				err = fmt.Errorf("rag: generating the answer: %w", cerr)
-				yield(AnswerDelta{}, err)
+				fail(cerr)
 				return
 			}
 			if c.FinishReason != "" {
@@ -328,13 +336,6 @@ func (sc *scope) AnswerStream(ctx context.Context, question string, opts *Answer
 			}
 			if c.Usage != nil {
 				usage = c.Usage
-			}
-			// A piece already buffered when the caller cancelled is not
-			// yielded: after a cancel the next item is the error.
-			if cerr := context.Cause(ctx); cerr != nil {
-				err = fmt.Errorf("rag: generating the answer: %w", cerr)
-				yield(AnswerDelta{}, err)
-				return
 			}
 			if out := f.Write(c.Text); out != "" {
 				text.WriteString(out)
@@ -344,8 +345,7 @@ func (sc *scope) AnswerStream(ctx context.Context, question string, opts *Answer
 			}
 		}
 		if cerr := context.Cause(ctx); cerr != nil {
-			err = fmt.Errorf("rag: generating the answer: %w", cerr)
-			yield(AnswerDelta{}, err)
+			fail(cerr)
 			return
 		}
 		if out := f.Flush(); out != "" {
