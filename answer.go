@@ -181,15 +181,6 @@ type generation struct {
 	enrich *enrich.Enricher // nil when enrichment is off
 }
 
-// enrichWorkers returns the number of ingestion workers added for
-// enrichment.
-func (g *generation) enrichWorkers() int {
-	if g.enrich == nil {
-		return 0
-	}
-	return g.enrich.Concurrency()
-}
-
 func (p *Pipeline) initGeneration(opts Options) error {
 	m := opts.Model
 	if m == nil {

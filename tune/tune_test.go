@@ -40,7 +40,6 @@ type fixture struct {
 	queries []eval.Query
 	qrels   eval.Qrels
 	kinds   map[string]labelled
-	calls   map[string]int
 }
 
 func newFixture(n int, kind func(i int, id string) labelled) *fixture {

@@ -390,14 +390,6 @@ func (d *dec) read(n int) []byte {
 	return b
 }
 
-func (d *dec) byte() byte {
-	b := d.read(1)
-	if b == nil {
-		return 0
-	}
-	return b[0]
-}
-
 // byteReader hashes the bytes binary.ReadUvarint consumes.
 type byteReader struct{ d *dec }
 
