@@ -10,10 +10,10 @@
 package document
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strconv"
 	"time"
+
+	"github.com/ragkit-go/rag/internal/digest"
 )
 
 // Document is a unit of ingestion: a text with its identity and metadata.
@@ -51,8 +51,8 @@ type Document struct {
 // ID derives a document ID from content: the first 32 hex digits of its
 // SHA-256.
 func ID(content string) string {
-	sum := sha256.Sum256([]byte(content))
-	return hex.EncodeToString(sum[:16])
+	sum := digest.String(content)
+	return digest.Hex(sum[:16])
 }
 
 // RecordID returns the ID of chunk index of document docID, as the

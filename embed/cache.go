@@ -3,9 +3,9 @@ package embed
 import (
 	"container/list"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"sync"
+
+	"github.com/ragkit-go/rag/internal/digest"
 )
 
 // Cache stores embeddings by key, so a text embedded once is not embedded
@@ -24,8 +24,10 @@ type Cache interface {
 // CacheKey returns the cache key of text embedded by the model named model:
 // the model name and the hex SHA-256 of the text.
 func CacheKey(model, text string) string {
-	sum := sha256.Sum256([]byte(text))
-	return model + "\x00" + hex.EncodeToString(sum[:])
+	sum := digest.String(text)
+	var buf [128]byte // in one allocation, the string's
+	b := append(append(buf[:0], model...), 0)
+	return string(digest.AppendHex(b, sum[:]))
 }
 
 // MemoryCache is an in-memory least-recently-used Cache bounded in bytes.
