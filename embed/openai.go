@@ -269,7 +269,10 @@ func fastDecode(resp *http.Response, vecs *[][]float32) (_ *http.Response, float
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+		// ReadFrom wants MinRead bytes free before each read, the one
+		// that finds the end too: without them, a buffer of exactly the
+		// body's length would be copied into one twice as large.
+		buf.Grow(int(resp.ContentLength) + bytes.MinRead)
 	}
 	_, err = buf.ReadFrom(resp.Body)
 	resp.Body.Close()

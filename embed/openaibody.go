@@ -1,6 +1,7 @@
 package embed
 
 import (
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -60,11 +61,11 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
+		i += plainASCII(s[i:])
+		if i == len(s) {
+			break
+		}
+		if c := s[i]; c < utf8.RuneSelf { // one plainASCII stopped at: escaped
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -103,4 +104,37 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// zeroBytes has the high bit set of each byte of x that is zero, and
+// maybe of bytes above one that is: the lowest is exact.
+func zeroBytes(x uint64) uint64 { return (x - ones) &^ x & highs }
+
+// plainASCII returns the length of the longest prefix of s that is ASCII
+// written as itself in a JSON string (see jsonSafe), reading eight bytes
+// at a time: most text is.
+func plainASCII(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		f := x | (x - ones*0x20) // high bit: not ASCII, or a control character
+		// Pairs that differ in one bit share a test: '"' 0x22 and '&'
+		// 0x26, '<' 0x3c and '>' 0x3e.
+		f |= zeroBytes((x ^ ones*'"') &^ (ones * 0x04))
+		f |= zeroBytes((x ^ ones*'<') &^ (ones * 0x02))
+		f |= zeroBytes(x ^ ones*'\\')
+		if f &= highs; f != 0 {
+			return i + bits.TrailingZeros64(f)/8
+		}
+	}
+	for ; i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]]; i++ {
+	}
+	return i
 }

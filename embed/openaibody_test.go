@@ -36,6 +36,22 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+// TestAppendJSONStringEveryOffset: each byte that needs a second look,
+// and its neighbours that do not, at every offset of the eight bytes
+// appendJSONString reads at a time.
+func TestAppendJSONStringEveryOffset(t *testing.T) {
+	specials := []string{"\"", "&", "'", "<", ">", "=", "\\", "]", "\x00", "\x1f", " ", "\x7f", "\x80", "é", "\u2028", "\xff", "$", "%", ";", "?"}
+	for _, sp := range specials {
+		for at := range 24 {
+			s := strings.Repeat("a", at) + sp + strings.Repeat("b", 23-at)
+			want, _ := json.Marshal(s)
+			if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
+				t.Errorf("%q: got %s, want %s", s, got, want)
+			}
+		}
+	}
+}
+
 func TestOpenAIRequestBody(t *testing.T) {
 	for _, tc := range []struct {
 		format string

@@ -30,7 +30,8 @@ func (s *Stream) batcher() {
 	var (
 		cfg     = s.cfg
 		cur     = s.newBatch()
-		carry   *item // an item that did not fit in cur
+		carry   item // an item that did not fit in cur, if carried
+		carried bool
 		seen    = map[string]int{}
 		in      = s.items
 		linger  = time.NewTimer(time.Hour)
@@ -59,7 +60,7 @@ func (s *Stream) batcher() {
 		return true
 	}
 	for {
-		full := carry != nil || len(cur.texts) >= cfg.BatchSize
+		full := carried || len(cur.texts) >= cfg.BatchSize
 		var send chan<- *batch
 		if len(cur.items) > 0 && (full || expired || in == nil) {
 			send = s.batches
@@ -78,16 +79,18 @@ func (s *Stream) batcher() {
 				continue
 			}
 			if !add(it) {
-				carry = &it
+				// A value, not &it: that would put every item received
+				// on the heap.
+				carry, carried = it, true
 			}
 		case send <- cur:
 			cur = s.newBatch()
 			clear(seen)
 			linger.Stop()
 			expired = false
-			if carry != nil {
-				add(*carry)
-				carry = nil
+			if carried {
+				add(carry)
+				carry, carried = item{}, false
 			}
 		case <-linger.C:
 			expired = true

@@ -215,32 +215,48 @@ func (s *Stream) chunk(j *job) error {
 // the batcher, holding pending-chunk budget for them. It reports false when
 // the stream was cancelled.
 func (s *Stream) dispatch(j *job) bool {
-	var missing []item
-	for i := range j.records {
-		it := item{j: j, i: i, tokens: j.tokens[i]}
-		if s.cfg.Cache != nil {
+	n := len(j.records) // chunks to embed
+	var missing []item  // with a cache, those it did not have
+	if s.cfg.Cache != nil {
+		for i := range j.records {
+			it := item{j: j, i: i, tokens: j.tokens[i]}
 			it.key = embed.CacheKey(s.cfg.Model, j.records[i].Text)
 			if v, ok := s.cfg.Cache.Get(s.ctx, it.key); ok && s.cfg.Dimension.OK(len(v)) {
 				j.records[i].Vector = v
 				s.cached.Add(1)
 				continue
 			}
+			missing = append(missing, it)
 		}
-		missing = append(missing, it)
+		n = len(missing)
 	}
-	j.pending.Store(int32(len(missing)))
-	if len(missing) == 0 {
+	j.pending.Store(int32(n))
+	if n == 0 {
 		return s.toWriter(j)
 	}
-	j.weight = min(int64(len(missing)), int64(s.cfg.MaxPendingChunks))
+	j.weight = min(int64(n), int64(s.cfg.MaxPendingChunks))
 	if err := s.pending.Acquire(s.ctx, j.weight); err != nil {
 		j.weight = 0
 		return false
 	}
-	for _, it := range missing {
+	send := func(it item) bool {
 		select {
 		case s.items <- it:
+			return true
 		case <-s.ctx.Done():
+			return false
+		}
+	}
+	if s.cfg.Cache == nil {
+		for i := range j.records {
+			if !send(item{j: j, i: i, tokens: j.tokens[i]}) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, it := range missing {
+		if !send(it) {
 			return false
 		}
 	}

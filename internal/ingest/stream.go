@@ -35,9 +35,9 @@ type Stream struct {
 	pending *semaphore.Weighted // chunks between chunking and writing
 
 	mu       sync.Mutex
-	unsealed map[*job]struct{} // submitted and not settled
-	lastByID map[string]*job   // the latest job of each ID not settled
-	errs     []error           // of the run, not of one document
+	unsealed jobList         // submitted and not settled
+	lastByID map[string]*job // the latest job of each ID not settled
+	errs     []error         // of the run, not of one document
 
 	submit sync.RWMutex // held for reading while sending on jobs
 	closed bool
@@ -55,16 +55,21 @@ type Stream struct {
 
 // job is one document moving through the stages.
 type job struct {
-	doc     document.Document
-	hash    string
-	done    func(Result)
-	wait    <-chan struct{} // closed when an earlier job with the same ID settles
-	settle  chan struct{}   // closed when this job settles
-	records []store.Record
-	tokens  []int        // tokens of each chunk
-	pending atomic.Int32 // chunks still waiting for a vector
-	weight  int64        // pending-chunk budget held
-	settled atomic.Bool  // set once, by whoever settles the job
+	doc  document.Document
+	hash string
+	done func(Result)
+	wait <-chan struct{} // closed when an earlier job with the same ID settles
+	// settle, made when a later job with the same ID is submitted (most
+	// jobs have none), is closed when this job settles. It, latest and
+	// the links are guarded by Stream.mu.
+	settle     chan struct{}
+	latest     bool // Stream.lastByID holds this job
+	prev, next *job // in Stream.unsealed
+	records    []store.Record
+	tokens     []int        // tokens of each chunk
+	pending    atomic.Int32 // chunks still waiting for a vector
+	weight     int64        // pending-chunk budget held
+	settled    atomic.Bool  // set once, by whoever settles the job
 }
 
 // Start starts a stream. Cancelling ctx stops it: requests in flight are
@@ -75,7 +80,6 @@ func Start(ctx context.Context, cfg *Config) *Stream {
 	s := &Stream{
 		cfg: cfg, ctx: ctx, cancel: cancel,
 		pending:  semaphore.NewWeighted(int64(cfg.MaxPendingChunks)),
-		unsealed: make(map[*job]struct{}),
 		lastByID: make(map[string]*job),
 		jobs:     make(chan *job, 2*hashBatch),
 		items:    make(chan item, cfg.BatchSize),
@@ -123,13 +127,18 @@ func (s *Stream) Submit(ctx context.Context, d document.Document, done func(Resu
 	if err := s.ctx.Err(); err != nil {
 		return context.Cause(s.ctx)
 	}
-	j := &job{doc: d, done: done, settle: make(chan struct{})}
+	j := &job{doc: d, done: done, latest: true}
 	s.mu.Lock()
 	if prev, ok := s.lastByID[d.ID]; ok {
+		// prev has not settled: retire takes it out of lastByID first.
+		if prev.settle == nil {
+			prev.settle = make(chan struct{})
+		}
 		j.wait = prev.settle
+		prev.latest = false
 	}
 	s.lastByID[d.ID] = j
-	s.unsealed[j] = struct{}{}
+	s.unsealed.push(j)
 	s.mu.Unlock()
 	select {
 	case s.jobs <- j:
@@ -157,14 +166,49 @@ func (s *Stream) retire(j *job, release bool) bool {
 	if release && j.weight > 0 {
 		s.pending.Release(j.weight)
 	}
-	close(j.settle)
 	s.mu.Lock()
-	delete(s.unsealed, j)
-	if s.lastByID[j.doc.ID] == j {
+	if j.settle != nil {
+		close(j.settle)
+	}
+	s.unsealed.remove(j)
+	if j.latest {
 		delete(s.lastByID, j.doc.ID)
 	}
 	s.mu.Unlock()
 	return true
+}
+
+// jobList is a list of jobs linked through their prev and next fields:
+// pushing and removing cost neither a map's hashing nor its garbage.
+type jobList struct {
+	head, tail *job
+	n          int
+}
+
+func (l *jobList) push(j *job) {
+	j.prev, j.next = l.tail, nil
+	if l.tail == nil {
+		l.head = j
+	} else {
+		l.tail.next = j
+	}
+	l.tail = j
+	l.n++
+}
+
+func (l *jobList) remove(j *job) {
+	if j.prev == nil {
+		l.head = j.next
+	} else {
+		j.prev.next = j.next
+	}
+	if j.next == nil {
+		l.tail = j.prev
+	} else {
+		j.next.prev = j.prev
+	}
+	j.prev, j.next = nil, nil
+	l.n--
 }
 
 // Close stops taking documents, waits until every submitted one has
@@ -181,8 +225,8 @@ func (s *Stream) Close() (Stats, error) {
 	s.submit.Unlock()
 	s.stages.Wait()
 	s.mu.Lock()
-	cut := make([]*job, 0, len(s.unsealed))
-	for j := range s.unsealed {
+	cut := make([]*job, 0, s.unsealed.n)
+	for j := s.unsealed.head; j != nil; j = j.next {
 		cut = append(cut, j)
 	}
 	s.mu.Unlock()
