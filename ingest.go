@@ -247,7 +247,7 @@ func (sc *scope) Ingest(ctx context.Context, docs ...Document) (*IngestReport, e
 			}
 		}
 	}
-	rep, err := sc.run(ctx, seq, true, nil)
+	rep, err := sc.run(ctx, seq, len(docs), nil)
 	if pulled < len(docs) && ctx.Err() != nil {
 		// Cancelled before these were read: they failed too.
 		cause := context.Cause(ctx)
@@ -272,7 +272,7 @@ func (sc *scope) Ingest(ctx context.Context, docs ...Document) (*IngestReport, e
 // bounded. The report lists only failed documents (the first
 // maxFailures); set IngestOptions.Progress to follow the others.
 func (p *Pipeline) IngestSeq(ctx context.Context, docs iter.Seq[Document]) (*IngestReport, error) {
-	return p.own.run(ctx, docs, false, nil)
+	return p.own.run(ctx, docs, 0, nil)
 }
 
 // runHooks let a caller of run (Sync) see each document's outcome and
@@ -284,8 +284,10 @@ type runHooks struct {
 }
 
 // run ingests docs on the engine and builds the report, in an
-// "ingest {model}" span.
-func (sc *scope) run(ctx context.Context, docs iter.Seq[Document], keepAll bool, hooks *runHooks) (rep *IngestReport, err error) {
+// "ingest {model}" span. The report lists every outcome when listAll > 0
+// (Ingest passes the number of documents, the list's capacity; with none
+// there is nothing to list), else only the failures.
+func (sc *scope) run(ctx context.Context, docs iter.Seq[Document], listAll int, hooks *runHooks) (rep *IngestReport, err error) {
 	p := sc.p
 	sctx, op := p.tel.Start(ctx, telemetry.OpIngest, p.embedding.Provider, p.embedding.Model, trace.SpanKindInternal, false)
 	defer func() {
@@ -298,6 +300,10 @@ func (sc *scope) run(ctx context.Context, docs iter.Seq[Document], keepAll bool,
 	ctx = sctx
 	start := time.Now()
 	rep = &IngestReport{}
+	keepAll := listAll > 0
+	if keepAll {
+		rep.Documents = make([]DocumentResult, 0, listAll)
+	}
 	report := p.ingest.Progress
 	var each func(ingest.Result)
 	if hooks != nil {

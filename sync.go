@@ -257,7 +257,7 @@ func (sc *scope) Sync(ctx context.Context, fsys fs.FS, opts *SyncOptions) (*Sync
 					report()
 				}
 			}
-			rep, err := sc.run(ctx, docs, false, hooks)
+			rep, err := sc.run(ctx, docs, 0, hooks)
 			ingestRep = rep
 			return notDocuments(err)
 		},

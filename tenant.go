@@ -77,7 +77,7 @@ func (t *Tenant) Ingest(ctx context.Context, docs ...Document) (*IngestReport, e
 
 // IngestSeq is Pipeline.IngestSeq into the tenant's documents.
 func (t *Tenant) IngestSeq(ctx context.Context, docs iter.Seq[Document]) (*IngestReport, error) {
-	return t.sc.run(ctx, docs, false, nil)
+	return t.sc.run(ctx, docs, 0, nil)
 }
 
 // Sync is Pipeline.Sync into the tenant's documents: the root's files

@@ -1,7 +1,6 @@
 package embed
 
 import (
-	"container/list"
 	"context"
 	"sync"
 
@@ -35,13 +34,17 @@ type MemoryCache struct {
 	mu       sync.Mutex
 	maxBytes int
 	bytes    int
-	ll       *list.List
-	items    map[string]*list.Element
+	items    map[string]*cacheEntry
+	// newest and oldest end the list of entries by last use, linked
+	// through the entries themselves: one allocation an entry, not a
+	// container/list element as well.
+	newest, oldest *cacheEntry
 }
 
 type cacheEntry struct {
-	key string
-	vec []float32
+	key          string
+	vec          []float32
+	newer, older *cacheEntry
 }
 
 var _ Cache = (*MemoryCache)(nil)
@@ -56,7 +59,7 @@ func NewMemoryCache(maxBytes int) *MemoryCache {
 	if maxBytes <= 0 {
 		maxBytes = DefaultCacheBytes
 	}
-	return &MemoryCache{maxBytes: maxBytes, ll: list.New(), items: make(map[string]*list.Element)}
+	return &MemoryCache{maxBytes: maxBytes, items: make(map[string]*cacheEntry)}
 }
 
 func entrySize(key string, v []float32) int { return len(key) + 4*len(v) + 64 }
@@ -65,12 +68,13 @@ func entrySize(key string, v []float32) int { return len(key) + 4*len(v) + 64 }
 func (c *MemoryCache) Get(_ context.Context, key string) ([]float32, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
+	e, ok := c.items[key]
 	if !ok {
 		return nil, false
 	}
-	c.ll.MoveToFront(el)
-	return append([]float32(nil), el.Value.(*cacheEntry).vec...), true
+	c.unlink(e)
+	c.pushNewest(e)
+	return append([]float32(nil), e.vec...), true
 }
 
 // Put stores a copy of v under key, evicting the least recently used
@@ -83,19 +87,20 @@ func (c *MemoryCache) Put(_ context.Context, key string, v []float32) {
 	v = append([]float32(nil), v...)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.items[key]; ok {
-		e := el.Value.(*cacheEntry)
+	if e, ok := c.items[key]; ok {
 		c.bytes += size - entrySize(e.key, e.vec)
 		e.vec = v
-		c.ll.MoveToFront(el)
+		c.unlink(e)
+		c.pushNewest(e)
 	} else {
-		c.items[key] = c.ll.PushFront(&cacheEntry{key, v})
+		e := &cacheEntry{key: key, vec: v}
+		c.items[key] = e
+		c.pushNewest(e)
 		c.bytes += size
 	}
 	for c.bytes > c.maxBytes {
-		el := c.ll.Back()
-		e := el.Value.(*cacheEntry)
-		c.ll.Remove(el)
+		e := c.oldest
+		c.unlink(e)
 		delete(c.items, e.key)
 		c.bytes -= entrySize(e.key, e.vec)
 	}
@@ -106,4 +111,28 @@ func (c *MemoryCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.items)
+}
+
+func (c *MemoryCache) pushNewest(e *cacheEntry) {
+	e.newer, e.older = nil, c.newest
+	if c.newest != nil {
+		c.newest.newer = e
+	} else {
+		c.oldest = e
+	}
+	c.newest = e
+}
+
+func (c *MemoryCache) unlink(e *cacheEntry) {
+	if e.newer != nil {
+		e.newer.older = e.older
+	} else {
+		c.newest = e.older
+	}
+	if e.older != nil {
+		e.older.newer = e.newer
+	} else {
+		c.oldest = e.newer
+	}
+	e.newer, e.older = nil, nil
 }

@@ -51,7 +51,7 @@ func (s *Stream) chunkWorker() {
 // It reports false when the stream was cancelled.
 func (s *Stream) prepareGroup(group []*job) bool {
 	ctx := s.ctx
-	var ids []string
+	ids := make([]string, 0, len(group))
 	ready := make([]bool, len(group))
 	for i, j := range group {
 		if j.wait != nil {
