@@ -67,6 +67,17 @@ func streamedHash(d *document.Document, salts ...string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// TestIDUnchanged: IDs derived from content are still the first 32 hex
+// digits of its SHA-256, as stores hold them.
+func TestIDUnchanged(t *testing.T) {
+	for _, content := range []string{"", "some text", strings.Repeat("é long text ", 500)} {
+		sum := sha256.Sum256([]byte(content))
+		if got, want := document.ID(content), hex.EncodeToString(sum[:])[:32]; got != want {
+			t.Fatalf("ID of %d bytes = %s, want %s", len(content), got, want)
+		}
+	}
+}
+
 // TestHashUnchanged: Hash gives the hashes stores already hold, for
 // documents with every kind of field, metadata value and span.
 func TestHashUnchanged(t *testing.T) {
