@@ -72,6 +72,20 @@ func (s *Stream) batcher() {
 		if recv == nil && send == nil {
 			return // input closed and nothing left
 		}
+		if send == nil {
+			// Items come in bursts: take one that is there without a
+			// select of four cases (a tenth of the engine's own time).
+			select {
+			case it, ok := <-recv:
+				if !ok {
+					in = nil
+				} else if !add(it) {
+					carry, carried = it, true
+				}
+				continue
+			default:
+			}
+		}
 		select {
 		case it, ok := <-recv:
 			if !ok {

@@ -240,6 +240,11 @@ func (s *Stream) dispatch(j *job) bool {
 		return false
 	}
 	send := func(it item) bool {
+		select { // without a select of two cases while there is room
+		case s.items <- it:
+			return true
+		default:
+		}
 		select {
 		case s.items <- it:
 			return true
@@ -264,6 +269,11 @@ func (s *Stream) dispatch(j *job) bool {
 }
 
 func (s *Stream) toWriter(j *job) bool {
+	select {
+	case s.writes <- j:
+		return true
+	default:
+	}
 	select {
 	case s.writes <- j:
 		return true

@@ -140,6 +140,13 @@ func (s *Stream) Submit(ctx context.Context, d document.Document, done func(Resu
 	s.lastByID[d.ID] = j
 	s.unsealed.push(j)
 	s.mu.Unlock()
+	if ctx.Err() == nil {
+		select { // without a select of three cases while there is room
+		case s.jobs <- j:
+			return nil
+		default:
+		}
+	}
 	select {
 	case s.jobs <- j:
 		return nil
