@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/ragkit-go/rag/embed"
 	"github.com/ragkit-go/rag/internal/ingest"
 	"github.com/ragkit-go/rag/store"
-	"github.com/ragkit-go/rag/tokenizer"
 )
 
 // nopStore holds nothing: Hashes finds no document and Upsert writes
@@ -63,27 +63,19 @@ func BenchmarkStreamOverhead(b *testing.B) {
 			var cpu time.Duration
 			b.ReportAllocs()
 			for b.Loop() {
-				dim := &ingest.Dimension{}
-				cfg := &ingest.Config{
-					Store: nopStore{},
-					Embed: func(_ context.Context, texts []string, _ int) ([][]float32, int, error) {
-						vecs := make([][]float32, len(texts))
-						for i := range vecs {
-							vecs[i] = vec
-						}
-						return vecs, 1, nil
-					},
-					Permanent:        func(error) bool { return true },
-					Chunker:          func(document.Document) chunk.Chunker { return one },
-					Tokenizer:        tokenizer.Runes(),
-					HashSalts:        []string{"openai:text-embedding-3-small:1536"},
-					Model:            "openai:text-embedding-3-small:1536",
-					Dimension:        dim,
-					BatchSize:        256,
-					Concurrency:      8,
-					Linger:           time.Millisecond,
-					MaxPendingChunks: 10000,
+				var requests atomic.Int64
+				cfg := config(nopStore{}, &requests) // then as bench/ingest has it
+				cfg.Embed = func(_ context.Context, texts []string, _ int) ([][]float32, int, error) {
+					vecs := make([][]float32, len(texts))
+					for i := range vecs {
+						vecs[i] = vec
+					}
+					return vecs, 1, nil
 				}
+				cfg.Chunker = func(document.Document) chunk.Chunker { return one }
+				cfg.HashSalts = []string{"openai:text-embedding-3-small:1536"}
+				cfg.Model = cfg.HashSalts[0]
+				cfg.BatchSize, cfg.Concurrency, cfg.MaxPendingChunks = 256, 8, 10000
 				if cached {
 					cfg.Cache = embed.NewMemoryCache(0)
 				}
