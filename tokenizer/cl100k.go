@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -247,6 +248,9 @@ var scratch = sync.Pool{New: func() any { return new([]int32) }}
 
 // countPiece returns the number of tokens of one pre-token.
 func (t *bpeTokenizer) countPiece(p string) int {
+	if len(p) <= pieceCacheMax {
+		return bits.OnesCount64(t.pieceStarts(p)) + 1
+	}
 	if _, ok := t.tokenID(p); ok {
 		return 1
 	}
@@ -288,17 +292,44 @@ func (t *bpeTokenizer) tokenID(p string) (int, bool) {
 // pieceEnds appends the end offset (plus off) of each token of a
 // pre-token of at most longPiece bytes.
 func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
-	if lo, hi, ok := packPiece(p); ok && t.pieces != nil {
-		var hit bool
-		if out, hit = t.pieces.ends(lo, hi, len(p), off, out); hit {
-			return out
-		}
-		n := len(out)
-		out = t.pieceEndsUncached(p, off, out)
-		t.pieces.put(lo, hi, off, out[n:])
-		return out
+	if len(p) > pieceCacheMax {
+		return t.pieceEndsUncached(p, off, out)
 	}
-	return t.pieceEndsUncached(p, off, out)
+	for m := t.pieceStarts(p); m != 0; m &= m - 1 {
+		out = append(out, int32(off+bits.TrailingZeros64(m)+1))
+	}
+	return append(out, int32(off+len(p)))
+}
+
+// pieceStarts returns where the tokens of a pre-token of 1 to
+// pieceCacheMax bytes start: bit k-1 is set when one starts at offset k.
+// Pieces of one or two bytes are looked up in arrays, longer ones in the
+// piece cache first.
+func (t *bpeTokenizer) pieceStarts(p string) uint64 {
+	n := len(p)
+	if n < pieceCacheMin {
+		if n == 2 && t.pairs[int(p[0])<<8|int(p[1])] < 0 {
+			return 1 // two bytes, each a token
+		}
+		return 0
+	}
+	lo, hi := packPiece(p)
+	if t.pieces != nil {
+		if m, ok := t.pieces.starts(lo, hi, n); ok {
+			return m
+		}
+	}
+	var m uint64
+	if _, ok := t.table.get(p); !ok {
+		var buf [pieceCacheMax]int
+		for _, s := range t.mergeCached(p, buf[:0])[1:] {
+			m |= 1 << (s - 1)
+		}
+	}
+	if t.pieces != nil {
+		t.pieces.put(lo, hi, n, m)
+	}
+	return m
 }
 
 // pieceEndsUncached is pieceEnds without the piece cache.
@@ -422,9 +453,8 @@ func at(s string, i int) (rune, int, uint8) {
 // runEnd returns the end of the run of class c starting at i.
 func runEnd(s string, i int, c uint8) int {
 	for i < len(s) {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if asciiClass[b] != c {
+		if k := byteClass[s[i]]; k != clMulti {
+			if k != c {
 				return i
 			}
 			i++
@@ -439,15 +469,16 @@ func runEnd(s string, i int, c uint8) int {
 	return i
 }
 
-// cl100kNext returns the end of the pre-token of s that starts at i
+// cl100kNextSlow returns the end of the pre-token of s that starts at i
 // (i < len(s)): the match at i of cl100k_base's pattern
 //
 //	(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
 //	 ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 //
 // with the backtracking regexp semantics tiktoken uses (first alternative
-// that matches wins). s must be valid UTF-8.
-func cl100kNext(s string, i int) int {
+// that matches wins). s must be valid UTF-8. cl100kNext is the same
+// function, faster on ASCII; this is the whole of the pattern.
+func cl100kNextSlow(s string, i int) int {
 	r0, n0, c0 := at(s, i)
 	j := i + n0
 	// 's 't 're 've 'm 'll 'd, any case.
