@@ -51,7 +51,7 @@ type bpeTokenizer struct {
 	seed maphash.Seed
 	// pieces caches the token starts of the shortest pieces, for
 	// IndexContext (see pieceCache).
-	pieces pieceCache
+	pieces *pieceCache
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -295,10 +295,16 @@ func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
 	if len(p) > pieceCacheMax {
 		return t.pieceEndsUncached(p, off, out)
 	}
-	for m := t.pieceStarts(p); m != 0; m &= m - 1 {
+	return appendEnds(out, t.pieceStarts(p), off, len(p))
+}
+
+// appendEnds appends the token ends (plus off) of a piece of n bytes
+// whose token starts are m (see pieceStarts).
+func appendEnds(out []int32, m uint64, off, n int) []int32 {
+	for ; m != 0; m &= m - 1 {
 		out = append(out, int32(off+bits.TrailingZeros64(m)+1))
 	}
-	return append(out, int32(off+len(p)))
+	return append(out, int32(off+n))
 }
 
 // pieceStarts returns where the tokens of a pre-token of 1 to
@@ -313,21 +319,27 @@ func (t *bpeTokenizer) pieceStarts(p string) uint64 {
 		}
 		return 0
 	}
-	lo, hi := packPiece(p)
-	if t.pieces != nil {
-		if m, ok := t.pieces.starts(lo, hi, n); ok {
-			return m
-		}
+	if t.pieces == nil {
+		return t.startsUncached(p)
 	}
+	lo, hi := packPiece(p)
+	if m, ok := t.pieces.starts(lo, hi, n); ok {
+		return m
+	}
+	m := t.startsUncached(p)
+	t.pieces.put(lo, hi, n, m)
+	return m
+}
+
+// startsUncached is pieceStarts of a piece of pieceCacheMin to
+// pieceCacheMax bytes, without the piece cache.
+func (t *bpeTokenizer) startsUncached(p string) uint64 {
 	var m uint64
 	if _, ok := t.table.get(p); !ok {
 		var buf [pieceCacheMax]int
 		for _, s := range t.mergeCached(p, buf[:0])[1:] {
 			m |= 1 << (s - 1)
 		}
-	}
-	if t.pieces != nil {
-		t.pieces.put(lo, hi, n, m)
 	}
 	return m
 }
@@ -597,6 +609,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 	pre := make([]int32, 0, min(len(text)/8+16, 1<<14)) // end of each pre-token
 	var runs []longRun                                  // the long pre-tokens, for splice
 	check := checkBytes
+	var err error
 	for i := 0; i < len(text); {
 		if i >= check {
 			if err := ctx.Err(); err != nil {
@@ -605,26 +618,13 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			check = i + checkBytes
 		}
 		j := cl100kNext(text, i)
-		if j-i > longPiece && !t.isToken(text[i:j]) {
-			// A long pre-token: encoded into ends as ids (encode grows
-			// ends as it goes), which then become end offsets.
-			bt := t.long()
-			first := len(ends)
-			var err error
-			if ends, err = bt.encode(ctx, text[i:j], ends); err != nil {
-				return nil, nil, err
-			}
-			runs = append(runs, longRun{s: i, e: j, first: first, n: len(ends) - first})
-			off := i
-			for k, id := range ends[first:] {
-				off += int(bt.size[id])
-				ends[first+k] = int32(off)
-			}
-		} else {
-			if cap(ends)-len(ends) < longPiece {
+		if j-i <= pieceCacheMax {
+			if cap(ends)-len(ends) < pieceCacheMax {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}
-			ends = t.pieceEnds(text[i:j], i, ends)
+			ends = appendEnds(ends, t.pieceStarts(text[i:j]), i, j-i)
+		} else if ends, runs, err = t.indexPiece(ctx, text, i, j, ends, runs); err != nil {
+			return nil, nil, err
 		}
 		if len(pre) == cap(pre) {
 			pre = slices.Grow(pre, room(len(pre), i, len(text), 1))
@@ -686,6 +686,32 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 		return n
 	}
 	return ends, count, nil
+}
+
+// indexPiece appends the token ends of the pre-token text[i:j], of more
+// than pieceCacheMax bytes, to ends, and a pre-token over longPiece bytes
+// that is not a token to runs: encoded into ends as ids (encode grows
+// ends as it goes), which then become end offsets.
+func (t *bpeTokenizer) indexPiece(ctx context.Context, text string, i, j int, ends []int32, runs []longRun) ([]int32, []longRun, error) {
+	if j-i <= longPiece || t.isToken(text[i:j]) {
+		if cap(ends)-len(ends) < longPiece {
+			ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
+		}
+		return t.pieceEnds(text[i:j], i, ends), runs, nil
+	}
+	bt := t.long()
+	first := len(ends)
+	var err error
+	if ends, err = bt.encode(ctx, text[i:j], ends); err != nil {
+		return nil, nil, err
+	}
+	runs = append(runs, longRun{s: i, e: j, first: first, n: len(ends) - first})
+	off := i
+	for k, id := range ends[first:] {
+		off += int(bt.size[id])
+		ends[first+k] = int32(off)
+	}
+	return ends, runs, nil
 }
 
 // room returns how many more elements to make room for in a slice that

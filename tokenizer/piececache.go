@@ -5,29 +5,39 @@ import "sync/atomic"
 // pieceCache remembers where the tokens of short pre-tokens start, for
 // IndexContext and Count: most pre-tokens of prose are a word and a space,
 // and the same few thousand of them come back again and again. A hit reads
-// one 64-byte line of a table that stays in the CPU's cache, where the
-// rank table's lookup (hash, slot, token bytes: two lines of a 2 MB table
-// and a string comparison) and the merge cache miss it: those were most of
-// the tokenizer's time on prose.
+// one 64-byte line of a table, where the rank table's lookup (hash, slot,
+// token bytes: two lines of a 2 MB table and a string comparison) and the
+// merge cache miss it: those were most of the tokenizer's time on prose.
 //
 // It holds pieces of pieceCacheMin to pieceCacheMax bytes (99% of the
 // pre-tokens of SciFact's abstracts that are not looked up in arrays), in
-// sets of three ways; a set is one cache line: a sequence word, a word of
-// three metas (a way's piece length, 0 for an empty way, and a bit for each
-// offset 1..15 where a token starts) and the three pieces' bytes, packed
-// little-endian in two words. A set is written under a sequence lock (seq
-// odd while a writer is at it, advanced after), and a reader that sees seq
-// change or odd takes a miss, so a reader never mixes two pieces' words; a
-// writer that finds the set being written skips caching. Results never
-// depend on it: a hit gives what the slow path computed, a miss computes
-// it again.
+// two tables of sets, each set one cache line. Results never depend on
+// them: a hit gives what the slow path computed, a miss computes it again.
+//
+//   - short: pieces of up to 7 bytes, none of them 0 (most of the look-ups,
+//     and the most frequent pieces), one word a piece, eight ways a set: the
+//     bytes in the low 56 bits (the bytes give the length; an empty way, 0,
+//     matches nothing) and a bit for each offset 1..6 where a token starts.
+//     A word is read and written whole, so needs no lock.
+//   - long: the others, three ways a set: a sequence word, a word of three
+//     metas (a way's piece length, 0 for an empty way, and a bit for each
+//     offset 1..15 where a token starts) and each piece's bytes packed
+//     little-endian in two words. A set is written under a sequence lock
+//     (seq odd while a writer is at it, advanced after), and a reader that
+//     sees seq change or odd takes a miss, so a reader never mixes two
+//     pieces' words; a writer that finds the set being written skips
+//     caching.
 //
 // A new piece takes an empty way, else the last way of its set: the first
-// two pieces to reach a set keep it, and the frequent pieces of a corpus
-// are mostly among the first seen (on SciFact this kept more than random
-// or direct-mapped replacement did: 95% of those pieces hit in one pass of
-// the whole corpus, 93% and 91%).
-type pieceCache []pieceSet
+// pieces to reach a set keep the others, and the frequent pieces of a
+// corpus are mostly among the first seen (on SciFact this kept more than
+// random or direct-mapped replacement did).
+type pieceCache struct {
+	short []pieceLine
+	long  []pieceSet
+}
+
+type pieceLine [shortWays]atomic.Uint64
 
 type pieceSet struct {
 	seq, meta atomic.Uint64
@@ -37,13 +47,19 @@ type pieceSet struct {
 const (
 	pieceCacheMin  = 3  // shorter pieces are looked up in arrays, no faster from here
 	pieceCacheMax  = 16 // longest piece cached: two words of bytes
-	pieceWays      = 3  // ways a set
+	shortMax       = 7  // longest piece of the short table
+	shortWays      = 8  // ways a short set
+	shortBits      = 12 // log2 of the short sets: 4,096 of 64 bytes, 256 KiB
+	shortKey       = 1<<(8*shortMax) - 1
+	pieceWays      = 3  // ways a long set
 	pieceMetaBits  = 20 // bits of a way's meta: 5 of length, 15 of token starts
 	pieceMetaMask  = 1<<pieceMetaBits - 1
-	pieceCacheBits = 13 // log2 of the sets: 8,192 sets of 64 bytes, 512 KiB
+	pieceCacheBits = 14 // log2 of the long sets: 16,384 of 64 bytes, 1 MiB
 )
 
-func newPieceCache() pieceCache { return make(pieceCache, 1<<pieceCacheBits) }
+func newPieceCache() *pieceCache {
+	return &pieceCache{short: make([]pieceLine, 1<<shortBits), long: make([]pieceSet, 1<<pieceCacheBits)}
+}
 
 // packPiece returns p's bytes (1 <= len(p) <= 16) packed little-endian in
 // two words, with overlapping loads of 4 or 8 bytes rather than byte by
@@ -72,14 +88,32 @@ func le32(s string) uint32 {
 	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
-func (c pieceCache) set(lo, hi uint64, n int) *pieceSet {
-	h := (lo ^ (hi+uint64(n))*0xff51afd7ed558ccd) * 0x9e3779b97f4a7c15
-	return &c[h>>(64-pieceCacheBits)]
+// isShort reports whether the piece of n bytes packed in lo belongs to
+// the short table: at most shortMax bytes, none of them 0.
+func isShort(lo uint64, n int) bool {
+	if n > shortMax {
+		return false
+	}
+	x := lo | ^uint64(0)<<(8*n) // the bytes past the piece are not 0
+	return (x-0x0101010101010101)&^x&0x8080808080808080 == 0
 }
 
 // starts returns the token starts (bit k-1 for offset k) of the piece of
 // n bytes packed in lo, hi, if it is cached.
-func (c pieceCache) starts(lo, hi uint64, n int) (uint64, bool) {
+func (c *pieceCache) starts(lo, hi uint64, n int) (uint64, bool) {
+	if isShort(lo, n) {
+		l := c.line(lo)
+		for w := range l {
+			v := l[w].Load()
+			if v&shortKey == lo {
+				return v >> (8 * shortMax), true
+			}
+			if v == 0 {
+				break // ways fill in order and are never emptied
+			}
+		}
+		return 0, false
+	}
 	s := c.set(lo, hi, n)
 	seq := s.seq.Load()
 	meta := s.meta.Load()
@@ -95,8 +129,35 @@ func (c pieceCache) starts(lo, hi uint64, n int) (uint64, bool) {
 	return 0, false
 }
 
+func (c *pieceCache) line(lo uint64) *pieceLine {
+	return &c.short[(lo*0x9e3779b97f4a7c15)>>(64-shortBits)]
+}
+
+func (c *pieceCache) set(lo, hi uint64, n int) *pieceSet {
+	h := (lo ^ (hi+uint64(n))*0xff51afd7ed558ccd) * 0x9e3779b97f4a7c15
+	return &c.long[h>>(64-pieceCacheBits)]
+}
+
 // put caches the token starts of the piece of n bytes packed in lo, hi.
-func (c pieceCache) put(lo, hi uint64, n int, starts uint64) {
+func (c *pieceCache) put(lo, hi uint64, n int, starts uint64) {
+	if isShort(lo, n) {
+		l := c.line(lo)
+		e := lo | starts<<(8*shortMax)
+		for w := range l {
+			v := l[w].Load()
+			if v == 0 {
+				if l[w].CompareAndSwap(0, e) {
+					return
+				}
+				v = l[w].Load() // another goroutine filled the way
+			}
+			if v&shortKey == lo {
+				return // cached meanwhile by another goroutine
+			}
+		}
+		l[shortWays-1].Store(e)
+		return
+	}
 	s := c.set(lo, hi, n)
 	seq := s.seq.Load()
 	if seq&1 != 0 || !s.seq.CompareAndSwap(seq, seq+1) {
@@ -115,13 +176,11 @@ func (c pieceCache) put(lo, hi uint64, n int, starts uint64) {
 			break
 		}
 	}
-	if w < 0 {
-		s.seq.Store(seq + 2)
-		return
+	if w >= 0 {
+		s.key[w][0].Store(lo)
+		s.key[w][1].Store(hi)
+		shift := w * pieceMetaBits
+		s.meta.Store(meta&^(pieceMetaMask<<shift) | (uint64(n)|starts<<5)<<shift)
 	}
-	s.key[w][0].Store(lo)
-	s.key[w][1].Store(hi)
-	shift := w * pieceMetaBits
-	s.meta.Store(meta&^(pieceMetaMask<<shift) | (uint64(n)|starts<<5)<<shift)
 	s.seq.Store(seq + 2)
 }

@@ -132,3 +132,45 @@ func FuzzIndex(f *testing.F) {
 		}
 	})
 }
+
+// TestPieceCacheSetsKeepTheirFirstPieces fills one set of each table with
+// more pieces than it has ways: every look-up gives the starts put for
+// that piece or a miss, never another piece's, and the first ways keep the
+// first pieces.
+func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
+	c := newPieceCache()
+	rng := rand.New(rand.NewPCG(13, 14))
+	type piece struct{ lo, hi, starts uint64 }
+	for _, n := range []int{5, 12} {
+		ways, sameSet := shortWays, func(p piece, lo, hi uint64) bool { return c.line(p.lo) == c.line(lo) }
+		if n > shortMax {
+			ways, sameSet = pieceWays, func(p piece, lo, hi uint64) bool { return c.set(p.lo, p.hi, n) == c.set(lo, hi, n) }
+		}
+		var ps []piece
+		seen := map[[2]uint64]bool{}
+		for len(ps) < 3*ways {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = 'a' + byte(rng.IntN(26))
+			}
+			lo, hi := packPiece(string(b))
+			if seen[[2]uint64{lo, hi}] || len(ps) > 0 && !sameSet(ps[0], lo, hi) {
+				continue
+			}
+			seen[[2]uint64{lo, hi}] = true
+			ps = append(ps, piece{lo, hi, rng.Uint64N(1 << (n - 1))})
+		}
+		for k, p := range ps {
+			c.put(p.lo, p.hi, n, p.starts)
+			for j, q := range ps[:k+1] {
+				got, ok := c.starts(q.lo, q.hi, n)
+				if ok && got != q.starts {
+					t.Fatalf("%d bytes: piece %d: starts %#x, put %#x", n, j, got, q.starts)
+				}
+				if !ok && (j < ways-1 || j == k) {
+					t.Fatalf("%d bytes: piece %d of %d put: a miss", n, j, k+1)
+				}
+			}
+		}
+	}
+}
