@@ -1,6 +1,9 @@
 package tokenizer
 
-import "unicode/utf8"
+import (
+	"math/bits"
+	"unicode/utf8"
+)
 
 // clMulti is the class byteClass gives the bytes of multi-byte runes: the
 // rune must be decoded to be classed.
@@ -65,9 +68,19 @@ func cl100kNext(s string, i int) int {
 }
 
 // letterRunEnd returns the end of the run of letters that starts at i,
-// after a letter: ASCII letters by table, the rest of the run, from its
-// first multi-byte rune, by runEnd.
+// after a letter: ASCII letters eight at a time, then by table, and the
+// rest of the run, from its first multi-byte rune, by runEnd.
 func letterRunEnd(s string, i int) int {
+	for i+8 <= len(s) {
+		if m := nonLetters(le64(s[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			if s[i] >= utf8.RuneSelf {
+				return runEnd(s, i, clLetter)
+			}
+			return i
+		}
+		i += 8
+	}
 	for i < len(s) {
 		switch byteClass[s[i]] {
 		case clLetter:
@@ -79,4 +92,17 @@ func letterRunEnd(s string, i int) int {
 		return i
 	}
 	return i
+}
+
+// nonLetters returns the bytes of x (eight bytes of text, little-endian)
+// that are not ASCII letters, as their high bits: a byte b below 0x80 is a
+// letter if b|0x20 is in 'a'..'z', which adding 0x80-'a' and 0x80-'z'-1 to
+// its low seven bits tells in their high bits, without a carry between
+// bytes.
+func nonLetters(x uint64) uint64 {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	low := (x | 0x20*ones) &^ high
+	atLeastA := low + (0x80-'a')*ones
+	pastZ := low + (0x80-'z'-1)*ones
+	return ^(atLeastA &^ pastZ &^ x) & high
 }

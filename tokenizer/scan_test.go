@@ -50,3 +50,34 @@ func FuzzScan(f *testing.F) {
 		checkScan(t, s)
 	})
 }
+
+// TestNonLetters compares nonLetters with the byte table on every byte
+// value at every position of a word, and on random words.
+func TestNonLetters(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			x := uint64(0x6161616161616161) // "aaaaaaaa"
+			x = x&^(0xff<<(8*pos)) | uint64(c)<<(8*pos)
+			var want uint64
+			if byteClass[c] != clLetter {
+				want = 0x80 << (8 * pos)
+			}
+			if got := nonLetters(x); got != want {
+				t.Fatalf("byte %#x at %d: nonLetters = %#x, want %#x", c, pos, got, want)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(15, 16))
+	for range 100_000 {
+		x := rng.Uint64()
+		var want uint64
+		for pos := range 8 {
+			if byteClass[byte(x>>(8*pos))] != clLetter {
+				want |= 0x80 << (8 * pos)
+			}
+		}
+		if got := nonLetters(x); got != want {
+			t.Fatalf("%#x: nonLetters = %#x, want %#x", x, got, want)
+		}
+	}
+}
