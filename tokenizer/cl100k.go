@@ -49,8 +49,8 @@ type bpeTokenizer struct {
 	// entry from somewhere in the heap.
 	tags []atomic.Uint32
 	seed maphash.Seed
-	// pieces caches the token starts of the shortest pieces, for
-	// IndexContext (see pieceCache).
+	// pieces caches the token starts of pre-tokens of 3 to 16 bytes, for
+	// IndexContext and Count (see pieceCache).
 	pieces *pieceCache
 
 	// long is the encoder of long pieces, built on first use (its tables
@@ -613,7 +613,6 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 	pre := make([]int32, 0, min(len(text)/4+16, 1<<14)) // end of each pre-token
 	var runs []longRun                                  // the long pre-tokens, for splice
 	check := checkBytes
-	var err error
 	for i := 0; i < len(text); {
 		if i >= check {
 			if err := ctx.Err(); err != nil {
@@ -622,13 +621,31 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			check = i + checkBytes
 		}
 		j := cl100kNext(text, i)
-		if j-i <= pieceCacheMax {
+		if j-i <= pieceCacheMax { // most pieces: a word, a number, punctuation
 			if cap(ends)-len(ends) < pieceCacheMax {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}
 			ends = appendEnds(ends, t.pieceStarts(text[i:j]), i, j-i)
-		} else if ends, runs, err = t.indexPiece(ctx, text, i, j, ends, runs); err != nil {
-			return nil, nil, err
+		} else if j-i > longPiece && !t.isToken(text[i:j]) {
+			// A long pre-token: encoded into ends as ids (encode grows
+			// ends as it goes), which then become end offsets.
+			bt := t.long()
+			first := len(ends)
+			var err error
+			if ends, err = bt.encode(ctx, text[i:j], ends); err != nil {
+				return nil, nil, err
+			}
+			runs = append(runs, longRun{s: i, e: j, first: first, n: len(ends) - first})
+			off := i
+			for k, id := range ends[first:] {
+				off += int(bt.size[id])
+				ends[first+k] = int32(off)
+			}
+		} else {
+			if cap(ends)-len(ends) < longPiece {
+				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
+			}
+			ends = t.pieceEnds(text[i:j], i, ends)
 		}
 		if len(pre) == cap(pre) {
 			pre = slices.Grow(pre, room(len(pre), i, len(text), 1))
@@ -690,32 +707,6 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 		return n
 	}
 	return ends, count, nil
-}
-
-// indexPiece appends the token ends of the pre-token text[i:j], of more
-// than pieceCacheMax bytes, to ends, and a pre-token over longPiece bytes
-// that is not a token to runs: encoded into ends as ids (encode grows
-// ends as it goes), which then become end offsets.
-func (t *bpeTokenizer) indexPiece(ctx context.Context, text string, i, j int, ends []int32, runs []longRun) ([]int32, []longRun, error) {
-	if j-i <= longPiece || t.isToken(text[i:j]) {
-		if cap(ends)-len(ends) < longPiece {
-			ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
-		}
-		return t.pieceEnds(text[i:j], i, ends), runs, nil
-	}
-	bt := t.long()
-	first := len(ends)
-	var err error
-	if ends, err = bt.encode(ctx, text[i:j], ends); err != nil {
-		return nil, nil, err
-	}
-	runs = append(runs, longRun{s: i, e: j, first: first, n: len(ends) - first})
-	off := i
-	for k, id := range ends[first:] {
-		off += int(bt.size[id])
-		ends[first+k] = int32(off)
-	}
-	return ends, runs, nil
 }
 
 // room returns how many more elements to make room for in a slice that

@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// scifactAbstracts returns the first n SciFact abstracts as bench/ingest's
-// abstracts row builds them (title, ". ", abstract), or false when the
-// corpus is absent from ../shared/data/scifact.
-func scifactAbstracts(tb testing.TB, n int) ([]string, bool) {
+// scifactDocs calls f with the title and abstract of each SciFact
+// document from ../shared/data/scifact (from the module's root), in order,
+// until f returns false; it returns false when the corpus is absent.
+func scifactDocs(tb testing.TB, f func(title, text string) bool) bool {
 	dir, err := os.Getwd()
 	if err != nil {
 		tb.Fatal(err)
@@ -23,30 +23,46 @@ func scifactAbstracts(tb testing.TB, n int) ([]string, bool) {
 			break
 		}
 		if filepath.Dir(dir) == dir {
-			return nil, false
+			return false
 		}
 		dir = filepath.Dir(dir)
 	}
-	f, err := os.Open(filepath.Join(dir, "..", "shared", "data", "scifact", "corpus.jsonl.gz"))
+	file, err := os.Open(filepath.Join(dir, "..", "shared", "data", "scifact", "corpus.jsonl.gz"))
 	if err != nil {
-		return nil, false
+		return false
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	defer file.Close()
+	zr, err := gzip.NewReader(file)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var out []string
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for len(out) < n && sc.Scan() {
+	for sc.Scan() {
 		var d struct{ Title, Text string }
 		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
 			tb.Fatal(err)
 		}
-		out = append(out, d.Title+". "+d.Text)
+		if !f(d.Title, d.Text) {
+			break
+		}
 	}
-	return out, len(out) > 0
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return true
+}
+
+// scifactAbstracts returns the first n SciFact abstracts as bench/ingest's
+// abstracts row builds them (title, ". ", abstract), or false when the
+// corpus is absent.
+func scifactAbstracts(tb testing.TB, n int) ([]string, bool) {
+	var out []string
+	ok := scifactDocs(tb, func(title, text string) bool {
+		out = append(out, title+". "+text)
+		return len(out) < n
+	})
+	return out, ok && len(out) > 0
 }
 
 // BenchmarkProse: CL100K's IndexContext, Count and Encode on each of the
