@@ -1,11 +1,6 @@
 package tokenizer
 
 import (
-	"bufio"
-	"compress/gzip"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,40 +8,13 @@ import (
 // scifactProse returns about n bytes of SciFact abstracts from
 // ../shared/data/scifact, or false when the corpus is absent.
 func scifactProse(tb testing.TB, n int) (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			return "", false
-		}
-		dir = filepath.Dir(dir)
-	}
-	f, err := os.Open(filepath.Join(dir, "..", "shared", "data", "scifact", "corpus.jsonl.gz"))
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	var b strings.Builder
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for b.Len() < n && sc.Scan() {
-		var d struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
-			tb.Fatal(err)
-		}
-		b.WriteString(d.Text)
+	ok := scifactDocs(tb, func(_, text string) bool {
+		b.WriteString(text)
 		b.WriteString("\n\n")
-	}
-	return b.String(), b.Len() > 0
+		return b.Len() < n
+	})
+	return b.String(), ok && b.Len() > 0
 }
 
 // BenchmarkEncode compares CL100K's Encode with tiktoken-go's on 1 MB of

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 )
 
 // referenceEnds returns where each of tiktoken's tokens of text ends.
@@ -46,28 +47,34 @@ func TestIndexEndsMatchTiktokenThroughPieceCache(t *testing.T) {
 	}
 }
 
+// TestPackPiece compares packPiece's overlapping loads with packing byte
+// by byte, on every length it takes and bytes of every value.
 func TestPackPiece(t *testing.T) {
-	for _, tc := range []struct {
-		p      string
-		lo, hi uint64
-		ok     bool
-	}{
-		{"ab", 0, 0, false}, // short: looked up in arrays
-		{"abc", 0x636261, 0, true},
-		{"abcdefgh", 0x6867666564636261, 0, true},
-		{"abcdefghijkl", 0x6867666564636261, 0x6c6b6a69, true},
-		{"abcdefghijklm", 0, 0, false}, // too long
-		{"a\x00bc", 0, 0, false},       // a zero byte
-	} {
-		if lo, hi, ok := packPiece(tc.p); lo != tc.lo || hi != tc.hi || ok != tc.ok {
-			t.Errorf("packPiece(%q) = %#x, %#x, %v; want %#x, %#x, %v", tc.p, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for n := 1; n <= pieceCacheMax; n++ {
+		for range 200 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rng.UintN(256))
+			}
+			var lo, hi uint64
+			for i, c := range b {
+				if i < 8 {
+					lo |= uint64(c) << (8 * i)
+				} else {
+					hi |= uint64(c) << (8 * (i - 8))
+				}
+			}
+			if glo, ghi := packPiece(string(b)); glo != lo || ghi != hi {
+				t.Fatalf("packPiece(%q) = %#x, %#x; want %#x, %#x", b, glo, ghi, lo, hi)
+			}
 		}
 	}
 }
 
-// TestIndexConcurrentThroughPieceCache: goroutines indexing at once, each
-// piece's slot read and written by several of them, all get tiktoken's
-// ends (run with -race).
+// TestIndexConcurrentThroughPieceCache: goroutines indexing and counting
+// at once, each piece's set read and written by several of them, all get
+// tiktoken's ends and counts (run with -race).
 func TestIndexConcurrentThroughPieceCache(t *testing.T) {
 	fast, ref := fastCL100K(t), reference(t)
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -87,6 +94,10 @@ func TestIndexConcurrentThroughPieceCache(t *testing.T) {
 					errs <- fmt.Sprintf("goroutine %d: %q: ends %v, tiktoken's %v", g, texts[i], got, want[i])
 					return
 				}
+				if n := fast.Count(texts[i]); n != len(want[i]) {
+					errs <- fmt.Sprintf("goroutine %d: Count(%q) = %d, tiktoken's %d", g, texts[i], n, len(want[i]))
+					return
+				}
 			}
 		})
 	}
@@ -94,5 +105,72 @@ func TestIndexConcurrentThroughPieceCache(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// FuzzIndex compares IndexContext's token ends and Count with tiktoken's
+// tokens, twice on the same tokenizer: the second time through the piece
+// cache the first filled (Encode, which FuzzCL100K checks, does not use it).
+func FuzzIndex(f *testing.F) {
+	for _, s := range []string{"hello world", "The cat's hat isn't red, and the dog's is blue.", " qzxv zzqj xqkwzzqjxqk 1234567",
+		"a\x00b \x00\x00 zz\x00qq", "étéét ßßß 中文中 😀😀", " internationalization counterrevolutionary"} {
+		f.Add(s)
+	}
+	ref, fast := reference(f), fastCL100K(f)
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		want := referenceEnds(ref, s)
+		for pass := range 2 {
+			if got, _ := fast.Index(s); !slices.Equal(got, want) {
+				t.Fatalf("pass %d: %q: ends %v, tiktoken's %v", pass, s, got, want)
+			}
+			if n := fast.Count(s); n != len(want) {
+				t.Fatalf("pass %d: Count(%q) = %d, tiktoken's %d", pass, s, n, len(want))
+			}
+		}
+	})
+}
+
+// TestPieceCacheSetsKeepTheirFirstPieces fills one set of each table with
+// more pieces than it has ways: every look-up gives the starts put for
+// that piece or a miss, never another piece's, and the first ways keep the
+// first pieces.
+func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
+	c := newPieceCache()
+	rng := rand.New(rand.NewPCG(13, 14))
+	type piece struct{ lo, hi, starts uint64 }
+	for _, n := range []int{5, 12} {
+		ways, sameSet := shortWays, func(p piece, lo, hi uint64) bool { return c.line(p.lo) == c.line(lo) }
+		if n > shortMax {
+			ways, sameSet = pieceWays, func(p piece, lo, hi uint64) bool { return c.set(p.lo, p.hi, n) == c.set(lo, hi, n) }
+		}
+		var ps []piece
+		seen := map[[2]uint64]bool{}
+		for len(ps) < 3*ways {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = 'a' + byte(rng.IntN(26))
+			}
+			lo, hi := packPiece(string(b))
+			if seen[[2]uint64{lo, hi}] || len(ps) > 0 && !sameSet(ps[0], lo, hi) {
+				continue
+			}
+			seen[[2]uint64{lo, hi}] = true
+			ps = append(ps, piece{lo, hi, rng.Uint64N(1 << (n - 1))})
+		}
+		for k, p := range ps {
+			c.put(p.lo, p.hi, n, p.starts)
+			for j, q := range ps[:k+1] {
+				got, ok := c.starts(q.lo, q.hi, n)
+				if ok && got != q.starts {
+					t.Fatalf("%d bytes: piece %d: starts %#x, put %#x", n, j, got, q.starts)
+				}
+				if !ok && (j < ways-1 || j == k) {
+					t.Fatalf("%d bytes: piece %d of %d put: a miss", n, j, k+1)
+				}
+			}
+		}
 	}
 }
