@@ -17,6 +17,11 @@ type measure struct {
 	ends  []int32 // token end offsets, ascending, last == len(text)
 	count func(s, e int) int
 	hint  int // the index search found last
+	// The range exact counted last and its count (lastE == 0: none yet).
+	lastS, lastE, lastN int
+	// The last answer of reach, for reachS and reachN, if reached.
+	reached                bool
+	reachS, reachN, reachE int
 }
 
 // newMeasure tokenizes text once; it fails only with ctx's error.
@@ -86,12 +91,38 @@ func (m *measure) approx(s, e int) int {
 	return hi - lo + 1
 }
 
-// exact is the number of tokens of text[s:e] encoded on its own.
+// reach returns the end up to which ranges from s hold at most n tokens
+// by approx: for every e > s, approx(s, e) <= n if and only if e <= reach
+// (math.MaxInt: every range from s does). Packing asks it once a chunk
+// instead of approx once a piece.
+func (m *measure) reach(s, n int) int {
+	if m.reached && s == m.reachS && n == m.reachN {
+		return m.reachE
+	}
+	lo := m.search(s + 1) // first token ending after s
+	k := lo + n - 1       // the last token a range from s may reach
+	r := math.MaxInt
+	switch {
+	case k < lo:
+		r = s // n <= 0: no range fits
+	case k < len(m.ends)-1:
+		r = int(m.ends[k])
+	}
+	m.reached, m.reachS, m.reachN, m.reachE = true, s, n, r
+	return r
+}
+
+// exact is the number of tokens of text[s:e] encoded on its own. The
+// last range's count is kept: chunkers often count a range twice (a
+// window checked, then emitted).
 func (m *measure) exact(s, e int) int {
 	if s >= e {
 		return 0
 	}
-	return m.count(s, e)
+	if s != m.lastS || e != m.lastE {
+		m.lastS, m.lastE, m.lastN = s, e, m.count(s, e)
+	}
+	return m.lastN
 }
 
 // tokenIndex returns the number of tokens that end at or before off.
