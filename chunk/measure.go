@@ -17,8 +17,7 @@ type measure struct {
 	ends  []int32 // token end offsets, ascending, last == len(text)
 	count func(s, e int) int
 	hint  int // the index search found last
-	// The range exact counted last and its count (lastE == 0: none yet).
-	lastS, lastE, lastN int
+	counted [2]countedRange // the last ranges exact counted, latest first
 	// The last answer of reach, for reachS and reachN, if reached.
 	reached                bool
 	reachS, reachN, reachE int
@@ -113,17 +112,25 @@ func (m *measure) reach(s, n int) int {
 }
 
 // exact is the number of tokens of text[s:e] encoded on its own. The
-// last range's count is kept: chunkers often count a range twice (a
-// window checked, then emitted).
+// counts of the last two ranges are kept: chunkers often count a range
+// twice (a window checked, its overlap checked, then the window emitted).
 func (m *measure) exact(s, e int) int {
 	if s >= e {
 		return 0
 	}
-	if s != m.lastS || e != m.lastE {
-		m.lastS, m.lastE, m.lastN = s, e, m.count(s, e)
+	for _, c := range &m.counted {
+		if c.s == s && c.e == e {
+			return c.n
+		}
 	}
-	return m.lastN
+	n := m.count(s, e)
+	m.counted[1], m.counted[0] = m.counted[0], countedRange{s, e, n}
+	return n
 }
+
+// countedRange is a range text[s:e] that exact counted, and its count
+// (e == 0: none).
+type countedRange struct{ s, e, n int }
 
 // tokenIndex returns the number of tokens that end at or before off.
 func (m *measure) tokenIndex(off int) int { return m.search(off + 1) }

@@ -455,11 +455,11 @@ func (p *packer) overlapStart(last span, floor int, done []span, next int) int {
 	if o <= last.s || o >= last.e {
 		return -1
 	}
-	os, oe := trim(m.text, o, last.e)
-	if os == oe || m.exact(os, oe) > p.overlap {
+	// The cheap test first: the next piece must still fit by approx.
+	if ns, ne := trim(m.text, o, next); m.approx(ns, ne) > p.plan() {
 		return -1
 	}
-	if ns, ne := trim(m.text, o, next); m.approx(ns, ne) > p.plan() {
+	if os, oe := trim(m.text, o, last.e); os == oe || m.exact(os, oe) > p.overlap {
 		return -1
 	}
 	return o
