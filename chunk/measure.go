@@ -13,10 +13,10 @@ const maxText = math.MaxInt32
 // measure counts tokens of ranges of one text. It belongs to one Chunk
 // call: it is not safe for concurrent use.
 type measure struct {
-	text  string
-	ends  []int32 // token end offsets, ascending, last == len(text)
-	count func(s, e int) int
-	hint  int // the index search found last
+	text    string
+	ends    []int32 // token end offsets, ascending, last == len(text)
+	count   func(s, e int) int
+	hint    int             // the index search found last
 	counted [2]countedRange // the last ranges exact counted, latest first
 	// The last answer of reach, for reachS and reachN, if reached.
 	reached                bool
