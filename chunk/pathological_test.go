@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -130,31 +131,38 @@ func BenchmarkPathological(b *testing.B) {
 	tokenizer.CL100K().Count(repeatedLetter(1000))
 	for _, line := range pathologicalLines(10 << 20) {
 		// The tokenizer's index alone, which every chunker builds first.
-		b.Run(line.name+"/index-cl100k", func(b *testing.B) {
-			b.SetBytes(int64(len(line.text)))
-			b.ReportAllocs()
-			done := perMB(b, len(line.text))
-			for b.Loop() {
-				if _, _, err := tokenizer.IndexContext(ctx, tokenizer.CL100K(), line.text); err != nil {
-					b.Fatal(err)
-				}
-			}
-			done()
+		benchPerMB(b, line.name+"/index-cl100k", len(line.text), func() error {
+			_, _, err := tokenizer.IndexContext(ctx, tokenizer.CL100K(), line.text)
+			return err
 		})
 		for _, c := range benchChunkers() {
-			b.Run(line.name+"/"+c.name, func(b *testing.B) {
-				b.SetBytes(int64(len(line.text)))
-				b.ReportAllocs()
-				done := perMB(b, len(line.text))
-				for b.Loop() {
-					if _, err := c.c.Chunk(ctx, line.text); err != nil {
-						b.Fatal(err)
-					}
-				}
-				done()
-			})
+			benchChunker(b, line.name+"/"+c.name, c.c, line.text)
 		}
 	}
+}
+
+// benchChunker runs c on text as the sub-benchmark name (see benchPerMB).
+func benchChunker(b *testing.B, name string, c chunk.Chunker, text string) {
+	benchPerMB(b, name, len(text), func() error {
+		_, err := c.Chunk(context.Background(), text)
+		return err
+	})
+}
+
+// benchPerMB runs f, which works on n bytes, as the sub-benchmark name,
+// reporting what perMB reports and B/op.
+func benchPerMB(b *testing.B, name string, n int, f func() error) {
+	b.Run(name, func(b *testing.B) {
+		b.SetBytes(int64(n))
+		b.ReportAllocs()
+		done := perMB(b, n)
+		for b.Loop() {
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		done()
+	})
 }
 
 // BenchmarkPathologicalOverhead measures what each chunker of
@@ -172,17 +180,7 @@ func BenchmarkPathologicalOverhead(b *testing.B) {
 			b.Fatal(err)
 		}
 		for _, c := range benchChunkersWith(tok) {
-			b.Run(line.name+"/"+c.name, func(b *testing.B) {
-				b.SetBytes(int64(len(line.text)))
-				b.ReportAllocs()
-				done := perMB(b, len(line.text))
-				for b.Loop() {
-					if _, err := c.c.Chunk(ctx, line.text); err != nil {
-						b.Fatal(err)
-					}
-				}
-				done()
-			})
+			benchChunker(b, line.name+"/"+c.name, c.c, line.text)
 		}
 	}
 }
