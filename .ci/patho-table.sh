@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs chunk's BenchmarkPathological COUNT times (default 3) and prints, for
-# each input and chunker, the median CPU seconds per MB and bytes allocated
-# per byte of input, with their range over the runs. Extra arguments go to
-# go test (for example -bench 'BenchmarkPathological/random-words').
+# Runs chunk's BenchmarkPathological and BenchmarkPathologicalOverhead COUNT
+# times (default 3) and prints, for each input and chunker, the median CPU
+# seconds per MB and bytes allocated per byte of input, with their range
+# over the runs; rows marked "own" are BenchmarkPathologicalOverhead's, the
+# chunker's cost beyond the tokenizer's index. Extra arguments go to go test
+# (for example -bench 'BenchmarkPathological/random-words').
 # With --from FILE it summarizes the benchmark output saved in FILE.
 #
 #   bash .ci/patho-table.sh [COUNT] [go test flags...]
@@ -20,8 +22,11 @@ run() {
 }
 run "$@" |
   awk '
-    /^BenchmarkPathological\// {
-      name = $1; sub(/^BenchmarkPathological\//, "", name); sub(/-[0-9]+$/, "", name)
+    /^BenchmarkPathological(Overhead)?\// {
+      name = $1; sub(/-[0-9]+$/, "", name)
+      own = sub(/^BenchmarkPathologicalOverhead\//, "", name)
+      sub(/^BenchmarkPathological\//, "", name)
+      if (own) name = name " own"
       for (i = 2; i < NF; i++) {
         if ($(i+1) == "cpu-s/MB") cpu[name] = cpu[name] " " $i
         if ($(i+1) == "B/input") alloc[name] = alloc[name] " " $i

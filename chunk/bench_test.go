@@ -151,16 +151,22 @@ type namedChunker struct {
 	c    chunk.Chunker
 }
 
-func benchChunkers() []namedChunker {
+// benchChunkers returns every chunker at 512 tokens with the default
+// tokenizer.
+func benchChunkers() []namedChunker { return benchChunkersWith(nil) }
+
+// benchChunkersWith returns every chunker at 512 tokens sized by tok (nil:
+// the default).
+func benchChunkersWith(tok tokenizer.Tokenizer) []namedChunker {
 	return []namedChunker{
-		{"recursive", chunk.NewRecursive(chunk.RecursiveOptions{Size: 512})},
-		{"markdown", chunk.NewMarkdown(chunk.MarkdownOptions{Size: 512})},
-		{"tokens", chunk.NewTokens(chunk.TokensOptions{Size: 512})},
-		{"sentence", chunk.NewSentence(chunk.SentenceOptions{Size: 512})},
+		{"recursive", chunk.NewRecursive(chunk.RecursiveOptions{Size: 512, Tokenizer: tok})},
+		{"markdown", chunk.NewMarkdown(chunk.MarkdownOptions{Size: 512, Tokenizer: tok})},
+		{"tokens", chunk.NewTokens(chunk.TokensOptions{Size: 512, Tokenizer: tok})},
+		{"sentence", chunk.NewSentence(chunk.SentenceOptions{Size: 512, Tokenizer: tok})},
 		// Semantic with a byte-histogram embedder: a real model's time
 		// would dominate; this measures the chunker's own work (the tests'
 		// bag-of-words embedder allocates more than the chunker does).
-		{"semantic-histogram", chunk.NewSemantic(byteHistogram, chunk.SemanticOptions{Size: 512})},
+		{"semantic-histogram", chunk.NewSemantic(byteHistogram, chunk.SemanticOptions{Size: 512, Tokenizer: tok})},
 	}
 }
 

@@ -13,10 +13,14 @@ const maxText = math.MaxInt32
 // measure counts tokens of ranges of one text. It belongs to one Chunk
 // call: it is not safe for concurrent use.
 type measure struct {
-	text  string
-	ends  []int32 // token end offsets, ascending, last == len(text)
-	count func(s, e int) int
-	hint  int // the index search found last
+	text    string
+	ends    []int32 // token end offsets, ascending, last == len(text)
+	count   func(s, e int) int
+	hint    int             // the index search found last
+	counted [2]countedRange // the last ranges exact counted, latest first
+	// The last answer of reach, for reachS and reachN, if reached.
+	reached                bool
+	reachS, reachN, reachE int
 }
 
 // newMeasure tokenizes text once; it fails only with ctx's error.
@@ -86,13 +90,47 @@ func (m *measure) approx(s, e int) int {
 	return hi - lo + 1
 }
 
-// exact is the number of tokens of text[s:e] encoded on its own.
+// reach returns the end up to which ranges from s hold at most n tokens
+// by approx: for every e > s, approx(s, e) <= n if and only if e <= reach
+// (math.MaxInt: every range from s does). Packing asks it once a chunk
+// instead of approx once a piece.
+func (m *measure) reach(s, n int) int {
+	if m.reached && s == m.reachS && n == m.reachN {
+		return m.reachE
+	}
+	lo := m.search(s + 1) // first token ending after s
+	k := lo + n - 1       // the last token a range from s may reach
+	r := math.MaxInt
+	switch {
+	case k < lo:
+		r = s // n <= 0: no range fits
+	case k < len(m.ends)-1:
+		r = int(m.ends[k])
+	}
+	m.reached, m.reachS, m.reachN, m.reachE = true, s, n, r
+	return r
+}
+
+// exact is the number of tokens of text[s:e] encoded on its own. The
+// counts of the last two ranges are kept: chunkers often count a range
+// twice (a window checked, its overlap checked, then the window emitted).
 func (m *measure) exact(s, e int) int {
 	if s >= e {
 		return 0
 	}
-	return m.count(s, e)
+	for _, c := range &m.counted {
+		if c.s == s && c.e == e {
+			return c.n
+		}
+	}
+	n := m.count(s, e)
+	m.counted[1], m.counted[0] = m.counted[0], countedRange{s, e, n}
+	return n
 }
+
+// countedRange is a range text[s:e] that exact counted, and its count
+// (e == 0: none).
+type countedRange struct{ s, e, n int }
 
 // tokenIndex returns the number of tokens that end at or before off.
 func (m *measure) tokenIndex(off int) int { return m.search(off + 1) }

@@ -39,3 +39,27 @@ func TestSearchGallops(t *testing.T) {
 		}
 	}
 }
+
+// TestReach checks reach against its definition: for every end e > s,
+// approx(s, e) <= n exactly when e <= reach(s, n).
+func TestReach(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 200 {
+		var ends []int32
+		off := int32(0)
+		for range 1 + rng.IntN(60) {
+			off += 1 + rng.Int32N(4)
+			ends = append(ends, off)
+		}
+		m := &measure{ends: ends, hint: rng.IntN(len(ends) + 1)}
+		for range 20 {
+			s, n := rng.IntN(int(off)), rng.IntN(12)
+			r := m.reach(s, n)
+			for e := s + 1; e <= int(off); e++ {
+				if fits := m.approx(s, e) <= n; fits != (e <= r) {
+					t.Fatalf("reach(%d, %d) = %d, but approx(%d, %d) = %d (ends %v)", s, n, r, s, e, m.approx(s, e), ends)
+				}
+			}
+		}
+	}
+}

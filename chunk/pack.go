@@ -169,7 +169,7 @@ func (p *packer) tokenPieces(s, e int) {
 
 // addLeaf adds a piece; when streaming, it packs once enough pieces wait.
 func (p *packer) addLeaf(l span) {
-	if n := len(p.leaves); p.join && n > p.joinFrom && p.m.approx(p.leaves[n-1].s, l.e) <= p.plan() {
+	if n := len(p.leaves); p.join && n > p.joinFrom && (l.e <= p.leaves[n-1].s || l.e <= p.m.reach(p.leaves[n-1].s, p.plan())) {
 		p.leaves[n-1].e = l.e
 		return
 	}
@@ -252,9 +252,10 @@ func (p *packer) packSome(final bool) {
 		}
 		j := i
 		ts, te := trim(text, start, p.leaves[i].e)
+		reach := m.reach(ts, p.plan()) // the pieces ending by reach fit
 		for j+1 < len(p.leaves) {
 			_, ne := trim(text, start, p.leaves[j+1].e)
-			if m.approx(ts, ne) > p.plan() {
+			if ne > ts && ne > reach {
 				break
 			}
 			j++
@@ -454,11 +455,11 @@ func (p *packer) overlapStart(last span, floor int, done []span, next int) int {
 	if o <= last.s || o >= last.e {
 		return -1
 	}
-	os, oe := trim(m.text, o, last.e)
-	if os == oe || m.exact(os, oe) > p.overlap {
+	// The cheap test first: the next piece must still fit by approx.
+	if ns, ne := trim(m.text, o, next); m.approx(ns, ne) > p.plan() {
 		return -1
 	}
-	if ns, ne := trim(m.text, o, next); m.approx(ns, ne) > p.plan() {
+	if os, oe := trim(m.text, o, last.e); os == oe || m.exact(os, oe) > p.overlap {
 		return -1
 	}
 	return o

@@ -9,6 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ragkit-go/rag/chunk"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -130,31 +131,88 @@ func BenchmarkPathological(b *testing.B) {
 	tokenizer.CL100K().Count(repeatedLetter(1000))
 	for _, line := range pathologicalLines(10 << 20) {
 		// The tokenizer's index alone, which every chunker builds first.
-		b.Run(line.name+"/index-cl100k", func(b *testing.B) {
-			b.SetBytes(int64(len(line.text)))
-			b.ReportAllocs()
-			done := perMB(b, len(line.text))
-			for b.Loop() {
-				if _, _, err := tokenizer.IndexContext(ctx, tokenizer.CL100K(), line.text); err != nil {
-					b.Fatal(err)
-				}
-			}
-			done()
+		benchPerMB(b, line.name+"/index-cl100k", len(line.text), func() error {
+			_, _, err := tokenizer.IndexContext(ctx, tokenizer.CL100K(), line.text)
+			return err
 		})
 		for _, c := range benchChunkers() {
-			b.Run(line.name+"/"+c.name, func(b *testing.B) {
-				b.SetBytes(int64(len(line.text)))
-				b.ReportAllocs()
-				done := perMB(b, len(line.text))
-				for b.Loop() {
-					if _, err := c.c.Chunk(ctx, line.text); err != nil {
-						b.Fatal(err)
-					}
-				}
-				done()
-			})
+			benchChunker(b, line.name+"/"+c.name, c.c, line.text)
 		}
 	}
+}
+
+// benchChunker runs c on text as the sub-benchmark name (see benchPerMB).
+func benchChunker(b *testing.B, name string, c chunk.Chunker, text string) {
+	benchPerMB(b, name, len(text), func() error {
+		_, err := c.Chunk(context.Background(), text)
+		return err
+	})
+}
+
+// benchPerMB runs f, which works on n bytes, as the sub-benchmark name,
+// reporting what perMB reports and B/op.
+func benchPerMB(b *testing.B, name string, n int, f func() error) {
+	b.Run(name, func(b *testing.B) {
+		b.SetBytes(int64(n))
+		b.ReportAllocs()
+		done := perMB(b, n)
+		for b.Loop() {
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		done()
+	})
+}
+
+// BenchmarkPathologicalOverhead measures what each chunker of
+// BenchmarkPathological spends beyond the tokenizer's index: its
+// tokenizer hands out an index of the line built before the clock starts,
+// so the time is the chunker's own (checking and trimming the text,
+// finding separators, packing, counting chunks through the index).
+//
+//	go test ./chunk -run '^$' -bench BenchmarkPathologicalOverhead -benchtime 3x -count 3
+func BenchmarkPathologicalOverhead(b *testing.B) {
+	ctx := context.Background()
+	for _, line := range pathologicalLines(10 << 20) {
+		tok, err := preindex(ctx, tokenizer.CL100K(), line.text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range benchChunkersWith(tok) {
+			benchChunker(b, line.name+"/"+c.name, c.c, line.text)
+		}
+	}
+}
+
+// preindexed is a Tokenizer whose index of one text is built in advance:
+// indexing that text returns the index at once (the same arrays every
+// time; chunkers only read them), any other text is indexed as usual.
+type preindexed struct {
+	tokenizer.Tokenizer
+	text  string
+	ends  []int32
+	count func(s, e int) int
+}
+
+// preindex indexes text with tok once, for a preindexed tokenizer.
+func preindex(ctx context.Context, tok tokenizer.Tokenizer, text string) (preindexed, error) {
+	ends, count, err := tokenizer.IndexContext(ctx, tok, text)
+	return preindexed{Tokenizer: tok, text: text, ends: ends, count: count}, err
+}
+
+func (p preindexed) Index(text string) ([]int32, func(s, e int) int) {
+	if text == p.text {
+		return p.ends, p.count
+	}
+	return tokenizer.Index(p.Tokenizer, text)
+}
+
+func (p preindexed) IndexContext(ctx context.Context, text string) ([]int32, func(s, e int) int, error) {
+	if text == p.text {
+		return p.ends, p.count, ctx.Err()
+	}
+	return tokenizer.IndexContext(ctx, p.Tokenizer, text)
 }
 
 // perMB starts measuring a benchmark over n bytes a loop; the function it

@@ -102,6 +102,10 @@ func sentenceLevel(abbr map[string]bool) level {
 		i := from
 		for i < e && (limit <= 0 || len(cuts) < limit) {
 			c := text[i]
+			if !sentenceLead[c] {
+				i++
+				continue
+			}
 			if c == '\n' {
 				// A blank line ends a sentence.
 				k, nl := i, 0
@@ -158,6 +162,10 @@ func sentenceLevel(abbr map[string]bool) level {
 		return cuts
 	}
 }
+
+// sentenceLead marks the bytes at which a sentence level looks: a line
+// feed or the start of a sentence mark.
+var sentenceLead = leadBytes([]rune(sentenceMarks + "\n"))
 
 // startsLower reports whether s starts with a lower-case letter.
 func startsLower(s string) bool {

@@ -24,11 +24,16 @@ type level func(text string, s, from, e int, cuts []int, limit int) []int
 func allCuts(lv level, text string, s, e int, cuts []int) []int { return lv(text, s, s, e, cuts, 0) }
 
 // isSpaceAt reports whether text[i:] starts with a white space rune
-// (unicode.IsSpace), and its size.
+// (unicode.IsSpace), and its size. The text is valid UTF-8 (i may be
+// inside a character: the size is then 1, as utf8.DecodeRuneInString
+// says).
 func isSpaceAt(text string, i int) (bool, int) {
 	c := text[i]
 	if c < utf8.RuneSelf {
 		return asciiSpace[c], 1
+	}
+	if !spaceLead[c] {
+		return false, runeLen(c)
 	}
 	r, n := utf8.DecodeRuneInString(text[i:])
 	return unicode.IsSpace(r), n
@@ -36,13 +41,62 @@ func isSpaceAt(text string, i int) (bool, int) {
 
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
+// Scanners look at the few bytes that can start what they look for and
+// step over every other byte, rather than decoding each character: in
+// valid UTF-8 a first byte is never inside another character, so they
+// stop at the same characters as a scan character by character.
+
+// leadBytes marks the first bytes of the UTF-8 encodings of runes.
+func leadBytes(runes []rune) *[256]bool {
+	var t [256]bool
+	for _, r := range runes {
+		t[string(r)[0]] = true
+	}
+	return &t
+}
+
+// whiteSpace lists the runes for which unicode.IsSpace is true: those of
+// Unicode's White_Space property.
+func whiteSpace() []rune {
+	var rs []rune
+	for _, r := range unicode.White_Space.R16 {
+		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
+			rs = append(rs, c)
+		}
+	}
+	for _, r := range unicode.White_Space.R32 {
+		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
+			rs = append(rs, c)
+		}
+	}
+	return rs
+}
+
+// spaceLead marks the bytes that can start a white space rune: the ASCII
+// white space and the first bytes of U+0085, U+00A0, U+1680, U+2000 to
+// U+205F and U+3000.
+var spaceLead = leadBytes(whiteSpace())
+
+// runeLen is the length of the character whose first byte is c in valid
+// UTF-8 (1 for a byte inside a character).
+func runeLen(c byte) int {
+	switch {
+	case c >= 0xf0:
+		return 4
+	case c >= 0xe0:
+		return 3
+	case c >= 0xc0:
+		return 2
+	}
+	return 1
+}
+
 // spaceRuns calls fn for each maximal run text[a:b] of white space within
 // text[from:e], with the number of '\n' it holds, until fn returns false.
 func spaceRuns(text string, from, e int, fn func(a, b, newlines int) bool) {
 	i := from
 	for i < e {
-		c := text[i]
-		if c < utf8.RuneSelf && !asciiSpace[c] {
+		if !spaceLead[text[i]] {
 			i++
 			continue
 		}
@@ -166,6 +220,10 @@ func isFullStop(r rune) bool {
 func sentenceEnds(text string, s, from, e int, cuts []int, limit int) []int {
 	i := from
 	for i < e {
+		if !markLead[text[i]] {
+			i++
+			continue
+		}
 		r, n, ok := markAt(text, i)
 		if !ok {
 			i += n
@@ -184,6 +242,12 @@ func sentenceEnds(text string, s, from, e int, cuts []int, limit int) []int {
 	}
 	return cuts
 }
+
+// sentenceMarks are the runes markAt reports.
+const sentenceMarks = ".!?…。！？｡"
+
+// markLead marks the bytes that can start a sentence mark.
+var markLead = leadBytes([]rune(sentenceMarks))
 
 // markAt reports whether text[i:] starts with a sentence mark ('.', '!',
 // '?', '…' or a CJK full stop), which rune it is and its length; when it

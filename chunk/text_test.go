@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TestBreakRunsMatchesSpaceRuns checks the fast line-feed scan against the
@@ -82,4 +84,37 @@ func randomText(rng *rand.Rand, n int) string {
 		b.WriteString(spaceAlphabet[rng.IntN(len(spaceAlphabet))])
 	}
 	return b.String()
+}
+
+// TestLeadBytes checks the scanners' tables against the definitions they
+// stand for, over every rune: each white space rune (unicode.IsSpace) and
+// each sentence mark (markAt) starts with a byte its table marks, and
+// isSpaceAt, which steps over the unmarked ones, agrees with decoding.
+func TestLeadBytes(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !utf8.ValidRune(r) {
+			continue
+		}
+		s := string(r)
+		if sp, n := isSpaceAt(s, 0); sp != unicode.IsSpace(r) || n != len(s) {
+			t.Fatalf("isSpaceAt(%q) = %v, %d, want %v, %d", s, sp, n, unicode.IsSpace(r), len(s))
+		}
+		if unicode.IsSpace(r) && !spaceLead[s[0]] {
+			t.Errorf("%U is white space; spaceLead misses %#x", r, s[0])
+		}
+		if _, _, ok := markAt(s, 0); ok && (!markLead[s[0]] || !sentenceLead[s[0]]) {
+			t.Errorf("%U is a sentence mark; markLead or sentenceLead misses %#x", r, s[0])
+		}
+	}
+	if !sentenceLead['\n'] {
+		t.Error("sentenceLead misses the line feed")
+	}
+	// Inside a character: one byte, not white space.
+	for _, s := range []string{"\u00a0", "\u3000", "\u2028", "中"} {
+		for i := 1; i < len(s); i++ {
+			if sp, n := isSpaceAt(s, i); sp || n != 1 {
+				t.Errorf("isSpaceAt(%q, %d) = %v, %d, want false, 1", s, i, sp, n)
+			}
+		}
+	}
 }
