@@ -145,13 +145,18 @@ func (s *Stream) embedBatch(b *batch) {
 	if s.cfg.Progress != nil {
 		defer s.cfg.Progress()
 	}
-	used := make([]bool, len(vecs))
+	// Each record owns its vector (the store may scale it in place; see
+	// write): a text shared by several chunks, or an answer that gives
+	// several texts one slice, is copied for all but the first. Check
+	// rejected empty vectors.
+	used := make(map[*float32]struct{}, len(vecs))
 	for k, it := range b.items {
 		v := vecs[b.of[k]]
-		if used[b.of[k]] {
-			v = slices.Clone(v) // a text shared by several chunks: each record owns its vector
+		if _, ok := used[&v[0]]; ok {
+			v = slices.Clone(v)
+		} else {
+			used[&v[0]] = struct{}{}
 		}
-		used[b.of[k]] = true
 		if it.key != "" && s.cfg.Cache != nil {
 			s.cfg.Cache.Put(s.ctx, it.key, v)
 		}

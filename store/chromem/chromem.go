@@ -135,7 +135,7 @@ type Store struct {
 	scoped  bool                       // a tenant's store: Close is its base's
 }
 
-var _ store.Store = (*Store)(nil)
+var _ store.VectorTaker = (*Store)(nil)
 
 // docEntry is the per-document index.
 type docEntry struct {
@@ -251,33 +251,54 @@ func (s *Store) Dimensions() int {
 }
 
 // prepared is a validated document ready to be applied: its records
-// copied, normalised and split into what chromem-go keeps and what the
-// store keeps.
+// copied and split into what chromem-go keeps (the unit vectors) and what
+// the store keeps.
 type prepared struct {
 	id   string
 	hash string
 	recs []*recEntry
 	// vecs are the vectors as written, kept only until the document is
-	// saved (the file holds the exact vectors); in Upsert, the caller's.
+	// saved (the file holds the exact vectors) and its unit vectors are
+	// set; in Upsert, the caller's.
 	vecs [][]float32
 }
 
-// prepare takes ownership of d's records, which must not alias the caller's.
-func prepare(d store.StoredDocument) prepared {
-	p := prepared{id: d.ID, hash: d.Hash}
-	for _, c := range d.Records {
-		unit, norm := normalize(c.Vector)
-		p.vecs = append(p.vecs, c.Vector)
+// prepare takes ownership of d's records, which must not alias the
+// caller's but for their vectors; ss are the sums of the squares of the
+// records' vectors (sumSquares). The unit vectors are left for setUnits.
+func prepare(d store.StoredDocument, ss []float64) prepared {
+	p := prepared{id: d.ID, hash: d.Hash, recs: make([]*recEntry, len(d.Records)), vecs: make([][]float32, len(d.Records))}
+	for i, c := range d.Records {
+		p.vecs[i] = c.Vector
 		c.Vector = nil
-		p.recs = append(p.recs, &recEntry{rec: c, unit: unit, norm: norm})
+		p.recs[i] = &recEntry{rec: c, norm: math.Sqrt(ss[i])}
 	}
 	return p
 }
 
-// normalize returns v scaled to length 1, computed in float64 (so tiny and
-// huge vectors neither underflow nor overflow), and v's length; nil and 0
-// for a zero vector.
-func normalize(v []float32) ([]float32, float64) {
+// setUnits sets the records' unit vectors, scaling p.vecs in place when
+// take is set (the store owns them), into copies otherwise. A zero vector
+// has none.
+func (p *prepared) setUnits(take bool) {
+	for i, e := range p.recs {
+		if e.norm == 0 {
+			continue
+		}
+		v := p.vecs[i]
+		u := v
+		if !take {
+			u = make([]float32, len(v))
+		}
+		scale(u, v, 1/e.norm)
+		e.unit = u
+	}
+}
+
+// sumSquares returns the sum of the squares of v's components in float64,
+// where neither tiny nor huge vectors underflow or overflow. So it is
+// finite exactly when every component is: the test for NaN and infinities
+// comes with the length, without a pass of its own.
+func sumSquares(v []float32) float64 {
 	// Four sums, so the additions do not wait for one another.
 	var s0, s1, s2, s3 float64
 	i := 0
@@ -291,16 +312,28 @@ func normalize(v []float32) ([]float32, float64) {
 	for ; i < len(v); i++ {
 		s0 += float64(v[i]) * float64(v[i])
 	}
-	ss := (s0 + s1) + (s2 + s3)
+	return (s0 + s1) + (s2 + s3)
+}
+
+// scale sets u[i] = v[i]*inv, computed in float64; u and v may be the
+// same slice.
+func scale(u, v []float32, inv float64) {
+	u = u[:len(v)]
+	for i, x := range v {
+		u[i] = float32(float64(x) * inv)
+	}
+}
+
+// normalize returns v scaled to length 1, computed in float64, and v's
+// length; nil and 0 for a zero vector.
+func normalize(v []float32) ([]float32, float64) {
+	ss := sumSquares(v)
 	if ss == 0 {
 		return nil, 0
 	}
 	n := math.Sqrt(ss)
-	inv := 1 / n // a multiplication a component, not a division
 	u := make([]float32, len(v))
-	for i, x := range v {
-		u[i] = float32(float64(x) * inv)
-	}
+	scale(u, v, 1/n) // a multiplication a component, not a division
 	return u, n
 }
 
@@ -319,15 +352,28 @@ func (s *Store) checkOpen() error {
 // writing one document fails, the documents before it are written and the
 // error names the one that failed.
 func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
+	return s.upsert(ctx, docs, false)
+}
+
+// UpsertTakingVectors is Upsert, keeping the records' vectors (scaled to
+// unit length in place) instead of copies: see store.VectorTaker. If it
+// fails, the vectors are as they were; with NoSync, the documents written
+// before the failure keep copies.
+func (s *Store) UpsertTakingVectors(ctx context.Context, docs []store.StoredDocument) error {
+	return s.upsert(ctx, docs, true)
+}
+
+func (s *Store) upsert(ctx context.Context, docs []store.StoredDocument, take bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	batch := make([]store.StoredDocument, len(docs))
+	nrec := 0
 	for i, d := range docs {
 		// Copy and normalise first: CheckDocuments then sees the metadata
 		// as it will be stored (integers as float64). The vectors are not
-		// copied: they are only read, during this call (normalised into
-		// the store's own unit vectors, and encoded to the log).
+		// copied: Upsert only reads them, during this call (normalised
+		// into the store's own unit vectors, and encoded to the log).
 		c := store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
 			v := r.Vector
@@ -336,6 +382,17 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 			c.Records[j].Vector = v
 		}
 		batch[i] = c
+		nrec += len(d.Records)
+	}
+	// The vectors' lengths, which also tell whether they are all finite.
+	ss := make([]float64, 0, nrec)
+	finite := true
+	for _, d := range batch {
+		for _, r := range d.Records {
+			x := sumSquares(r.Vector)
+			finite = finite && !math.IsNaN(x) && !math.IsInf(x, 0)
+			ss = append(ss, x)
+		}
 	}
 
 	// Validate, normalise and encode before taking writeMu: a concurrent
@@ -346,13 +403,21 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 	if closed {
 		return fmt.Errorf("chromem: upsert: %w", store.ErrClosed)
 	}
-	newDim, err := store.CheckDocuments(batch, dim)
+	check := store.CheckDocumentsKnownFinite
+	if !finite {
+		check = store.CheckDocuments // it finds the NaN or the infinity, or an error before it
+	}
+	newDim, err := check(batch, dim)
 	if err != nil {
 		return fmt.Errorf("chromem: upsert: %w", err)
 	}
 	ps := make([]prepared, len(batch))
 	for i, d := range batch {
-		ps[i] = prepare(d)
+		ps[i] = prepare(d, ss[:len(d.Records)])
+		ss = ss[len(d.Records):]
+		if !take {
+			ps[i].setUnits(false)
+		}
 	}
 	var rec []byte
 	if s.glog != nil {
@@ -382,6 +447,15 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 		}
 	}
 	written, err := s.persistDocs(ctx, ps, newDim, rec)
+	if take {
+		// Only now, when the write is certain to stand (the log record,
+		// or the documents' files, hold the exact vectors): a failed call
+		// leaves the caller's vectors as they were, and keeps copies of
+		// those of the documents it wrote.
+		for i := range written {
+			written[i].setUnits(err == nil)
+		}
+	}
 	s.mu.Lock()
 	if s.dim == 0 {
 		s.dim = newDim
