@@ -50,3 +50,26 @@ func Finite(v []float32) bool {
 	}
 	return (a0|a1|a2|a3)&(signBit<<32|signBit) == 0
 }
+
+// SumSquares returns the sum of the squares of v's components, computed
+// in float64, where neither tiny nor huge components underflow or
+// overflow. So it is finite exactly when every component is (a finite
+// float32 squared is below 2^256): a store that needs a vector's length
+// has the test for NaN and infinities with it, without a pass of its own.
+// Four sums, so the additions do not wait for one another.
+func SumSquares(v []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		w := v[i : i+4 : i+4]
+		x0, x1, x2, x3 := float64(w[0]), float64(w[1]), float64(w[2]), float64(w[3])
+		s0 += x0 * x0
+		s1 += x1 * x1
+		s2 += x2 * x2
+		s3 += x3 * x3
+	}
+	for ; i < len(v); i++ {
+		s0 += float64(v[i]) * float64(v[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}

@@ -80,3 +80,36 @@ func BenchmarkFinite(b *testing.B) {
 		}
 	}
 }
+
+// TestSumSquares: the sum of squares of random vectors agrees with a plain
+// float64 loop, and is finite exactly when every component is.
+func TestSumSquares(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := range 40 {
+		v := make([]float32, n)
+		var want float64
+		for i := range v {
+			v[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(60)-30)))
+			want += float64(v[i]) * float64(v[i])
+		}
+		if got := SumSquares(v); math.Abs(got-want) > 1e-12*want {
+			t.Fatalf("SumSquares of %d components = %v, want %v", n, got, want)
+		}
+		for i := range n {
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				w := append([]float32(nil), v...)
+				w[i] = bad
+				if s := SumSquares(w); !math.IsNaN(s) && !math.IsInf(s, 0) {
+					t.Fatalf("%v at %d of %d: SumSquares = %v, want NaN or Inf", bad, i, n, s)
+				}
+			}
+		}
+	}
+	huge := make([]float32, 1<<16)
+	for i := range huge {
+		huge[i] = -math.MaxFloat32
+	}
+	if s := SumSquares(huge); math.IsInf(s, 0) || math.IsNaN(s) {
+		t.Fatalf("65,536 components of -MaxFloat32: SumSquares = %v, want finite", s)
+	}
+}

@@ -51,6 +51,7 @@ import (
 	cg "github.com/philippgille/chromem-go"
 
 	"github.com/ragkit-go/rag/internal/tenancy"
+	"github.com/ragkit-go/rag/internal/vecmath"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/internal/wal"
 )
@@ -265,7 +266,7 @@ type prepared struct {
 
 // prepare takes ownership of d's records, which must not alias the
 // caller's but for their vectors; ss are the sums of the squares of the
-// records' vectors (sumSquares). The unit vectors are left for setUnits.
+// records' vectors (vecmath.SumSquares). The unit vectors are left for setUnits.
 func prepare(d store.StoredDocument, ss []float64) prepared {
 	p := prepared{id: d.ID, hash: d.Hash, recs: make([]*recEntry, len(d.Records)), vecs: make([][]float32, len(d.Records))}
 	for i, c := range d.Records {
@@ -294,27 +295,6 @@ func (p *prepared) setUnits(take bool) {
 	}
 }
 
-// sumSquares returns the sum of the squares of v's components in float64,
-// where neither tiny nor huge vectors underflow or overflow. So it is
-// finite exactly when every component is: the test for NaN and infinities
-// comes with the length, without a pass of its own.
-func sumSquares(v []float32) float64 {
-	// Four sums, so the additions do not wait for one another.
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		x0, x1, x2, x3 := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
-		s0 += x0 * x0
-		s1 += x1 * x1
-		s2 += x2 * x2
-		s3 += x3 * x3
-	}
-	for ; i < len(v); i++ {
-		s0 += float64(v[i]) * float64(v[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
 // scale sets u[i] = v[i]*inv, computed in float64; u and v may be the
 // same slice.
 func scale(u, v []float32, inv float64) {
@@ -327,7 +307,7 @@ func scale(u, v []float32, inv float64) {
 // normalize returns v scaled to length 1, computed in float64, and v's
 // length; nil and 0 for a zero vector.
 func normalize(v []float32) ([]float32, float64) {
-	ss := sumSquares(v)
+	ss := vecmath.SumSquares(v)
 	if ss == 0 {
 		return nil, 0
 	}
@@ -384,12 +364,13 @@ func (s *Store) upsert(ctx context.Context, docs []store.StoredDocument, take bo
 		batch[i] = c
 		nrec += len(d.Records)
 	}
-	// The vectors' lengths, which also tell whether they are all finite.
+	// The vectors' lengths, which also tell whether they are all finite
+	// (see vecmath.SumSquares).
 	ss := make([]float64, 0, nrec)
 	finite := true
 	for _, d := range batch {
 		for _, r := range d.Records {
-			x := sumSquares(r.Vector)
+			x := vecmath.SumSquares(r.Vector)
 			finite = finite && !math.IsNaN(x) && !math.IsInf(x, 0)
 			ss = append(ss, x)
 		}
