@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
+	"github.com/ragkit-go/rag/store/storetest"
 )
 
 // fill writes n records of dim dimensions, 10 to a document, with a "pct"
@@ -89,59 +90,9 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
-// BenchmarkUpsert: an in-memory store replacing 64 documents of 4 records
-// of 1,536 dimensions a call, as the pipeline writes them, with Upsert
-// (which copies each vector into its unit vector) and with
-// UpsertTakingVectors (which scales the caller's in place). Each call
-// writes fresh vectors, as the pipeline's are freshly decoded: their
-// making is in both figures.
+// BenchmarkUpsert: see storetest.BenchUpsert.
 //
 //	go test ./store/chromem -run '^$' -bench BenchmarkUpsert -count 8
 func BenchmarkUpsert(b *testing.B) {
-	const docs, perDoc, dim = 64, 4, 1536
-	rng := rand.New(rand.NewPCG(1, 2))
-	template := make([]store.StoredDocument, docs)
-	for i := range template {
-		d := store.StoredDocument{ID: fmt.Sprintf("doc-%03d", i), Hash: "h"}
-		for c := range perDoc {
-			v := make([]float32, dim)
-			for j := range v {
-				v[j] = rng.Float32()*2 - 1
-			}
-			d.Records = append(d.Records, store.Record{
-				ID: fmt.Sprintf("doc-%03d#%d", i, c), DocID: d.ID, Chunk: c, Vector: v,
-				Text: "some chunk text", Source: "file://" + d.ID, Title: "Title",
-			})
-		}
-		template[i] = d
-	}
-	fresh := func() []store.StoredDocument {
-		out := make([]store.StoredDocument, len(template))
-		for i, d := range template {
-			out[i] = store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
-			for j, r := range d.Records {
-				r.Vector = append([]float32(nil), r.Vector...)
-				out[i].Records[j] = r
-			}
-		}
-		return out
-	}
-	for _, m := range []struct {
-		name   string
-		upsert func(*chromem.Store, context.Context, []store.StoredDocument) error
-	}{
-		{"Upsert", (*chromem.Store).Upsert},
-		{"UpsertTakingVectors", (*chromem.Store).UpsertTakingVectors},
-	} {
-		b.Run(m.name, func(b *testing.B) {
-			s := open(b, chromem.Options{})
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := m.upsert(s, context.Background(), fresh()); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*docs*perDoc), "ns/record")
-		})
-	}
+	storetest.BenchUpsert(b, func(b *testing.B) store.Store { return open(b, chromem.Options{}) })
 }

@@ -171,10 +171,7 @@ func New(opts Options) (*Store, error) {
 		zeros: make(map[string]struct{}),
 	}
 	db := cg.NewDB()
-	noEmbed := func(context.Context, string) ([]float32, error) {
-		return nil, errors.New("chromem: the store never asks chromem-go to embed text")
-	}
-	coll, err := db.CreateCollection(opts.Collection, nil, noEmbed)
+	coll, err := db.CreateCollection(opts.Collection, nil, s.unitOf)
 	if err != nil {
 		return nil, fmt.Errorf("chromem: %w", err)
 	}
@@ -514,12 +511,28 @@ func (s *Store) apply(p *prepared) {
 			s.zeros[k] = struct{}{} // scored 0 by the store, not by chromem-go
 			continue
 		}
-		// Cannot fail: the ID and the embedding are set, and the unit
-		// vector is normalised, so chromem-go keeps it as it is.
-		_ = s.coll.AddDocument(ctx, cg.Document{ID: k, Metadata: nativeMetadata(&r.rec), Embedding: r.unit})
+		// Cannot fail: the ID and the content are set, and unitOf
+		// returns the unit vector, which chromem-go keeps as it is.
+		_ = s.coll.AddDocument(ctx, cg.Document{ID: k, Metadata: nativeMetadata(&r.rec), Content: k})
 	}
 	s.docs[p.id] = e
 	s.nrec += len(p.recs)
+}
+
+// unitOf is the collection's EmbeddingFunc: chromem-go asks it for the
+// vector of a document added with content and no embedding. It is how
+// apply hands chromem-go a record's unit vector: given a vector,
+// AddDocument checks its length in a pass of its own (a tenth of the
+// store's Upsert), while the vector of an EmbeddingFunc, whose contract is
+// to return unit vectors, is taken as it is. The content is the record's
+// chromem-go key; unitOf returns the unit vector the store holds under it.
+// chromem-go calls it only from AddDocument, so only from apply, which
+// holds s.mu; the store never asks chromem-go to embed anything else.
+func (s *Store) unitOf(_ context.Context, key string) ([]float32, error) {
+	if e, ok := s.recs[key]; ok && e.unit != nil {
+		return e.unit, nil
+	}
+	return nil, errors.New("chromem: the store never asks chromem-go to embed text")
 }
 
 // nativeMetadata returns the fields of r that chromem-go's where clauses
