@@ -15,8 +15,10 @@
 // Stores that can do more say so by implementing an optional interface,
 // found by type assertion: TextSearcher (a full-text search of their own),
 // Lister (listing the documents a filter matches, without a vector
-// search; see the DocumentIDs helper) and Scoper (views confined to one
-// tenant, for many customers in one store; see the Scope helper).
+// search; see the DocumentIDs helper), Scoper (views confined to one
+// tenant, for many customers in one store; see the Scope helper) and
+// VectorTaker (keeping the vectors it is handed instead of copies; see
+// the UpsertTakingVectors helper).
 package store
 
 import (
@@ -38,7 +40,8 @@ import (
 // Ownership: a Store must not retain or modify the slices and maps passed to
 // it after the call returns (it copies what it keeps), and the caller may
 // modify everything a Store returns: returned records never alias the
-// store's internal state.
+// store's internal state. (A VectorTaker's UpsertTakingVectors is the one
+// exception: there the caller hands over the records' vectors.)
 //
 // Errors: a Store rejects vectors that contain NaN or Inf with
 // ErrInvalidVector, vectors whose length differs from the dimension it already

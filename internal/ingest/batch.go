@@ -145,17 +145,20 @@ func (s *Stream) embedBatch(b *batch) {
 	if s.cfg.Progress != nil {
 		defer s.cfg.Progress()
 	}
-	// Each record owns its vector (the store may scale it in place; see
-	// write): a text shared by several chunks, or an answer that gives
-	// several texts one slice, is copied for all but the first. Check
-	// rejected empty vectors.
-	used := make(map[*float32]struct{}, len(vecs))
+	// Each record owns its vector: the store may scale it in place (see
+	// write) once its document goes to the writer, which may be within
+	// this loop. A vector several records share (a text of several
+	// chunks, or an answer that gives several texts one slice) is copied
+	// for all but the last of them, so that no copy reads a vector handed
+	// over. Check rejected empty vectors.
+	last := make(map[*float32]int, len(vecs))
+	for k := range b.items {
+		last[&vecs[b.of[k]][0]] = k
+	}
 	for k, it := range b.items {
 		v := vecs[b.of[k]]
-		if _, ok := used[&v[0]]; ok {
+		if last[&v[0]] != k {
 			v = slices.Clone(v)
-		} else {
-			used[&v[0]] = struct{}{}
 		}
 		if it.key != "" && s.cfg.Cache != nil {
 			s.cfg.Cache.Put(s.ctx, it.key, v)

@@ -34,6 +34,19 @@ func ingestAll(t *testing.T, cfg *ingest.Config, docs ...document.Document) {
 	}
 }
 
+// chromemConfig returns an in-memory chromem store, closed when t ends,
+// and config on it, with its request counter.
+func chromemConfig(t *testing.T) (*chromem.Store, *ingest.Config, *atomic.Int64) {
+	t.Helper()
+	s, err := chromem.New(chromem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	requests := new(atomic.Int64)
+	return s, config(s, requests), requests
+}
+
 // storedVectors returns the vector of every record of s by record ID.
 func storedVectors(t *testing.T, s store.Store, dim int) map[string][]float32 {
 	t.Helper()
@@ -68,13 +81,7 @@ func near(a, b []float32) bool {
 // in place: a vector scaled twice would no longer be the embedder's. The
 // two documents' records may be in one request and in two writes.
 func TestWriteAliasedVectors(t *testing.T) {
-	s, err := chromem.New(chromem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var requests atomic.Int64
-	cfg := config(s, &requests)
+	s, cfg, _ := chromemConfig(t)
 	cfg.Dimension = &ingest.Dimension{}
 	cfg.Embed = func(_ context.Context, texts []string, _ int) ([][]float32, int, error) {
 		one := []float32{3, 4, 0, 0}
@@ -103,13 +110,7 @@ func TestWriteAliasedVectors(t *testing.T) {
 // cache still returns the embedder's vectors, and a second document made
 // of cached texts is stored with them too.
 func TestWriteCacheNotAliased(t *testing.T) {
-	s, err := chromem.New(chromem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var requests atomic.Int64
-	cfg := config(s, &requests)
+	s, cfg, requests := chromemConfig(t)
 	const dim = 8
 	// Not unit vectors, so that a vector scaled by the store shows.
 	raw := func(text string) []float32 {

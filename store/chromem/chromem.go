@@ -25,7 +25,10 @@
 //     a write lock, searches hold a read lock, so a search sees a document
 //     as it was before a write or after it, never half of it.
 //   - Dimension checks, NaN/Inf rejection, defensive copies, zero vectors
-//     (score 0, where chromem-go would compute NaN).
+//     (score 0, where chromem-go would compute NaN). The pipeline writes
+//     with UpsertTakingVectors (store.VectorTaker): then the store keeps
+//     the pipeline's own vectors, scaled to unit length in place, instead
+//     of unit copies.
 //   - Crash-consistent persistence. chromem-go's own persistence writes one
 //     gob file per record, named by 32 bits of a hash (files of different
 //     records collide at scale) and written in place (a crash leaves a torn

@@ -14,11 +14,7 @@ import (
 // taker returns st as a store.VectorTaker, or skips the test.
 func taker(t *testing.T, st store.Store) store.VectorTaker {
 	t.Helper()
-	vt, ok := st.(store.VectorTaker)
-	if !ok {
-		t.Skipf("%T does not implement store.VectorTaker", st)
-	}
-	return vt
+	return capability[store.VectorTaker](t, st, "store.VectorTaker")
 }
 
 // handOver returns a copy of docs whose vectors are fresh copies, for
