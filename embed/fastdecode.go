@@ -115,16 +115,17 @@ func decodeBase64Embeddings(body []byte) (vecs [][]float32, usage []byte, err er
 	if d.i != len(d.b) || len(items) == 0 {
 		return nil, nil, errFastDecode
 	}
-	// One allocation for every vector; each is capped so appending to one
-	// never writes into the next.
+	// An allocation a vector, not one for all: a store may keep the
+	// vectors themselves (store.VectorTaker), and one kept vector of a
+	// shared array would keep the whole batch's alive after the other
+	// documents are replaced or deleted.
 	dim := base64.StdEncoding.DecodedLen(len(items[0].b64)) / 4
-	all := make([]float32, dim*len(items))
 	vecs = make([][]float32, len(items))
 	for _, it := range items {
 		if it.index >= len(items) || vecs[it.index] != nil {
 			return nil, nil, errFastDecode
 		}
-		v := all[it.index*dim : (it.index+1)*dim : (it.index+1)*dim]
+		v := make([]float32, dim)
 		if !decodeFloats(v, it.b64) {
 			// Not plain base64 (see base64String), or not one vector of
 			// dim components.
