@@ -26,7 +26,9 @@ import (
 // Concurrency: Embed may be called concurrently from many goroutines.
 //
 // Ownership: Embed must not modify texts nor keep it after returning. The
-// returned vectors belong to the caller, who may modify them.
+// returned vectors belong to the caller, who may modify them (the pipeline
+// hands them to stores that keep them and scale them in place), so the
+// embedder must not keep them or return them again.
 //
 // Errors: a provider's refusal is reported as a *provider.Error, so the
 // caller can tell a retryable failure (429, 5xx) from a permanent one

@@ -15,8 +15,10 @@
 // Stores that can do more say so by implementing an optional interface,
 // found by type assertion: TextSearcher (a full-text search of their own),
 // Lister (listing the documents a filter matches, without a vector
-// search; see the DocumentIDs helper) and Scoper (views confined to one
-// tenant, for many customers in one store; see the Scope helper).
+// search; see the DocumentIDs helper), Scoper (views confined to one
+// tenant, for many customers in one store; see the Scope helper) and
+// VectorTaker (keeping the vectors it is handed instead of copies; see
+// the UpsertTakingVectors helper).
 package store
 
 import (
@@ -38,7 +40,8 @@ import (
 // Ownership: a Store must not retain or modify the slices and maps passed to
 // it after the call returns (it copies what it keeps), and the caller may
 // modify everything a Store returns: returned records never alias the
-// store's internal state.
+// store's internal state. (A VectorTaker's UpsertTakingVectors is the one
+// exception: there the caller hands over the records' vectors.)
 //
 // Errors: a Store rejects vectors that contain NaN or Inf with
 // ErrInvalidVector, vectors whose length differs from the dimension it already
@@ -151,14 +154,16 @@ func (e *DimensionError) Is(target error) bool { return target == ErrDimensionMi
 // CheckVector returns an error matching ErrInvalidVector if v is empty or
 // holds a NaN or an infinity, and a *DimensionError if dim > 0 and len(v) !=
 // dim.
-func CheckVector(v []float32, dim int) error {
+func CheckVector(v []float32, dim int) error { return checkVector(v, dim, true) }
+
+func checkVector(v []float32, dim int, checkFinite bool) error {
 	if len(v) == 0 {
 		return fmt.Errorf("%w: empty vector", ErrInvalidVector)
 	}
 	if dim > 0 && len(v) != dim {
 		return &DimensionError{Want: dim, Got: len(v)}
 	}
-	if vecmath.Finite(v) {
+	if !checkFinite || vecmath.Finite(v) {
 		return nil
 	}
 	for i, x := range v {
@@ -174,6 +179,20 @@ func CheckVector(v []float32, dim int) error {
 // must equal dim when dim > 0. It returns the batch's dimension (0 when the
 // batch holds no record).
 func CheckDocuments(docs []StoredDocument, dim int) (int, error) {
+	return checkDocuments(docs, dim, true)
+}
+
+// CheckDocumentsKnownFinite is CheckDocuments without the test for NaN and
+// infinities, for a store that has already found every vector of docs
+// finite. A store that computes each vector's length anyway knows it from
+// the sum of the squares, in float64: finite exactly when every component
+// is. When that sum is not finite, the store calls CheckDocuments instead,
+// which reports the first error of the batch as it always does.
+func CheckDocumentsKnownFinite(docs []StoredDocument, dim int) (int, error) {
+	return checkDocuments(docs, dim, false)
+}
+
+func checkDocuments(docs []StoredDocument, dim int, checkFinite bool) (int, error) {
 	for _, d := range docs {
 		if d.ID == "" {
 			return 0, fmt.Errorf("%w: document without ID", ErrInvalidRecord)
@@ -186,7 +205,7 @@ func CheckDocuments(docs []StoredDocument, dim int) (int, error) {
 			if r.DocID != d.ID {
 				return 0, fmt.Errorf("%w: record %q names document %q, written under %q", ErrInvalidRecord, r.ID, r.DocID, d.ID)
 			}
-			if err := CheckVector(r.Vector, dim); err != nil {
+			if err := checkVector(r.Vector, dim, checkFinite); err != nil {
 				return 0, fmt.Errorf("record %q: %w", r.ID, err)
 			}
 			dim = len(r.Vector)

@@ -162,13 +162,21 @@ func (s *Stream) embedBatch(b *batch) {
 	if s.cfg.Progress != nil {
 		defer s.cfg.Progress()
 	}
-	used := make([]bool, len(vecs))
+	// Each record owns its vector: the store may scale it in place (see
+	// write) once its document goes to the writer, which may be within
+	// this loop. A vector several records share (a text of several
+	// chunks, or an answer that gives several texts one slice) is copied
+	// for all but the last of them, so that no copy reads a vector handed
+	// over. Check rejected empty vectors.
+	last := make(map[*float32]int, len(vecs))
+	for k := range b.items {
+		last[&vecs[b.of[k]][0]] = k
+	}
 	for k, it := range b.items {
 		v := vecs[b.of[k]]
-		if used[b.of[k]] {
-			v = slices.Clone(v) // a text shared by several chunks: each record owns its vector
+		if last[&v[0]] != k {
+			v = slices.Clone(v)
 		}
-		used[b.of[k]] = true
 		if it.key != "" && s.cfg.Cache != nil {
 			s.cfg.Cache.Put(s.ctx, it.key, v)
 		}

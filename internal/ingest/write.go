@@ -72,7 +72,13 @@ func (s *Stream) write(group []*job) {
 	if len(docs) == 0 {
 		return
 	}
-	err := s.cfg.Store.Upsert(s.ctx, docs)
+	// The vectors are the pipeline's own, one a record (the embedder's
+	// answers, which belong to the caller, made distinct by embedBatch,
+	// or copies out of the cache), so the store may keep them instead of
+	// copying them. After a success nothing reads them again (stored
+	// reads the texts); after a failure they are as they were, for the
+	// writes one by one below.
+	err := store.UpsertTakingVectors(s.ctx, s.cfg.Store, docs)
 	if err == nil {
 		s.stored(live, docs)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/chromem"
+	"github.com/ragkit-go/rag/store/storetest"
 )
 
 // fill writes n records of dim dimensions, 10 to a document, with a "pct"
@@ -87,4 +88,11 @@ func BenchmarkSearch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkUpsert: see storetest.BenchUpsert.
+//
+//	go test ./store/chromem -run '^$' -bench BenchmarkUpsert -count 8
+func BenchmarkUpsert(b *testing.B) {
+	storetest.BenchUpsert(b, func(b *testing.B) store.Store { return open(b, chromem.Options{}) })
 }

@@ -25,7 +25,10 @@
 //     a write lock, searches hold a read lock, so a search sees a document
 //     as it was before a write or after it, never half of it.
 //   - Dimension checks, NaN/Inf rejection, defensive copies, zero vectors
-//     (score 0, where chromem-go would compute NaN).
+//     (score 0, where chromem-go would compute NaN). The pipeline writes
+//     with UpsertTakingVectors (store.VectorTaker): then the store keeps
+//     the pipeline's own vectors, scaled to unit length in place, instead
+//     of unit copies.
 //   - Crash-consistent persistence. chromem-go's own persistence writes one
 //     gob file per record, named by 32 bits of a hash (files of different
 //     records collide at scale) and written in place (a crash leaves a torn
@@ -51,6 +54,7 @@ import (
 	cg "github.com/philippgille/chromem-go"
 
 	"github.com/ragkit-go/rag/internal/tenancy"
+	"github.com/ragkit-go/rag/internal/vecmath"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/internal/wal"
 )
@@ -135,7 +139,7 @@ type Store struct {
 	scoped  bool                       // a tenant's store: Close is its base's
 }
 
-var _ store.Store = (*Store)(nil)
+var _ store.VectorTaker = (*Store)(nil)
 
 // docEntry is the per-document index.
 type docEntry struct {
@@ -170,10 +174,7 @@ func New(opts Options) (*Store, error) {
 		zeros: make(map[string]struct{}),
 	}
 	db := cg.NewDB()
-	noEmbed := func(context.Context, string) ([]float32, error) {
-		return nil, errors.New("chromem: the store never asks chromem-go to embed text")
-	}
-	coll, err := db.CreateCollection(opts.Collection, nil, noEmbed)
+	coll, err := db.CreateCollection(opts.Collection, nil, s.unitOf)
 	if err != nil {
 		return nil, fmt.Errorf("chromem: %w", err)
 	}
@@ -251,56 +252,70 @@ func (s *Store) Dimensions() int {
 }
 
 // prepared is a validated document ready to be applied: its records
-// copied, normalised and split into what chromem-go keeps and what the
-// store keeps.
+// copied and split into what chromem-go keeps (the unit vectors) and what
+// the store keeps.
 type prepared struct {
 	id   string
 	hash string
 	recs []*recEntry
 	// vecs are the vectors as written, kept only until the document is
-	// saved (the file holds the exact vectors); in Upsert, the caller's.
+	// saved (the file holds the exact vectors) and its unit vectors are
+	// set; in Upsert, the caller's.
 	vecs [][]float32
 }
 
-// prepare takes ownership of d's records, which must not alias the caller's.
-func prepare(d store.StoredDocument) prepared {
-	p := prepared{id: d.ID, hash: d.Hash}
-	for _, c := range d.Records {
-		unit, norm := normalize(c.Vector)
-		p.vecs = append(p.vecs, c.Vector)
+// prepare takes ownership of d's records, which must not alias the
+// caller's but for their vectors; ss are the sums of the squares of the
+// records' vectors (vecmath.SumSquares). The unit vectors are left for
+// setUnits.
+func prepare(d store.StoredDocument, ss []float64) prepared {
+	n := len(d.Records)
+	p := prepared{id: d.ID, hash: d.Hash, recs: make([]*recEntry, n), vecs: make([][]float32, n)}
+	for i, c := range d.Records {
+		p.vecs[i] = c.Vector
 		c.Vector = nil
-		p.recs = append(p.recs, &recEntry{rec: c, unit: unit, norm: norm})
+		p.recs[i] = &recEntry{rec: c, norm: math.Sqrt(ss[i])}
 	}
 	return p
 }
 
-// normalize returns v scaled to length 1, computed in float64 (so tiny and
-// huge vectors neither underflow nor overflow), and v's length; nil and 0
-// for a zero vector.
+// setUnits sets the records' unit vectors, scaling p.vecs in place when
+// take is set (the store owns them), into copies otherwise. A zero vector
+// has none.
+func (p *prepared) setUnits(take bool) {
+	for i, e := range p.recs {
+		if e.norm == 0 {
+			continue
+		}
+		v := p.vecs[i]
+		u := v
+		if !take {
+			u = make([]float32, len(v))
+		}
+		scale(u, v, 1/e.norm)
+		e.unit = u
+	}
+}
+
+// scale sets u[i] = v[i]*inv, computed in float64; u and v may be the
+// same slice.
+func scale(u, v []float32, inv float64) {
+	u = u[:len(v)]
+	for i, x := range v {
+		u[i] = float32(float64(x) * inv)
+	}
+}
+
+// normalize returns v scaled to length 1, computed in float64, and v's
+// length; nil and 0 for a zero vector.
 func normalize(v []float32) ([]float32, float64) {
-	// Four sums, so the additions do not wait for one another.
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(v); i += 4 {
-		x0, x1, x2, x3 := float64(v[i]), float64(v[i+1]), float64(v[i+2]), float64(v[i+3])
-		s0 += x0 * x0
-		s1 += x1 * x1
-		s2 += x2 * x2
-		s3 += x3 * x3
-	}
-	for ; i < len(v); i++ {
-		s0 += float64(v[i]) * float64(v[i])
-	}
-	ss := (s0 + s1) + (s2 + s3)
+	ss := vecmath.SumSquares(v)
 	if ss == 0 {
 		return nil, 0
 	}
 	n := math.Sqrt(ss)
-	inv := 1 / n // a multiplication a component, not a division
 	u := make([]float32, len(v))
-	for i, x := range v {
-		u[i] = float32(float64(x) * inv)
-	}
+	scale(u, v, 1/n) // a multiplication a component, not a division
 	return u, n
 }
 
@@ -319,15 +334,28 @@ func (s *Store) checkOpen() error {
 // writing one document fails, the documents before it are written and the
 // error names the one that failed.
 func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
+	return s.upsert(ctx, docs, false)
+}
+
+// UpsertTakingVectors is Upsert, keeping the records' vectors (scaled to
+// unit length in place) instead of copies: see store.VectorTaker. If it
+// fails, the vectors are as they were; with NoSync, the documents written
+// before the failure keep copies.
+func (s *Store) UpsertTakingVectors(ctx context.Context, docs []store.StoredDocument) error {
+	return s.upsert(ctx, docs, true)
+}
+
+func (s *Store) upsert(ctx context.Context, docs []store.StoredDocument, take bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	batch := make([]store.StoredDocument, len(docs))
+	nrec := 0
 	for i, d := range docs {
 		// Copy and normalise first: CheckDocuments then sees the metadata
 		// as it will be stored (integers as float64). The vectors are not
-		// copied: they are only read, during this call (normalised into
-		// the store's own unit vectors, and encoded to the log).
+		// copied: Upsert only reads them, during this call (normalised
+		// into the store's own unit vectors, and encoded to the log).
 		c := store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
 			v := r.Vector
@@ -336,23 +364,44 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 			c.Records[j].Vector = v
 		}
 		batch[i] = c
+		nrec += len(d.Records)
+	}
+	// The vectors' lengths, which also tell whether they are all finite
+	// (see vecmath.SumSquares).
+	ss := make([]float64, 0, nrec)
+	finite := true
+	for _, d := range batch {
+		for _, r := range d.Records {
+			x := vecmath.SumSquares(r.Vector)
+			finite = finite && !math.IsNaN(x) && !math.IsInf(x, 0)
+			ss = append(ss, x)
+		}
 	}
 
-	// Validate, normalise and encode before taking writeMu: a concurrent
-	// writer's fsync overlaps this work.
+	// Validate, normalise (into copies: taken vectors are scaled only once
+	// the write stands, below) and encode before taking writeMu: a
+	// concurrent writer's fsync overlaps this work.
 	s.mu.RLock()
 	dim, closed := s.dim, s.closed
 	s.mu.RUnlock()
 	if closed {
 		return fmt.Errorf("chromem: upsert: %w", store.ErrClosed)
 	}
-	newDim, err := store.CheckDocuments(batch, dim)
+	check := store.CheckDocumentsKnownFinite
+	if !finite {
+		check = store.CheckDocuments // it finds the NaN or the infinity, or an error before it
+	}
+	newDim, err := check(batch, dim)
 	if err != nil {
 		return fmt.Errorf("chromem: upsert: %w", err)
 	}
 	ps := make([]prepared, len(batch))
 	for i, d := range batch {
-		ps[i] = prepare(d)
+		ps[i] = prepare(d, ss[:len(d.Records)])
+		ss = ss[len(d.Records):]
+		if !take {
+			ps[i].setUnits(false)
+		}
 	}
 	var rec []byte
 	if s.glog != nil {
@@ -382,6 +431,15 @@ func (s *Store) Upsert(ctx context.Context, docs []store.StoredDocument) error {
 		}
 	}
 	written, err := s.persistDocs(ctx, ps, newDim, rec)
+	if take {
+		// Only now, when the write is certain to stand (the log record,
+		// or the documents' files, hold the exact vectors): a failed call
+		// leaves the caller's vectors as they were, and keeps copies of
+		// those of the documents it wrote.
+		for i := range written {
+			written[i].setUnits(err == nil)
+		}
+	}
 	s.mu.Lock()
 	if s.dim == 0 {
 		s.dim = newDim
@@ -459,12 +517,29 @@ func (s *Store) apply(p *prepared) {
 			s.zeros[k] = struct{}{} // scored 0 by the store, not by chromem-go
 			continue
 		}
-		// Cannot fail: the ID and the embedding are set, and the unit
-		// vector is normalised, so chromem-go keeps it as it is.
-		_ = s.coll.AddDocument(ctx, cg.Document{ID: k, Metadata: nativeMetadata(&r.rec), Embedding: r.unit})
+		// Cannot fail: the ID and the content are set, and unitOf
+		// returns the unit vector, which chromem-go keeps as it is.
+		_ = s.coll.AddDocument(ctx, cg.Document{ID: k, Metadata: nativeMetadata(&r.rec), Content: k})
 	}
 	s.docs[p.id] = e
 	s.nrec += len(p.recs)
+}
+
+// unitOf is the collection's EmbeddingFunc: chromem-go asks it for the
+// vector of a document added with content and no embedding. It is how
+// apply hands chromem-go a record's unit vector: given a vector,
+// AddDocument checks its length in a pass of its own (a fifth of
+// UpsertTakingVectors in BenchmarkUpsert), while the vector of an
+// EmbeddingFunc, whose contract is to return unit vectors, is taken as it
+// is. The content is the record's
+// chromem-go key; unitOf returns the unit vector the store holds under it.
+// chromem-go calls it only from AddDocument, so only from apply, which
+// holds s.mu; the store never asks chromem-go to embed anything else.
+func (s *Store) unitOf(_ context.Context, key string) ([]float32, error) {
+	if e, ok := s.recs[key]; ok && e.unit != nil {
+		return e.unit, nil
+	}
+	return nil, errors.New("chromem: the store never asks chromem-go to embed text")
 }
 
 // nativeMetadata returns the fields of r that chromem-go's where clauses

@@ -1,6 +1,9 @@
 package chromem
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+)
 
 // ForceOverFetch makes every filtered search ask chromem-go for candidates
 // and over-fetch, instead of scoring a selective filter's matches
@@ -24,4 +27,10 @@ func SetLogRotateBytes(n int64) (restore func()) {
 func SetLogSync(sync func(*os.File) error) (restore func()) {
 	testSyncLog = sync
 	return func() { testSyncLog = nil }
+}
+
+// DocFile returns the path of the file of a document in a store at path
+// whose collection is "rag".
+func DocFile(path, docID string) string {
+	return filepath.Join(path, "rag", docsDir, docFileName(docID)+docExt)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/flat"
+	"github.com/ragkit-go/rag/store/storetest"
 )
 
 // BenchmarkSearch measures top-10 search over 50,000 random vectors of 384
@@ -57,4 +58,18 @@ func BenchmarkSearch(b *testing.B) {
 		}
 		s.Close()
 	}
+}
+
+// BenchmarkUpsert: see storetest.BenchUpsert.
+//
+//	go test ./store/flat -run '^$' -bench BenchmarkUpsert -count 8
+func BenchmarkUpsert(b *testing.B) {
+	storetest.BenchUpsert(b, func(b *testing.B) store.Store {
+		s, err := flat.New(flat.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ragkit-go/rag/internal/tenancy"
+	"github.com/ragkit-go/rag/internal/vecmath"
 	"github.com/ragkit-go/rag/store"
 	"github.com/ragkit-go/rag/store/internal/wal"
 )
@@ -272,7 +273,27 @@ func (s *Store) prepareBatch(docs []store.StoredDocument) ([]prepared, int, erro
 	s.mu.RLock()
 	dim := s.dim
 	s.mu.RUnlock()
-	batchDim, err := store.CheckDocuments(docs, dim)
+	// The vectors' lengths first: they also tell whether the vectors are
+	// all finite (see vecmath.SumSquares), so the check need not test that
+	// again.
+	nrec := 0
+	for i := range docs {
+		nrec += len(docs[i].Records)
+	}
+	ss := make([]float64, 0, nrec)
+	finite := true
+	for i := range docs {
+		for j := range docs[i].Records {
+			x := vecmath.SumSquares(docs[i].Records[j].Vector)
+			finite = finite && !math.IsNaN(x) && !math.IsInf(x, 0)
+			ss = append(ss, x)
+		}
+	}
+	check := store.CheckDocumentsKnownFinite
+	if !finite {
+		check = store.CheckDocuments // it finds the NaN or the infinity, or an error before it
+	}
+	batchDim, err := check(docs, dim)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -281,7 +302,9 @@ func (s *Store) prepareBatch(docs []store.StoredDocument) ([]prepared, int, erro
 	}
 	preps := make([]prepared, len(docs))
 	for i := range docs {
-		s.prepare(&preps[i], &docs[i], batchDim)
+		n := len(docs[i].Records)
+		s.prepare(&preps[i], &docs[i], batchDim, ss[:n])
+		ss = ss[n:]
 	}
 	return preps, batchDim, nil
 }
@@ -317,7 +340,9 @@ func hasRecords(docs []store.StoredDocument) bool {
 	return false
 }
 
-func (s *Store) prepare(p *prepared, d *store.StoredDocument, dim int) {
+// prepare copies d's records into p; ss are the sums of the squares of
+// their vectors (vecmath.SumSquares).
+func (s *Store) prepare(p *prepared, d *store.StoredDocument, dim int, ss []float64) {
 	p.id, p.hash = d.ID, d.Hash
 	n := len(d.Records)
 	p.recs = make([]store.Record, n)
@@ -336,7 +361,7 @@ func (s *Store) prepare(p *prepared, d *store.StoredDocument, dim int) {
 		}
 		r.Metadata = store.NormalizeMetadata(r.Metadata)
 		p.recs[i] = r
-		p.inv[i] = invNorm(p.src[i])
+		p.inv[i] = invLength(ss[i])
 		if p.codes != nil {
 			p.scales[i] = quantize(p.codes[i*dim:(i+1)*dim], p.src[i], p.inv[i])
 		}
@@ -344,11 +369,11 @@ func (s *Store) prepare(p *prepared, d *store.StoredDocument, dim int) {
 }
 
 // invNorm returns 1/|v|, or 0 for a zero vector.
-func invNorm(v []float32) float32 {
-	var ss float64
-	for _, x := range v {
-		ss += float64(x) * float64(x)
-	}
+func invNorm(v []float32) float32 { return invLength(vecmath.SumSquares(v)) }
+
+// invLength returns 1/sqrt(ss), or 0 when ss is 0: the inverse length of a
+// vector whose sum of squares is ss.
+func invLength(ss float64) float32 {
 	if ss == 0 {
 		return 0
 	}

@@ -24,11 +24,18 @@ const expiresAt = "rag_expires_at"
 // lister returns st as a store.Lister, or skips t.
 func lister(t *testing.T, st store.Store) store.Lister {
 	t.Helper()
-	l, ok := st.(store.Lister)
+	return capability[store.Lister](t, st, "store.Lister")
+}
+
+// capability returns st as the optional interface T (named name), or
+// skips t.
+func capability[T any](t *testing.T, st store.Store, name string) T {
+	t.Helper()
+	c, ok := st.(T)
 	if !ok {
-		t.Skipf("%T does not implement store.Lister", st)
+		t.Skipf("%T does not implement %s", st, name)
 	}
-	return l
+	return c
 }
 
 // wantDocIDs returns the sorted IDs of the documents of m having a record

@@ -20,6 +20,10 @@
 // order; exact ties are made with identical vectors and must be broken by
 // record ID.
 //
+// The TakeVectors rules check store.VectorTaker: UpsertTakingVectors
+// stores what Upsert stores, and a call that fails leaves the vectors it
+// was handed as they were; a store that does not implement it skips them.
+//
 // The List rules check store.Lister (DocumentIDs) against the documents
 // the suite wrote; a store that does not implement it skips them. The
 // Tenant rules check store.Scoper: TenancyOps random operations on many
@@ -81,6 +85,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"MetadataRoundTrip", s.metadataRoundTrip},
 		{"MetadataNormalized", s.metadataNormalized},
 		{"NoAliasing", s.noAliasing},
+		{"TakeVectors", s.takeVectors},
+		{"TakeVectorsFailed", s.takeVectorsFailed},
 		{"CancelledContext", s.cancelledContext},
 		{"ConcurrentReadersWriters", s.concurrent},
 		{"Reopen", s.reopen},

@@ -21,7 +21,18 @@ type memStore struct {
 
 func newMemStore() *memStore { return &memStore{docs: map[string]store.StoredDocument{}} }
 
+var _ store.VectorTaker = (*memStore)(nil)
+
 func (s *memStore) Upsert(ctx context.Context, docs []store.StoredDocument) error {
+	return s.upsert(ctx, docs, false)
+}
+
+// UpsertTakingVectors keeps the caller's vectors themselves.
+func (s *memStore) UpsertTakingVectors(ctx context.Context, docs []store.StoredDocument) error {
+	return s.upsert(ctx, docs, true)
+}
+
+func (s *memStore) upsert(ctx context.Context, docs []store.StoredDocument, take bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -30,6 +41,9 @@ func (s *memStore) Upsert(ctx context.Context, docs []store.StoredDocument) erro
 		c := store.StoredDocument{ID: d.ID, Hash: d.Hash, Records: make([]store.Record, len(d.Records))}
 		for j, r := range d.Records {
 			c.Records[j] = store.CloneRecord(r)
+			if take {
+				c.Records[j].Vector = r.Vector
+			}
 		}
 		copies[i] = c
 	}
