@@ -4,7 +4,7 @@ package tokenizer
 // for every pair of tokens whose bytes make a token (about 233,000 for
 // cl100k): the merge loop keeps the id of each part and asks for the rank
 // of two neighbours by their ids, one multiplication and a bit of a filter
-// that stays in cache (512 KB) for most pairs, which are not in the
+// that stays in cache (512 KB for cl100k) for most pairs, which are not in the
 // table, instead of hashing their bytes and reading the rank table's slot
 // and the token's bytes.
 //
@@ -15,13 +15,17 @@ package tokenizer
 type pairRanks struct {
 	slots  []uint64 // len is a power of two
 	shift  uint     // 64 - log2(len(slots))
-	filter []uint64 // bit h>>(64-pairFilterBits) set for every key's hash h
+	filter []uint64 // bit h>>fshift set for every key's hash h
+	fshift uint     // 64 - log2 of the filter's bits
 }
 
 const (
 	pairIDBits     = 17
 	pairKeyMask    = 1<<(2*pairIDBits) - 1
-	pairFilterBits = 22
+	// pairFilterBits is log2 of the filter's bits a pair (rounded up):
+	// 16 to 32 bits a pair, a false positive for about 3 to 6% of the
+	// pairs not in the table.
+	pairFilterBits = 4
 )
 
 // pairRankKey is the key of the pair of tokens a, b (both < 1<<pairIDBits).
@@ -104,20 +108,28 @@ func newPairRanks(ranks map[string]int, decoder []string, id func(string) (int, 
 			}
 		}
 	}
-	bits := uint(1)
-	for 1<<bits < 2*len(all) {
-		bits++
-	}
-	t := &pairRanks{slots: make([]uint64, 1<<bits), shift: 64 - bits, filter: make([]uint64, 1<<pairFilterBits/64)}
+	t := newPairTable(len(all))
 	for _, e := range all {
-		t.put(e.key, uint64(e.c+1)<<(2*pairIDBits))
+		t.put(e.key, e.c)
 	}
 	return t, true
 }
 
-func (t *pairRanks) put(k, val uint64) {
+// newPairTable returns an empty table with room for n pairs.
+func newPairTable(n int) *pairRanks {
+	bits := uint(1)
+	for 1<<bits < 2*n {
+		bits++
+	}
+	fbits := max(bits-1+pairFilterBits, 6)
+	return &pairRanks{slots: make([]uint64, 1<<bits), shift: 64 - bits, filter: make([]uint64, 1<<fbits/64), fshift: 64 - fbits}
+}
+
+// put sets the token of the pair of key k to c (0 <= c < 1<<pairIDBits - 1).
+func (t *pairRanks) put(k uint64, c int32) {
+	val := uint64(c+1) << (2 * pairIDBits)
 	h := pairRankHash(k)
-	f := h >> (64 - pairFilterBits)
+	f := h >> t.fshift
 	t.filter[f/64] |= 1 << (f % 64)
 	mask := len(t.slots) - 1
 	i := int(h >> t.shift)
@@ -130,7 +142,7 @@ func (t *pairRanks) put(k, val uint64) {
 // slot returns the slot of key k, or 0.
 func (t *pairRanks) slot(k uint64) uint64 {
 	h := pairRankHash(k)
-	if f := h >> (64 - pairFilterBits); t.filter[f/64]&(1<<(f%64)) == 0 {
+	if f := h >> t.fshift; t.filter[f/64]&(1<<(f%64)) == 0 {
 		return 0
 	}
 	mask := uint64(len(t.slots) - 1)
