@@ -23,6 +23,7 @@ type backtrack struct {
 	nextPrefix []int32    // id -> longest token that is a proper prefix of it, or -1
 	split      [][2]int32 // id -> the two tokens BPE merges into it ({id, id} for a byte)
 	pairs      *pairRanks // left, right -> the token they merge into, for every split
+	memo       *pairMemo  // validPair's answers for short tokens
 }
 
 func newBacktrack(ranks map[string]int, decoder []string) *backtrack {
@@ -62,6 +63,7 @@ func newBacktrack(ranks map[string]int, decoder []string) *backtrack {
 			}
 		}
 	}
+	b.memo = newPairMemo(decoder, b.size)
 	return b
 }
 
@@ -136,7 +138,7 @@ func (b *backtrack) encode(ctx context.Context, p string, tokens []int32) ([]int
 		}
 		for {
 			end := pos + size
-			if dead[end/64]&(1<<(end%64)) == 0 && (last < 0 || b.validPair(last, tok)) {
+			if dead[end/64]&(1<<(end%64)) == 0 && (last < 0 || b.validMemo(last, tok)) {
 				tokens = append(tokens, tok)
 				pos = end
 				next = -1

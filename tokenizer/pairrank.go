@@ -20,8 +20,8 @@ type pairRanks struct {
 }
 
 const (
-	pairIDBits     = 17
-	pairKeyMask    = 1<<(2*pairIDBits) - 1
+	pairIDBits  = 17
+	pairKeyMask = 1<<(2*pairIDBits) - 1
 	// pairFilterBits is log2 of the filter's bits a pair (rounded up):
 	// 16 to 32 bits a pair, a false positive for about 3 to 6% of the
 	// pairs not in the table.

@@ -29,6 +29,8 @@ func unknownText(kind string, n int) string {
 		switch kind {
 		case "random-lower":
 			b.WriteRune(pick(26))
+		case "random-letters":
+			b.WriteRune(pick(52))
 		case "random-alnum":
 			b.WriteRune(pick(62))
 		case "random-words":
@@ -51,7 +53,7 @@ func unknownText(kind string, n int) string {
 func BenchmarkUnknown(b *testing.B) {
 	tok := CL100K()
 	tok.Count(strings.Repeat("a", 1000)) // the long-piece tables, outside the measurements
-	for _, kind := range []string{"random-lower", "random-alnum", "random-words", "random-scripts"} {
+	for _, kind := range []string{"random-lower", "random-letters", "random-alnum", "random-words", "random-scripts"} {
 		text := unknownText(kind, 1<<20)
 		b.Run(kind, func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
