@@ -26,11 +26,14 @@ type backtrack struct {
 	memo       *pairMemo  // validPair's answers for short tokens
 }
 
-func newBacktrack(ranks map[string]int, decoder []string) *backtrack {
+// newBacktrack builds the encoder of the tokens ranks (bytes -> id, and
+// id, the same look-up faster) whose bytes decoder gives (id -> bytes)
+// and longest proper prefix token prefix gives (id -> id or -1).
+func newBacktrack(ranks map[string]int, decoder []string, prefix []int32, id func(string) (int, bool)) *backtrack {
 	n := len(decoder)
 	b := &backtrack{
 		size:       make([]int32, n),
-		nextPrefix: make([]int32, n),
+		nextPrefix: prefix,
 		split:      make([][2]int32, n),
 		pairs:      newPairTable(len(ranks)),
 		trie:       newTokenTrie(ranks),
@@ -38,27 +41,21 @@ func newBacktrack(ranks map[string]int, decoder []string) *backtrack {
 	for s, id := range ranks {
 		b.size[id] = int32(len(s))
 	}
-	for id := range b.nextPrefix {
-		b.nextPrefix[id] = -1
-		if s := decoder[id]; b.size[id] > 1 {
-			b.nextPrefix[id], _ = b.trie.longest(s[:len(s)-1])
-		}
-	}
 	// Reverse engineer BPE's merges, in rank order: a token is the merge
 	// of its longest prefix token and the rest, if that pair is valid,
 	// else of the next shorter prefix, and so on.
-	for id := range b.split {
-		b.split[id] = [2]int32{int32(id), int32(id)}
-		if b.size[id] == 0 {
+	for c := range b.split {
+		b.split[c] = [2]int32{int32(c), int32(c)}
+		if b.size[c] == 0 {
 			continue
 		}
-		s := decoder[id]
-		for t1 := b.nextPrefix[id]; t1 >= 0; t1 = b.nextPrefix[t1] {
-			r, ok := ranks[s[b.size[t1]:]]
+		s := decoder[c]
+		for t1 := b.nextPrefix[c]; t1 >= 0; t1 = b.nextPrefix[t1] {
+			r, ok := id(s[b.size[t1]:])
 			t2 := int32(r)
-			if ok && t1 < int32(id) && t2 < int32(id) && b.validPair(t1, t2) {
-				b.pairs.put(pairRankKey(t1, t2), int32(id))
-				b.split[id] = [2]int32{t1, t2}
+			if ok && t1 < int32(c) && t2 < int32(c) && b.validPair(t1, t2) {
+				b.pairs.put(pairRankKey(t1, t2), int32(c))
+				b.split[c] = [2]int32{t1, t2}
 				break
 			}
 		}

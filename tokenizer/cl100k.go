@@ -182,7 +182,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if t.pairRank, ok = newPairRanks(t.ranks, t.decoder, t.tokenID); !ok {
 		return nil, errors.New("tokenizer: a token id does not fit the pair table")
 	}
-	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder) })
+	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder, t.pairRank.prefix, t.tokenID) })
 	return t, nil
 }
 

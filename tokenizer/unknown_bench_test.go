@@ -11,8 +11,9 @@ import (
 
 // unknownText is about n bytes of text whose pre-tokens are rarely single
 // tokens, by kind: "random-lower" is one pre-token of random lower-case
-// letters (the backtracking encoder's), "random-alnum" random letters and
-// digits (short pre-tokens), "random-words" random lower-case words of 1
+// letters (the backtracking encoder's), "random-letters" the same of
+// both cases, "random-alnum" random letters and digits (short
+// pre-tokens), "random-words" random lower-case words of 1
 // to 12 letters after single spaces (short pre-tokens, the merge loop's),
 // "random-scripts" random letters of several scripts, digits and symbols.
 func unknownText(kind string, n int) string {
@@ -88,7 +89,7 @@ func BenchmarkStartup(b *testing.B) {
 		tok := fastCL100K(b)
 		cpu0 := processCPU(b)
 		for b.Loop() {
-			_ = newBacktrack(tok.ranks, tok.decoder)
+			_ = newBacktrack(tok.ranks, tok.decoder, tok.pairRank.prefix, tok.tokenID)
 		}
 		b.ReportMetric(float64((processCPU(b)-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	})
