@@ -371,15 +371,17 @@ func (t *bpeTokenizer) mergeParts(p string, m *mergedParts) {
 		}
 	}
 	for {
-		best, at := noPair, -1
+		// The lowest rank and, of its pairs, the leftmost: the least of
+		// rank<<8 | index, without a branch a pair.
+		least := int64(noPair) << 8
 		for i, r := range rank {
-			if r < best {
-				best, at = r, i
-			}
+			d := (int64(r)<<8 | int64(i)) - least
+			least += d & (d >> 63) // min, which the compiler gives a branch
 		}
-		if at < 0 {
+		if least>>8 == int64(noPair) {
 			break
 		}
+		best, at := int32(least>>8), int(least&0xff)
 		id[at] = best
 		start = append(start[:at+1], start[at+2:]...)
 		id = append(id[:at+1], id[at+2:]...)

@@ -103,3 +103,35 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkMerge: the merge loop alone on the pre-tokens of 1 MB of
+// unknownText that are not tokens (the merge cache's misses), per byte.
+//
+//	go test ./tokenizer -run '^$' -bench BenchmarkMerge -count 5
+func BenchmarkMerge(b *testing.B) {
+	tok := CL100K().(*bpeTokenizer)
+	for _, kind := range []string{"random-words", "random-alnum", "random-scripts"} {
+		text := unknownText(kind, 1<<20)
+		var pieces []string
+		n := 0
+		for i := 0; i < len(text); {
+			j := cl100kNext(text, i)
+			if p := text[i:j]; len(p) <= longPiece && !tok.isToken(p) {
+				pieces = append(pieces, p)
+				n += len(p)
+			}
+			i = j
+		}
+		b.Run(kind, func(b *testing.B) {
+			b.SetBytes(int64(n))
+			var starts []int
+			cpu0 := processCPU(b)
+			for b.Loop() {
+				for _, p := range pieces {
+					starts = tok.merge(p, starts[:0])
+				}
+			}
+			b.ReportMetric((processCPU(b)-cpu0).Seconds()/float64(b.N)/(float64(n)/(1<<20)), "cpu-s/MB")
+		})
+	}
+}
