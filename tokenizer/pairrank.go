@@ -3,10 +3,12 @@ package tokenizer
 // pairRanks maps two token ids to the id of the token their bytes make,
 // for every pair of tokens whose bytes make a token (about 233,000 for
 // cl100k): the merge loop keeps the id of each part and asks for the rank
-// of two neighbours by their ids, one multiplication and a bit of a filter
-// that stays in cache (512 KB for cl100k) for most pairs, which are not in the
-// table, instead of hashing their bytes and reading the rank table's slot
-// and the token's bytes.
+// of two neighbours by their ids, one multiplication and a bit of a
+// filter that stays in cache (512 KB for cl100k) for most pairs, which
+// are not in the table, instead of hashing their bytes and reading the
+// rank table's slot and the token's bytes. The backtracking encoder keeps
+// another, of the pairs BPE merges (newPairTable and put, while it
+// builds).
 //
 // A slot packs, from the low bits: the left id (17 bits), the right id (17
 // bits) and the merged token's id plus one (17 bits, never 0, so a zero
