@@ -10,7 +10,8 @@ import (
 )
 
 // unknownText is about n bytes of text whose pre-tokens are rarely single
-// tokens, by kind: "random-lower" is one pre-token of random lower-case
+// tokens, by kind: "repeated-letter" is one pre-token of one letter,
+// "random-lower" one pre-token of random lower-case
 // letters (the backtracking encoder's), "random-letters" the same of
 // both cases, "random-alnum" random letters and digits (short
 // pre-tokens), "random-words" random lower-case words of 1
@@ -28,6 +29,8 @@ func unknownText(kind string, n int) string {
 	var b strings.Builder
 	for b.Len() < n {
 		switch kind {
+		case "repeated-letter":
+			b.WriteByte('a')
 		case "random-lower":
 			b.WriteRune(pick(26))
 		case "random-letters":
@@ -54,7 +57,7 @@ func unknownText(kind string, n int) string {
 func BenchmarkUnknown(b *testing.B) {
 	tok := CL100K()
 	tok.Count(strings.Repeat("a", 1000)) // the long-piece tables, outside the measurements
-	for _, kind := range []string{"random-lower", "random-letters", "random-alnum", "random-words", "random-scripts"} {
+	for _, kind := range []string{"repeated-letter", "random-lower", "random-letters", "random-alnum", "random-words", "random-scripts"} {
 		text := unknownText(kind, 1<<20)
 		b.Run(kind, func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
