@@ -32,6 +32,8 @@ type bpeTokenizer struct {
 	// bytes rarely merge) and of short pieces, without hashing a string.
 	pairs []int32
 	bytes [256]int32 // the rank of each one-byte token, or -1
+	// pairRank is the rank of merging two tokens, by their ids, for merge.
+	pairRank *pairRanks
 
 	// merges caches the merge of short pieces that are not tokens
 	// themselves: prose repeats its words, and a cached merge is one
@@ -175,7 +177,13 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if t.table, ok = newRankTable(t.ranks); !ok {
 		return nil, errors.New("tokenizer: a token does not fit the rank table")
 	}
-	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder) })
+	if slices.Contains(t.bytes[:], -1) {
+		return nil, errors.New("tokenizer: a byte is not a token")
+	}
+	if t.pairRank, ok = newPairRanks(t.ranks, t.decoder, t.tokenID); !ok {
+		return nil, errors.New("tokenizer: a token id does not fit the pair table")
+	}
+	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder, t.pairRank.prefix, t.tokenID) })
 	return t, nil
 }
 
@@ -365,53 +373,79 @@ const longPiece = 128
 
 // merge runs byte pair merging on p (2 <= len(p) <= longPiece, not
 // itself a token) and returns the start offset of each resulting token.
-// It merges, at each step, the adjacent pair of lowest rank, the leftmost
-// on ties: tiktoken's algorithm, in its quadratic form. Longer pieces go
-// to the backtracking encoder, which gives the same tokens in linear time.
+// Longer pieces go to the backtracking encoder, which gives the same
+// tokens in linear time.
 func (t *bpeTokenizer) merge(p string, starts []int) []int {
-	// parts[i] = start of part i; ranks[i] = rank of merging parts i, i+1.
-	var pbuf, rbuf [130]int
-	parts := pbuf[:len(p)+1]
-	ranks := rbuf[:len(p)+1]
-	for i := range parts {
-		parts[i] = i
-		ranks[i] = noRank
+	var m mergedParts
+	t.mergeParts(p, &m)
+	for _, s := range m.start[:m.n] {
+		starts = append(starts, int(s))
 	}
-	rank := func(i int) int { // rank of parts[i]..parts[i+2]
-		if i+2 < len(parts) {
-			if a := parts[i]; parts[i+2]-a == 2 {
-				if r := t.pairs[int(p[a])<<8|int(p[a+1])]; r >= 0 {
-					return int(r)
-				}
-				return noRank
-			}
-			if r, ok := t.table.get(p[parts[i]:parts[i+2]]); ok {
-				return r
-			}
+	return starts
+}
+
+// mergedParts is the result of mergeParts: the start offset and the id of
+// each of the n tokens of a piece, and room for merging.
+type mergedParts struct {
+	start, id, rank [longPiece]int32
+	n               int
+}
+
+// noPair is the rank of two neighbouring parts whose bytes are no token.
+const noPair = int32(^uint32(0) >> 1)
+
+// mergeParts merges p (1 <= len(p) <= longPiece) into m: at each step the
+// neighbouring pair of parts of lowest rank, the leftmost on ties:
+// tiktoken's algorithm, in its quadratic form. Ranks are ids, so the part
+// a merge makes has the pair's rank as its id, and the rank of two parts
+// is a look-up of their ids in pairRank (the first ones, of two bytes, in
+// pairs), never a hash of their bytes.
+func (t *bpeTokenizer) mergeParts(p string, m *mergedParts) {
+	n := len(p)
+	start, id, rank := m.start[:n], m.id[:n], m.rank[:n]
+	for i := range n {
+		start[i] = int32(i)
+		id[i] = t.bytes[p[i]]
+		rank[i] = noPair
+	}
+	for i := 0; i+1 < n; i++ {
+		if r := t.pairs[int(p[i])<<8|int(p[i+1])]; r >= 0 {
+			rank[i] = r
 		}
-		return noRank
 	}
-	for i := 0; i+2 < len(parts); i++ {
-		ranks[i] = rank(i)
-	}
-	for len(parts) > 1 {
-		best, at := noRank, -1
-		for i := 0; i+1 < len(parts); i++ {
-			if ranks[i] < best {
-				best, at = ranks[i], i
-			}
+	for {
+		// The lowest rank and, of its pairs, the leftmost: the least of
+		// rank<<8 | index, without a branch a pair.
+		least := int64(noPair) << 8
+		for i, r := range rank {
+			d := (int64(r)<<8 | int64(i)) - least
+			least += d & (d >> 63) // min, which the compiler gives a branch
 		}
-		if at < 0 {
+		if least>>8 == int64(noPair) {
 			break
 		}
-		parts = append(parts[:at+1], parts[at+2:]...)
-		ranks = append(ranks[:at+1], ranks[at+2:]...)
-		ranks[at] = rank(at)
+		best, at := int32(least>>8), int(least&0xff)
+		id[at] = best
+		start = append(start[:at+1], start[at+2:]...)
+		id = append(id[:at+1], id[at+2:]...)
+		rank = append(rank[:at+1], rank[at+2:]...)
+		rank[at] = noPair
+		if at+1 < len(id) {
+			rank[at] = t.pairRankOf(id[at], id[at+1])
+		}
 		if at > 0 {
-			ranks[at-1] = rank(at - 1)
+			rank[at-1] = t.pairRankOf(id[at-1], id[at])
 		}
 	}
-	return append(starts, parts[:len(parts)-1]...)
+	m.n = len(start)
+}
+
+// pairRankOf returns the rank of merging tokens a and b, or noPair.
+func (t *bpeTokenizer) pairRankOf(a, b int32) int32 {
+	if r := t.pairRank.get(a, b); r >= 0 {
+		return r
+	}
+	return noPair
 }
 
 // Character classes of the cl100k pre-tokenizer: \p{L}, \p{N}, \s (Go's

@@ -56,7 +56,7 @@ func (t *bpeTokenizer) splice(text string, r *longRun, ends []int32, a, b int) i
 			return whole()
 		}
 		head = t.pieceIDs(text[a:re[kx]], hbuf[:0])
-		if bt.validPair(head[len(head)-1], t.runID(text, r, re, kx+1)) {
+		if bt.validMemo(head[len(head)-1], t.runID(text, r, re, kx+1)) {
 			break
 		}
 		kx++
@@ -66,7 +66,7 @@ func (t *bpeTokenizer) splice(text string, r *longRun, ends []int32, a, b int) i
 			return whole()
 		}
 		tail = t.pieceIDs(text[re[ky]:b], tbuf[:0])
-		if bt.validPair(t.runID(text, r, re, ky), tail[0]) {
+		if bt.validMemo(t.runID(text, r, re, ky), tail[0]) {
 			break
 		}
 		ky--
