@@ -100,8 +100,13 @@ func (t *bpeTokenizer) pieceIDs(p string, ids []int32) []int32 {
 // countAt returns the number of tokens of the pre-token text[a:b] of a
 // range of text (a piece of the range's own pre-tokenization), through
 // splice when it lies in one of the long pre-tokens runs of text.
+//
+// Splice pays from ranges a few margins long: a chunker's overlap of 64
+// tokens, about 120 bytes of random letters, merged whole by the quadratic
+// loop cost about 37 µs a count, and was most of Recursive's and Tokens'
+// own time on such lines.
 func (t *bpeTokenizer) countAt(text string, runs []longRun, ends []int32, a, b int) int {
-	if b-a > longPiece {
+	if b-a > 4*spliceMargin {
 		lo, hi := 0, len(runs) // first run starting after a
 		for lo < hi {
 			h := int(uint(lo+hi) >> 1)
