@@ -472,17 +472,11 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	return t
 }()
 
+// classOf returns the class of r: unicode.IsLetter, IsNumber and IsSpace,
+// in that order, by table (runeClass).
 func classOf(r rune) uint8 {
-	if r < utf8.RuneSelf {
-		return asciiClass[r]
-	}
-	switch {
-	case unicode.IsLetter(r):
-		return clLetter
-	case unicode.IsNumber(r):
-		return clNumber
-	case unicode.IsSpace(r):
-		return clSpace
+	if uint32(r) < classBlocks<<8 {
+		return runeClass(r)
 	}
 	return clOther
 }
@@ -492,12 +486,29 @@ func at(s string, i int) (rune, int, uint8) {
 	if c := s[i]; c < utf8.RuneSelf {
 		return rune(c), 1, asciiClass[c]
 	}
+	if i+4 <= len(s) {
+		if r, n := decodeValid(s, i); n != 0 {
+			return r, n, runeClass(r)
+		}
+	}
 	r, n := utf8.DecodeRuneInString(s[i:])
 	return r, n, classOf(r)
 }
 
-// runEnd returns the end of the run of class c starting at i.
+// runEnd returns the end of the run of class c starting at i. Four bytes
+// or more from the end of s it decodes every rune, ASCII or not, without
+// a branch on its length (decodeValid), and classes it by table.
 func runEnd(s string, i int, c uint8) int {
+	for i+4 <= len(s) {
+		r, n := decodeValid(s, i)
+		if n == 0 {
+			break // not the start of a rune: s[i:] is not valid UTF-8
+		}
+		if runeClass(r) != c {
+			return i
+		}
+		i += n
+	}
 	for i < len(s) {
 		if k := byteClass[s[i]]; k != clMulti {
 			if k != c {
