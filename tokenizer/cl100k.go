@@ -34,6 +34,9 @@ type bpeTokenizer struct {
 	bytes [256]int32 // the rank of each one-byte token, or -1
 	// pairRank is the rank of merging two tokens, by their ids, for merge.
 	pairRank *pairRanks
+	// joins holds the byte pairs that are neighbours in a token; the
+	// others are cuts, where IndexContext encodes pieces part by part.
+	joins *byteJoins
 
 	// merges caches the merge of short pieces that are not tokens
 	// themselves: prose repeats its words, and a cached merge is one
@@ -183,6 +186,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if t.pairRank, ok = newPairRanks(t.ranks, t.decoder, t.tokenID); !ok {
 		return nil, errors.New("tokenizer: a token id does not fit the pair table")
 	}
+	t.joins = newByteJoins(t.decoder)
 	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder, t.pairRank.prefix, t.tokenID) })
 	return t, nil
 }
@@ -666,12 +670,23 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			check = i + checkBytes
 		}
 		j := cl100kNext(text, i)
-		if j-i <= pieceCacheMax { // most pieces: a word, a number, punctuation
+		cut := false // encoded part by part (cutEnds)
+		if j-i >= 2 && j-i <= longPiece && (text[i]|text[j-1]) >= utf8.RuneSelf {
+			// Not ASCII at an edge: random characters' pieces mostly
+			// have cuts, prose's seldom.
+			if cap(ends)-len(ends) < longPiece {
+				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
+			}
+			ends, cut = t.cutEnds(text[i:j], i, ends)
+		}
+		switch {
+		case cut:
+		case j-i <= pieceCacheMax: // most pieces: a word, a number, punctuation
 			if cap(ends)-len(ends) < pieceCacheMax {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}
 			ends = appendEnds(ends, t.pieceStarts(text[i:j]), i, j-i)
-		} else if j-i > longPiece && !t.isToken(text[i:j]) {
+		case j-i > longPiece && !t.isToken(text[i:j]):
 			// A long pre-token: encoded into ends as ids (encode grows
 			// ends as it goes), which then become end offsets.
 			bt := t.long()
@@ -686,7 +701,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 				off += int(bt.size[id])
 				ends[first+k] = int32(off)
 			}
-		} else {
+		default:
 			if cap(ends)-len(ends) < longPiece {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}
