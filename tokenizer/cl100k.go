@@ -227,7 +227,14 @@ func (t *bpeTokenizer) Count(text string) int {
 	n := 0
 	for i := 0; i < len(text); {
 		j := cl100kNext(text, i)
-		n += t.countPiece(text[i:j])
+		m, ok := 0, false
+		if mayCut(text[i:j]) {
+			m, ok = t.cutCount(text[i:j])
+		}
+		if !ok {
+			m = t.countPiece(text[i:j])
+		}
+		n += m
 		i = j
 	}
 	return n
@@ -671,9 +678,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 		}
 		j := cl100kNext(text, i)
 		cut := false // encoded part by part (cutEnds)
-		if j-i >= 2 && j-i <= longPiece && (text[i]|text[j-1]) >= utf8.RuneSelf {
-			// Not ASCII at an edge: random characters' pieces mostly
-			// have cuts, prose's seldom.
+		if mayCut(text[i:j]) {
 			if cap(ends)-len(ends) < longPiece {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}

@@ -1,5 +1,7 @@
 package tokenizer
 
+import "unicode/utf8"
+
 // Cuts: where no token can span.
 //
 // Two neighbouring bytes x y of a piece that are next to each other in no
@@ -38,40 +40,70 @@ func (j *byteJoins) joins(x, y byte) bool {
 	return j[p/64]&(1<<(p%64)) != 0
 }
 
+// mayCut reports whether p is worth looking for cuts in: 2 to longPiece
+// bytes with a multi-byte rune at an edge. Random characters' pieces mostly
+// have cuts; pieces of ASCII prose (whose pairs are nearly all joins) are
+// not looked at.
+func mayCut(p string) bool {
+	return len(p) >= 2 && len(p) <= longPiece && (p[0]|p[len(p)-1]) >= utf8.RuneSelf
+}
+
+// cutCount returns the number of tokens of p, a pre-token of 2 to
+// longPiece bytes, counting the parts between its cuts one by one, and
+// true; or, if p has no cut, false.
+func (t *bpeTokenizer) cutCount(p string) (int, bool) {
+	k := t.joins.nextCut(p, 1)
+	if k == len(p) {
+		return 0, false
+	}
+	n := 0
+	for s := 0; s < len(p); s, k = k, t.joins.nextCut(p, k+1) {
+		switch part := p[s:k]; len(part) {
+		case 1:
+			n++
+		case 2:
+			n += 1 + int(uint32(t.pairs[int(part[0])<<8|int(part[1])])>>31) // 2 if no token
+		default:
+			n += t.countPiece(part)
+		}
+	}
+	return n, true
+}
+
 // cutEnds appends the token ends (plus off) of p, a pre-token of 2 to
 // longPiece bytes, encoding the parts between its cuts one by one, and
 // returns true; or, if p has no cut, returns out as it is and false. A
 // part of one byte is a token, one of two is a token or two bytes, and a
 // longer one goes where a pre-token of its length would.
 func (t *bpeTokenizer) cutEnds(p string, off int, out []int32) ([]int32, bool) {
-	k := 1
-	for k < len(p) && t.joins.joins(p[k-1], p[k]) {
-		k++
-	}
+	k := t.joins.nextCut(p, 1)
 	if k == len(p) {
 		return out, false
 	}
-	s := 0 // the part p[s:k] ends at a cut or at the end
-	for {
+	for s := 0; s < len(p); s, k = k, t.joins.nextCut(p, k+1) {
 		switch n := k - s; {
 		case n == 1:
-			out = append(out, int32(off+k))
 		case n == 2:
 			if t.pairs[int(p[s])<<8|int(p[s+1])] < 0 {
 				out = append(out, int32(off+s+1))
 			}
-			out = append(out, int32(off+k))
 		case n <= pieceCacheMax:
 			out = appendEnds(out, t.pieceStarts(p[s:k]), off+s, n)
+			continue
 		default:
 			out = t.pieceEnds(p[s:k], off+s, out)
+			continue
 		}
-		if k == len(p) {
-			return out, true
-		}
-		s, k = k, k+1
-		for k < len(p) && t.joins.joins(p[k-1], p[k]) {
-			k++
-		}
+		out = append(out, int32(off+k))
 	}
+	return out, true
+}
+
+// nextCut returns the first cut of p at k or after (between p[k-1] and
+// p[k]), or len(p) if there is none.
+func (j *byteJoins) nextCut(p string, k int) int {
+	for k < len(p) && j.joins(p[k-1], p[k]) {
+		k++
+	}
+	return k
 }

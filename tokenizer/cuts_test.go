@@ -32,9 +32,10 @@ func TestByteJoinsHoldEveryTokensPairs(t *testing.T) {
 	}
 }
 
-// TestIndexCutsMatchTiktoken compares IndexContext's token ends with
-// tiktoken's on text of random characters (whose pieces have cuts) and
-// checks that its pieces do go through cutEnds, with cuts and without.
+// TestIndexCutsMatchTiktoken compares IndexContext's token ends, its
+// range counts and Count with tiktoken's on text of random characters
+// (whose pieces have cuts) and checks that its pieces do go through
+// cutEnds, with cuts and without.
 func TestIndexCutsMatchTiktoken(t *testing.T) {
 	fast, ref := fastCL100K(t), reference(t)
 	texts := []string{
@@ -53,9 +54,27 @@ func TestIndexCutsMatchTiktoken(t *testing.T) {
 	}
 	withCuts, without := 0, 0
 	for _, text := range texts {
-		got, _ := fast.Index(text)
-		if want := referenceEnds(ref, text); !slices.Equal(got, want) {
+		text = validText(text) // the offsets of count are in the text Index encodes
+		got, count := fast.Index(text)
+		want := referenceEnds(ref, text)
+		if !slices.Equal(got, want) {
 			t.Fatalf("%q: ends %v, tiktoken's %v", text, got, want)
+		}
+		if n := fast.Count(text); n != len(want) {
+			t.Fatalf("%q: Count = %d, tiktoken's %d", text, n, len(want))
+		}
+		for range 20 { // ranges of whole characters, as chunkers cut
+			a, b := rng.IntN(len(text)+1), rng.IntN(len(text)+1)
+			a, b = min(a, b), max(a, b)
+			for a < len(text) && !utf8.RuneStart(text[a]) {
+				a++
+			}
+			for b < len(text) && !utf8.RuneStart(text[b]) {
+				b++
+			}
+			if n, w := count(a, b), ref.Count(text[a:b]); n != w {
+				t.Fatalf("%q: count(%d, %d) = %d, tiktoken's %d", text, a, b, n, w)
+			}
 		}
 		for i := 0; i < len(text); {
 			j := cl100kNext(text, i)

@@ -120,5 +120,10 @@ func (t *bpeTokenizer) countAt(text string, runs []longRun, ends []int32, a, b i
 			return t.splice(text, &runs[lo-1], ends, a, b)
 		}
 	}
+	if mayCut(text[a:b]) {
+		if n, ok := t.cutCount(text[a:b]); ok {
+			return n
+		}
+	}
 	return t.countPiece(text[a:b])
 }
