@@ -507,10 +507,18 @@ func at(s string, i int) (rune, int, uint8) {
 }
 
 // runEnd returns the end of the run of class c starting at i. Four bytes
-// or more from the end of s it decodes every rune, ASCII or not, without
-// a branch on its length (decodeValid), and classes it by table.
+// or more from the end of s it classes ASCII bytes by table and decodes
+// the other runes without a branch on their length (decodeValid), classing
+// them by table too.
 func runEnd(s string, i int, c uint8) int {
 	for i+4 <= len(s) {
+		if b := s[i]; b < utf8.RuneSelf {
+			if asciiClass[b] != c {
+				return i
+			}
+			i++
+			continue
+		}
 		r, n := decodeValid(s, i)
 		if n == 0 {
 			break // not the start of a rune: s[i:] is not valid UTF-8
