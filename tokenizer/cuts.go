@@ -99,6 +99,31 @@ func (t *bpeTokenizer) cutEnds(p string, off int, out []int32) ([]int32, bool) {
 	return out, true
 }
 
+// cutIDs appends the ids of the tokens of p, a pre-token of 2 to
+// longPiece bytes, encoding the parts between its cuts one by one, and
+// returns true; or, if p has no cut, returns ids as it is and false.
+func (t *bpeTokenizer) cutIDs(p string, ids []int32) ([]int32, bool) {
+	k := t.joins.nextCut(p, 1)
+	if k == len(p) {
+		return ids, false
+	}
+	for s := 0; s < len(p); s, k = k, t.joins.nextCut(p, k+1) {
+		switch k - s {
+		case 1:
+			ids = append(ids, t.bytes[p[s]])
+		case 2:
+			if id := t.pairs[int(p[s])<<8|int(p[s+1])]; id >= 0 {
+				ids = append(ids, id)
+			} else {
+				ids = append(ids, t.bytes[p[s]], t.bytes[p[s+1]])
+			}
+		default:
+			ids = t.wholeIDs(p[s:k], ids)
+		}
+	}
+	return ids, true
+}
+
 // nextCut returns the first cut of p at k or after (between p[k-1] and
 // p[k]), or len(p) if there is none.
 func (j *byteJoins) nextCut(p string, k int) int {

@@ -33,7 +33,7 @@ func TestByteJoinsHoldEveryTokensPairs(t *testing.T) {
 }
 
 // TestIndexCutsMatchTiktoken compares IndexContext's token ends, its
-// range counts and Count with tiktoken's on text of random characters
+// range counts, Encode and Count with tiktoken's on text of random characters
 // (whose pieces have cuts) and checks that its pieces do go through
 // cutEnds, with cuts and without.
 func TestIndexCutsMatchTiktoken(t *testing.T) {
@@ -59,6 +59,9 @@ func TestIndexCutsMatchTiktoken(t *testing.T) {
 		want := referenceEnds(ref, text)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%q: ends %v, tiktoken's %v", text, got, want)
+		}
+		if ids, wantIDs := fast.Encode(text), ref.Encode(text); !slices.Equal(ids, wantIDs) {
+			t.Fatalf("%q: Encode = %v, tiktoken's %v", text, ids, wantIDs)
 		}
 		if n := fast.Count(text); n != len(want) {
 			t.Fatalf("%q: Count = %d, tiktoken's %d", text, n, len(want))
