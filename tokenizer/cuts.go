@@ -40,12 +40,12 @@ func (j *byteJoins) joins(x, y byte) bool {
 	return j[p/64]&(1<<(p%64)) != 0
 }
 
-// mayCut reports whether p is worth looking for cuts in: 2 to longPiece
-// bytes with a multi-byte rune at an edge. Random characters' pieces mostly
-// have cuts; pieces of ASCII prose (whose pairs are nearly all joins) are
-// not looked at.
+// mayCut reports whether p (not empty) is worth looking for cuts in: 2 to
+// longPiece bytes with a multi-byte rune at an edge. Random characters'
+// pieces mostly have cuts; pieces of ASCII prose (whose pairs are nearly
+// all joins) are not looked at, at the cost of one test.
 func mayCut(p string) bool {
-	return len(p) >= 2 && len(p) <= longPiece && (p[0]|p[len(p)-1]) >= utf8.RuneSelf
+	return (p[0]|p[len(p)-1]) >= utf8.RuneSelf && len(p) >= 2 && len(p) <= longPiece
 }
 
 // cutCount returns the number of tokens of p, a pre-token of 2 to
