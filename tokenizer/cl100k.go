@@ -34,6 +34,9 @@ type bpeTokenizer struct {
 	bytes [256]int32 // the rank of each one-byte token, or -1
 	// pairRank is the rank of merging two tokens, by their ids, for merge.
 	pairRank *pairRanks
+	// joins holds the byte pairs that are neighbours in a token; the
+	// others are cuts, where IndexContext encodes pieces part by part.
+	joins *byteJoins
 
 	// merges caches the merge of short pieces that are not tokens
 	// themselves: prose repeats its words, and a cached merge is one
@@ -183,6 +186,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	if t.pairRank, ok = newPairRanks(t.ranks, t.decoder, t.tokenID); !ok {
 		return nil, errors.New("tokenizer: a token id does not fit the pair table")
 	}
+	t.joins = newByteJoins(t.decoder)
 	t.long = sync.OnceValue(func() *backtrack { return newBacktrack(t.ranks, t.decoder, t.pairRank.prefix, t.tokenID) })
 	return t, nil
 }
@@ -223,7 +227,14 @@ func (t *bpeTokenizer) Count(text string) int {
 	n := 0
 	for i := 0; i < len(text); {
 		j := cl100kNext(text, i)
-		n += t.countPiece(text[i:j])
+		m, ok := 0, false
+		if mayCut(text[i:j]) {
+			m, ok = t.cutCount(text[i:j])
+		}
+		if !ok {
+			m = t.countPiece(text[i:j])
+		}
+		n += m
 		i = j
 	}
 	return n
@@ -472,17 +483,11 @@ var asciiClass = func() (t [utf8.RuneSelf]uint8) {
 	return t
 }()
 
+// classOf returns the class of r: unicode.IsLetter, IsNumber and IsSpace,
+// in that order, by table (runeClass).
 func classOf(r rune) uint8 {
-	if r < utf8.RuneSelf {
-		return asciiClass[r]
-	}
-	switch {
-	case unicode.IsLetter(r):
-		return clLetter
-	case unicode.IsNumber(r):
-		return clNumber
-	case unicode.IsSpace(r):
-		return clSpace
+	if uint32(r) < classBlocks<<8 {
+		return runeClass(r)
 	}
 	return clOther
 }
@@ -492,12 +497,37 @@ func at(s string, i int) (rune, int, uint8) {
 	if c := s[i]; c < utf8.RuneSelf {
 		return rune(c), 1, asciiClass[c]
 	}
+	if i+4 <= len(s) {
+		if r, n := decodeValid(s, i); n != 0 {
+			return r, n, runeClass(r)
+		}
+	}
 	r, n := utf8.DecodeRuneInString(s[i:])
 	return r, n, classOf(r)
 }
 
-// runEnd returns the end of the run of class c starting at i.
+// runEnd returns the end of the run of class c starting at i. Four bytes
+// or more from the end of s it classes ASCII bytes by table and decodes
+// the other runes without a branch on their length (decodeValid), classing
+// them by table too.
 func runEnd(s string, i int, c uint8) int {
+	for i+4 <= len(s) {
+		if b := s[i]; b < utf8.RuneSelf {
+			if asciiClass[b] != c {
+				return i
+			}
+			i++
+			continue
+		}
+		r, n := decodeValid(s, i)
+		if n == 0 {
+			break // not the start of a rune: s[i:] is not valid UTF-8
+		}
+		if runeClass(r) != c {
+			return i
+		}
+		i += n
+	}
 	for i < len(s) {
 		if k := byteClass[s[i]]; k != clMulti {
 			if k != c {
@@ -655,12 +685,21 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			check = i + checkBytes
 		}
 		j := cl100kNext(text, i)
-		if j-i <= pieceCacheMax { // most pieces: a word, a number, punctuation
+		cut := false // encoded part by part (cutEnds)
+		if mayCut(text[i:j]) {
+			if cap(ends)-len(ends) < longPiece {
+				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
+			}
+			ends, cut = t.cutEnds(text[i:j], i, ends)
+		}
+		switch {
+		case cut:
+		case j-i <= pieceCacheMax: // most pieces: a word, a number, punctuation
 			if cap(ends)-len(ends) < pieceCacheMax {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}
 			ends = appendEnds(ends, t.pieceStarts(text[i:j]), i, j-i)
-		} else if j-i > longPiece && !t.isToken(text[i:j]) {
+		case j-i > longPiece && !t.isToken(text[i:j]):
 			// A long pre-token: encoded into ends as ids (encode grows
 			// ends as it goes), which then become end offsets.
 			bt := t.long()
@@ -675,7 +714,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 				off += int(bt.size[id])
 				ends[first+k] = int32(off)
 			}
-		} else {
+		default:
 			if cap(ends)-len(ends) < longPiece {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}

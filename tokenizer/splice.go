@@ -75,8 +75,18 @@ func (t *bpeTokenizer) splice(text string, r *longRun, ends []int32, a, b int) i
 }
 
 // pieceIDs appends the ids of the tokens of p (a pre-token or part of
-// one) to ids.
+// one) to ids, part by part between its cuts if it has any (cutIDs).
 func (t *bpeTokenizer) pieceIDs(p string, ids []int32) []int32 {
+	if mayCut(p) {
+		if out, ok := t.cutIDs(p, ids); ok {
+			return out
+		}
+	}
+	return t.wholeIDs(p, ids)
+}
+
+// wholeIDs is pieceIDs without looking for cuts.
+func (t *bpeTokenizer) wholeIDs(p string, ids []int32) []int32 {
 	if id, ok := t.tokenID(p); ok {
 		return append(ids, int32(id))
 	}
@@ -118,6 +128,11 @@ func (t *bpeTokenizer) countAt(text string, runs []longRun, ends []int32, a, b i
 		}
 		if lo > 0 && b <= runs[lo-1].e {
 			return t.splice(text, &runs[lo-1], ends, a, b)
+		}
+	}
+	if mayCut(text[a:b]) {
+		if n, ok := t.cutCount(text[a:b]); ok {
+			return n
 		}
 	}
 	return t.countPiece(text[a:b])

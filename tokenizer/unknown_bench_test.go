@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // unknownText is about n bytes of text whose pre-tokens are rarely single
@@ -16,8 +18,21 @@ import (
 // both cases, "random-alnum" random letters and digits (short
 // pre-tokens), "random-words" random lower-case words of 1
 // to 12 letters after single spaces (short pre-tokens, the merge loop's),
-// "random-scripts" random letters of several scripts, digits and symbols.
+// "random-scripts" random letters of several scripts, digits and symbols;
+// "random-utf8" and "living-scripts" are chunk's pathological lines of
+// those names (random code points of each encoded length, and runs of
+// characters of living scripts, neither with white space).
 func unknownText(kind string, n int) string {
+	switch kind {
+	case "random-utf8":
+		return randomFromRanges(n, 1, [][2]rune{{0, 0x7f}, {0x80, 0x7ff}, {0x800, 0xffff}, {0x10000, utf8.MaxRune}})
+	case "living-scripts":
+		return randomFromRanges(n, 1, [][2]rune{
+			{'a', 'z'}, {'A', 'Z'}, {0xc0, 0xff}, {0x3b1, 0x3c9}, {0x430, 0x44f}, {0x627, 0x64a},
+			{0x915, 0x939}, {0x3041, 0x3096}, {0x4e00, 0x9fff}, {0xac00, 0xd7a3}, {'0', '9'}, {'!', '/'},
+			{0x1f300, 0x1f5ff}, {0x1f600, 0x1f64f},
+		})
+	}
 	rng := rand.New(rand.NewPCG(7, uint64(len(kind))))
 	var alphabet []rune
 	for _, r := range [][2]rune{{'a', 'z'}, {'A', 'Z'}, {'0', '9'}, {'!', '/'}, {0x3b1, 0x3c9}, {0x430, 0x44f}, {0x4e00, 0x4eff}, {0xac00, 0xacff}} {
@@ -49,6 +64,24 @@ func unknownText(kind string, n int) string {
 	return b.String()
 }
 
+// randomFromRanges is about n bytes of code points drawn from ranges (a
+// range first, then a code point in it), skipping surrogates and white
+// space: chunk's generator of pathological lines.
+func randomFromRanges(n int, seed uint64, ranges [][2]rune) string {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	var b strings.Builder
+	b.Grow(n + utf8.UTFMax)
+	for b.Len() < n {
+		r0 := ranges[rng.IntN(len(ranges))]
+		r := r0[0] + rune(rng.Int32N(int32(r0[1]-r0[0]+1)))
+		if !utf8.ValidRune(r) || unicode.IsSpace(r) {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // BenchmarkUnknown: IndexContext on 1 MB of text whose pre-tokens are not
 // tokens (unknownText), the merge loop's and the backtracking encoder's
 // work: the index every chunker builds first on such lines.
@@ -57,7 +90,7 @@ func unknownText(kind string, n int) string {
 func BenchmarkUnknown(b *testing.B) {
 	tok := CL100K()
 	tok.Count(strings.Repeat("a", 1000)) // the long-piece tables, outside the measurements
-	for _, kind := range []string{"repeated-letter", "random-lower", "random-letters", "random-alnum", "random-words", "random-scripts"} {
+	for _, kind := range []string{"repeated-letter", "random-lower", "random-letters", "random-alnum", "random-words", "random-scripts", "random-utf8", "living-scripts"} {
 		text := unknownText(kind, 1<<20)
 		b.Run(kind, func(b *testing.B) {
 			b.SetBytes(int64(len(text)))
