@@ -184,3 +184,60 @@ func (c *pieceCache) put(lo, hi uint64, n int, starts uint64) {
 	}
 	s.seq.Store(seq + 2)
 }
+
+// cacheGate turns the piece cache off, for one text, for the lengths of
+// piece that keep missing it: text that never repeats (random words,
+// letters mixed with digits) would otherwise pay a look-up of a line of
+// the cache, likely a miss of the processor's own cache, and a fill that
+// never pays off, for nearly every piece. After gateMisses misses in a row
+// at one length the next pieces of that length skip the cache, 1,024 of
+// them, then twice as many each time (at most gateSkipMax), with a probe
+// of the cache between. Only speed depends on it: a skipped piece is
+// merged, as a miss is. The zero value is a gate that is open at every
+// length, and so is nil; a gate belongs to one goroutine.
+type cacheGate struct {
+	skip   [pieceCacheMax + 1]int32 // pieces of the length left to skip
+	misses [pieceCacheMax + 1]uint8 // misses in a row since the last hit or skip
+	shift  [pieceCacheMax + 1]uint8 // log2 of the next skip over gateSkipMin
+}
+
+const (
+	gateMisses     = 32
+	gateSkipMin    = 1 << 10
+	gateShiftLimit = 6 // gateSkipMax = gateSkipMin << gateShiftLimit, 64Ki pieces
+)
+
+// open reports whether a piece of n bytes should use the cache, counting
+// it against a skip.
+func (g *cacheGate) open(n int) bool {
+	if g == nil {
+		return true
+	}
+	if g.skip[n] > 0 {
+		g.skip[n]--
+		return false
+	}
+	return true
+}
+
+// hit records a hit of a piece of n bytes.
+func (g *cacheGate) hit(n int) {
+	if g != nil {
+		g.misses[n] = 0
+	}
+}
+
+// miss records a miss of a piece of n bytes.
+func (g *cacheGate) miss(n int) {
+	if g == nil {
+		return
+	}
+	if g.misses[n]++; g.misses[n] < gateMisses {
+		return
+	}
+	g.misses[n] = 0
+	g.skip[n] = gateSkipMin << g.shift[n]
+	if g.shift[n] < gateShiftLimit {
+		g.shift[n]++
+	}
+}

@@ -174,3 +174,78 @@ func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheGateSkipsAfterMisses: a run of gateMisses misses at one length
+// closes the gate there for gateSkipMin pieces, then for twice as many
+// after the next run, up to the limit; a hit restarts the run, and other
+// lengths stay open.
+func TestCacheGateSkipsAfterMisses(t *testing.T) {
+	var g cacheGate
+	skipped := func(n int) int {
+		k := 0
+		for !g.open(n) {
+			k++
+		}
+		return k
+	}
+	for range gateMisses - 1 {
+		g.miss(5)
+	}
+	g.hit(5)
+	for range gateMisses - 1 {
+		g.miss(5)
+	}
+	if k := skipped(5); k != 0 {
+		t.Fatalf("after a hit and %d misses: %d pieces skipped, want none", gateMisses-1, k)
+	}
+	for round := range gateShiftLimit + 2 {
+		if round > 0 {
+			for range gateMisses - 1 {
+				g.miss(5)
+			}
+		}
+		g.miss(5)
+		if !g.open(9) {
+			t.Fatal("pieces of 9 bytes skipped after misses of 5")
+		}
+		want := gateSkipMin << min(round, gateShiftLimit)
+		if k := skipped(5); k != want {
+			t.Fatalf("run %d of misses: %d pieces skipped, want %d", round, k, want)
+		}
+	}
+	var closed *cacheGate
+	closed.miss(5)
+	closed.hit(5)
+	if !closed.open(5) {
+		t.Fatal("the nil gate is closed")
+	}
+}
+
+// TestIndexRandomWordsThroughCacheGate indexes text of random words long
+// enough for the gate to close and open again at several lengths, twice
+// (the second time through what the first put in the cache), and
+// compares every token end and the count with tiktoken's.
+func TestIndexRandomWordsThroughCacheGate(t *testing.T) {
+	fast, ref := fastCL100K(t), reference(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	var b strings.Builder
+	for b.Len() < 200_000 {
+		b.WriteByte(' ')
+		for range 1 + rng.IntN(15) {
+			b.WriteByte("abcdefghijklmnopqrstuvwxyzABC0123"[rng.IntN(33)])
+		}
+		if rng.IntN(8) == 0 {
+			b.WriteString(" the protein of")
+		}
+	}
+	text := b.String()
+	want := referenceEnds(ref, text)
+	for pass := range 2 {
+		if got, _ := fast.Index(text); !slices.Equal(got, want) {
+			t.Fatalf("pass %d: ends differ from tiktoken's", pass)
+		}
+		if n := fast.Count(text); n != len(want) {
+			t.Fatalf("pass %d: Count = %d, tiktoken's %d", pass, n, len(want))
+		}
+	}
+}

@@ -43,7 +43,7 @@ const spliceTries = 8
 // spliceTries boundaries is, it encodes text[a:b] whole.
 func (t *bpeTokenizer) splice(text string, r *longRun, ends []int32, a, b int) int {
 	bt := t.long()
-	whole := func() int { return t.countPiece(text[a:b]) }
+	whole := func() int { return t.countPiece(text[a:b], nil) }
 	re := ends[r.first : r.first+r.n] // token ends of r, absolute
 	// kx: the token of r ending at x; r's tokens from kx+1 on are kept.
 	kx := searchInt32(re, a+spliceMargin)
@@ -120,5 +120,5 @@ func (t *bpeTokenizer) countAt(text string, runs []longRun, ends []int32, a, b i
 			return t.splice(text, &runs[lo-1], ends, a, b)
 		}
 	}
-	return t.countPiece(text[a:b])
+	return t.countPiece(text[a:b], nil)
 }
