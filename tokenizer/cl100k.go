@@ -54,6 +54,9 @@ type bpeTokenizer struct {
 	// pieces caches the token starts of pre-tokens of 3 to 16 bytes, for
 	// IndexContext and Count (see pieceCache).
 	pieces *pieceCache
+	// filter tells most pieces of 3 to 16 bytes that are not tokens
+	// before a look-up in table.
+	filter *tokenFilter
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -174,6 +177,7 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 		}
 	}
 	var ok bool
+	t.filter = newTokenFilter(t.ranks)
 	if t.table, ok = newRankTable(t.ranks); !ok {
 		return nil, errors.New("tokenizer: a token does not fit the rank table")
 	}
@@ -330,25 +334,27 @@ func (t *bpeTokenizer) pieceStarts(p string, g *cacheGate) uint64 {
 		}
 		return 0
 	}
-	if t.pieces == nil || !g.open(n) {
-		return t.startsUncached(p)
-	}
 	lo, hi := packPiece(p)
+	if t.pieces == nil || !g.open(n) {
+		return t.startsUncached(p, lo, hi)
+	}
 	if m, ok := t.pieces.starts(lo, hi, n); ok {
 		g.hit(n)
 		return m
 	}
 	g.miss(n)
-	m := t.startsUncached(p)
+	m := t.startsUncached(p, lo, hi)
 	t.pieces.put(lo, hi, n, m)
 	return m
 }
 
 // startsUncached is pieceStarts of a piece of pieceCacheMin to
-// pieceCacheMax bytes, without the piece cache.
-func (t *bpeTokenizer) startsUncached(p string) uint64 {
-	if _, ok := t.table.get(p); ok {
-		return 0
+// pieceCacheMax bytes, packed in lo, hi, without the piece cache.
+func (t *bpeTokenizer) startsUncached(p string, lo, hi uint64) uint64 {
+	if t.filter.mayBeToken(lo, hi, len(p)) {
+		if _, ok := t.table.get(p); ok {
+			return 0
+		}
 	}
 	return t.mergeStarts(p)
 }
