@@ -168,16 +168,18 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	for i := range t.bytes {
 		t.bytes[i] = -1
 	}
+	t.filter = newTokenFilter()
 	for tok, id := range t.ranks {
-		switch len(tok) {
-		case 1:
+		switch n := len(tok); {
+		case n == 1:
 			t.bytes[tok[0]] = int32(id)
-		case 2:
+		case n == 2:
 			t.pairs[int(tok[0])<<8|int(tok[1])] = int32(id)
+		case n <= pieceCacheMax:
+			t.filter.add(tok)
 		}
 	}
 	var ok bool
-	t.filter = newTokenFilter(t.ranks)
 	if t.table, ok = newRankTable(t.ranks); !ok {
 		return nil, errors.New("tokenizer: a token does not fit the rank table")
 	}

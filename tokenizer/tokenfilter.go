@@ -18,18 +18,16 @@ const (
 	filterHashes = 3  // bits a key sets in its word
 )
 
-// newTokenFilter returns the filter of the tokens of ranks of
-// pieceCacheMin to pieceCacheMax bytes.
-func newTokenFilter(ranks map[string]int) *tokenFilter {
-	f := &tokenFilter{words: make([]uint64, 1<<filterBits)}
-	for tok := range ranks {
-		if n := len(tok); n >= pieceCacheMin && n <= pieceCacheMax {
-			lo, hi := packPiece(tok)
-			w, m := filterKey(lo, hi, n)
-			f.words[w] |= m
-		}
-	}
-	return f
+// newTokenFilter returns an empty filter.
+func newTokenFilter() *tokenFilter {
+	return &tokenFilter{words: make([]uint64, 1<<filterBits)}
+}
+
+// add adds tok, a token of pieceCacheMin to pieceCacheMax bytes.
+func (f *tokenFilter) add(tok string) {
+	lo, hi := packPiece(tok)
+	w, m := filterKey(lo, hi, len(tok))
+	f.words[w] |= m
 }
 
 // filterKey returns the word and the bits of the piece of n bytes packed
