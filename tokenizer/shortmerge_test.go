@@ -70,3 +70,36 @@ func FuzzMergeStarts(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkMergeStarts: mergeStarts alone on the pre-tokens of 3 to 16
+// bytes of 1 MB of unknownText that are not tokens, per byte.
+//
+//	go test ./tokenizer -run '^$' -bench BenchmarkMergeStarts -count 5
+func BenchmarkMergeStarts(b *testing.B) {
+	tok := CL100K().(*bpeTokenizer)
+	for _, kind := range []string{"random-words", "random-alnum"} {
+		text := unknownText(kind, 1<<20)
+		var pieces []string
+		n := 0
+		for i := 0; i < len(text); {
+			j := cl100kNext(text, i)
+			if p := text[i:j]; len(p) >= pieceCacheMin && len(p) <= pieceCacheMax && !tok.isToken(p) {
+				pieces = append(pieces, p)
+				n += len(p)
+			}
+			i = j
+		}
+		b.Run(kind, func(b *testing.B) {
+			b.SetBytes(int64(n))
+			var m uint64
+			for b.Loop() {
+				for _, p := range pieces {
+					m ^= tok.mergeStarts(p)
+				}
+			}
+			if m == 1<<63 {
+				b.Log(m) // keep m
+			}
+		})
+	}
+}
