@@ -344,9 +344,10 @@ func (t *bpeTokenizer) pieceStarts(p string, g *cacheGate) uint64 {
 		g.hit(n)
 		return m
 	}
-	g.miss(n)
 	m := t.startsUncached(p, lo, hi)
-	t.pieces.put(lo, hi, n, m)
+	if !t.pieces.put(lo, hi, n, m) {
+		g.miss(n)
+	}
 	return m
 }
 

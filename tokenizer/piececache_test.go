@@ -135,8 +135,8 @@ func FuzzIndex(f *testing.F) {
 
 // TestPieceCacheSetsKeepTheirFirstPieces fills one set of each table with
 // more pieces than it has ways: every look-up gives the starts put for
-// that piece or a miss, never another piece's, and the first ways keep the
-// first pieces.
+// that piece or a miss, never another piece's, the first ways keep the
+// first pieces, and put reports an empty way taken for those only.
 func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
 	c := newPieceCache()
 	rng := rand.New(rand.NewPCG(13, 14))
@@ -161,7 +161,9 @@ func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
 			ps = append(ps, piece{lo, hi, rng.Uint64N(1 << (n - 1))})
 		}
 		for k, p := range ps {
-			c.put(p.lo, p.hi, n, p.starts)
+			if fresh := c.put(p.lo, p.hi, n, p.starts); fresh != (k < ways) {
+				t.Fatalf("%d bytes: put of piece %d of a set of %d ways reports an empty way taken: %v", n, k, ways, fresh)
+			}
 			for j, q := range ps[:k+1] {
 				got, ok := c.starts(q.lo, q.hi, n)
 				if ok && got != q.starts {
