@@ -223,24 +223,28 @@ func TestCacheGateSkipsAfterMisses(t *testing.T) {
 	}
 }
 
-// TestIndexRandomWordsThroughCacheGate indexes text of random words long
-// enough for the gate to close and open again at several lengths, twice
-// (the second time through what the first put in the cache), and
-// compares every token end and the count with tiktoken's.
+// TestIndexRandomWordsThroughCacheGate fills the piece cache with the
+// pieces of a megabyte of random words, then indexes other random words,
+// long enough for the gate to close and open again at several lengths,
+// twice, and compares every token end and the count with tiktoken's.
 func TestIndexRandomWordsThroughCacheGate(t *testing.T) {
 	fast, ref := fastCL100K(t), reference(t)
 	rng := rand.New(rand.NewPCG(15, 16))
-	var b strings.Builder
-	for b.Len() < 200_000 {
-		b.WriteByte(' ')
-		for range 1 + rng.IntN(15) {
-			b.WriteByte("abcdefghijklmnopqrstuvwxyzABC0123"[rng.IntN(33)])
+	words := func(n int) string {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteByte(' ')
+			for range 1 + rng.IntN(15) {
+				b.WriteByte("abcdefghijklmnopqrstuvwxyzABC0123"[rng.IntN(33)])
+			}
+			if rng.IntN(8) == 0 {
+				b.WriteString(" the protein of")
+			}
 		}
-		if rng.IntN(8) == 0 {
-			b.WriteString(" the protein of")
-		}
+		return b.String()
 	}
-	text := b.String()
+	fast.Index(words(1 << 20))
+	text := words(200_000)
 	want := referenceEnds(ref, text)
 	for pass := range 2 {
 		if got, _ := fast.Index(text); !slices.Equal(got, want) {
