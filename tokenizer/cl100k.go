@@ -57,6 +57,9 @@ type bpeTokenizer struct {
 	// pieces caches the token starts of pre-tokens of 3 to 16 bytes, for
 	// IndexContext and Count (see pieceCache).
 	pieces *pieceCache
+	// filter tells most pieces of 3 to 16 bytes that are not tokens
+	// before a look-up in table.
+	filter *tokenFilter
 
 	// long is the encoder of long pieces, built on first use (its tables
 	// take some 100 ms and are needed only for pieces over 128 bytes).
@@ -168,12 +171,15 @@ func newBPE(file string, special map[int]string) (*bpeTokenizer, error) {
 	for i := range t.bytes {
 		t.bytes[i] = -1
 	}
+	t.filter = newTokenFilter()
 	for tok, id := range t.ranks {
-		switch len(tok) {
-		case 1:
+		switch n := len(tok); {
+		case n == 1:
 			t.bytes[tok[0]] = int32(id)
-		case 2:
+		case n == 2:
 			t.pairs[int(tok[0])<<8|int(tok[1])] = int32(id)
+		case n <= pieceCacheMax:
+			t.filter.add(tok)
 		}
 	}
 	var ok bool
@@ -225,14 +231,15 @@ func (t *bpeTokenizer) Decode(tokens []int) string {
 func (t *bpeTokenizer) Count(text string) int {
 	text = validText(text)
 	n := 0
+	var gate cacheGate
 	for i := 0; i < len(text); {
 		j := cl100kNext(text, i)
 		m, ok := 0, false
 		if mayCut(text[i:j]) {
-			m, ok = t.cutCount(text[i:j])
+			m, ok = t.cutCount(text[i:j], &gate)
 		}
 		if !ok {
-			m = t.countPiece(text[i:j])
+			m = t.countPiece(text[i:j], &gate)
 		}
 		n += m
 		i = j
@@ -265,10 +272,11 @@ func (t *bpeTokenizer) encodePiece(p string, out []int) []int {
 // scratch holds buffers of token ids for countPiece.
 var scratch = sync.Pool{New: func() any { return new([]int32) }}
 
-// countPiece returns the number of tokens of one pre-token.
-func (t *bpeTokenizer) countPiece(p string) int {
+// countPiece returns the number of tokens of one pre-token, through the
+// piece cache as g lets it (nil: always).
+func (t *bpeTokenizer) countPiece(p string, g *cacheGate) int {
 	if len(p) <= pieceCacheMax {
-		return bits.OnesCount64(t.pieceStarts(p)) + 1
+		return bits.OnesCount64(t.pieceStarts(p, g)) + 1
 	}
 	if _, ok := t.tokenID(p); ok {
 		return 1
@@ -314,7 +322,7 @@ func (t *bpeTokenizer) pieceEnds(p string, off int, out []int32) []int32 {
 	if len(p) > pieceCacheMax {
 		return t.pieceEndsUncached(p, off, out)
 	}
-	return appendEnds(out, t.pieceStarts(p), off, len(p))
+	return appendEnds(out, t.pieceStarts(p, nil), off, len(p))
 }
 
 // appendEnds appends the token ends (plus off) of a piece of n bytes
@@ -329,8 +337,9 @@ func appendEnds(out []int32, m uint64, off, n int) []int32 {
 // pieceStarts returns where the tokens of a pre-token of 1 to
 // pieceCacheMax bytes start: bit k-1 is set when one starts at offset k.
 // Pieces of one or two bytes are looked up in arrays, longer ones in the
-// piece cache first.
-func (t *bpeTokenizer) pieceStarts(p string) uint64 {
+// piece cache first, unless g (nil: an open gate) has turned it off for
+// their length.
+func (t *bpeTokenizer) pieceStarts(p string, g *cacheGate) uint64 {
 	n := len(p)
 	if n < pieceCacheMin {
 		if n == 2 && t.pairs[int(p[0])<<8|int(p[1])] < 0 {
@@ -338,29 +347,30 @@ func (t *bpeTokenizer) pieceStarts(p string) uint64 {
 		}
 		return 0
 	}
-	if t.pieces == nil {
-		return t.startsUncached(p)
-	}
 	lo, hi := packPiece(p)
+	if t.pieces == nil || !g.open(n) {
+		return t.startsUncached(p, lo, hi)
+	}
 	if m, ok := t.pieces.starts(lo, hi, n); ok {
+		g.hit(n)
 		return m
 	}
-	m := t.startsUncached(p)
-	t.pieces.put(lo, hi, n, m)
+	m := t.startsUncached(p, lo, hi)
+	if !t.pieces.put(lo, hi, n, m) {
+		g.miss(n)
+	}
 	return m
 }
 
 // startsUncached is pieceStarts of a piece of pieceCacheMin to
-// pieceCacheMax bytes, without the piece cache.
-func (t *bpeTokenizer) startsUncached(p string) uint64 {
-	var m uint64
-	if _, ok := t.table.get(p); !ok {
-		var buf [pieceCacheMax]int
-		for _, s := range t.mergeCached(p, buf[:0])[1:] {
-			m |= 1 << (s - 1)
+// pieceCacheMax bytes, packed in lo, hi, without the piece cache.
+func (t *bpeTokenizer) startsUncached(p string, lo, hi uint64) uint64 {
+	if t.filter.mayBeToken(lo, hi, len(p)) {
+		if _, ok := t.table.get(p); ok {
+			return 0
 		}
 	}
-	return m
+	return t.mergeStarts(p)
 }
 
 // pieceEndsUncached is pieceEnds without the piece cache.
@@ -677,6 +687,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 	pre := make([]int32, 0, min(len(text)/4+16, 1<<14)) // end of each pre-token
 	var runs []longRun                                  // the long pre-tokens, for splice
 	check := checkBytes
+	var gate cacheGate
 	for i := 0; i < len(text); {
 		if i >= check {
 			if err := ctx.Err(); err != nil {
@@ -690,7 +701,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			if cap(ends)-len(ends) < longPiece {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}
-			ends, cut = t.cutEnds(text[i:j], i, ends)
+			ends, cut = t.cutEnds(text[i:j], i, ends, &gate)
 		}
 		switch {
 		case cut:
@@ -698,7 +709,7 @@ func (t *bpeTokenizer) IndexContext(ctx context.Context, text string) ([]int32, 
 			if cap(ends)-len(ends) < pieceCacheMax {
 				ends = slices.Grow(ends, room(len(ends), i, len(text), longPiece))
 			}
-			ends = appendEnds(ends, t.pieceStarts(text[i:j]), i, j-i)
+			ends = appendEnds(ends, t.pieceStarts(text[i:j], &gate), i, j-i)
 		case j-i > longPiece && !t.isToken(text[i:j]):
 			// A long pre-token: encoded into ends as ids (encode grows
 			// ends as it goes), which then become end offsets.

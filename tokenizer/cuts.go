@@ -50,8 +50,9 @@ func mayCut(p string) bool {
 
 // cutCount returns the number of tokens of p, a pre-token of 2 to
 // longPiece bytes, counting the parts between its cuts one by one, and
-// true; or, if p has no cut, false.
-func (t *bpeTokenizer) cutCount(p string) (int, bool) {
+// true; or, if p has no cut, false. Parts go through the piece cache as
+// g (the caller's gate; nil: always open) allows.
+func (t *bpeTokenizer) cutCount(p string, g *cacheGate) (int, bool) {
 	k := t.joins.nextCut(p, 1)
 	if k == len(p) {
 		return 0, false
@@ -64,7 +65,7 @@ func (t *bpeTokenizer) cutCount(p string) (int, bool) {
 		case 2:
 			n += 1 + int(uint32(t.pairs[int(part[0])<<8|int(part[1])])>>31) // 2 if no token
 		default:
-			n += t.countPiece(part)
+			n += t.countPiece(part, g)
 		}
 	}
 	return n, true
@@ -74,8 +75,9 @@ func (t *bpeTokenizer) cutCount(p string) (int, bool) {
 // longPiece bytes, encoding the parts between its cuts one by one, and
 // returns true; or, if p has no cut, returns out as it is and false. A
 // part of one byte is a token, one of two is a token or two bytes, and a
-// longer one goes where a pre-token of its length would.
-func (t *bpeTokenizer) cutEnds(p string, off int, out []int32) ([]int32, bool) {
+// longer one goes where a pre-token of its length would, through the
+// piece cache as g (nil: always open) allows.
+func (t *bpeTokenizer) cutEnds(p string, off int, out []int32, g *cacheGate) ([]int32, bool) {
 	k := t.joins.nextCut(p, 1)
 	if k == len(p) {
 		return out, false
@@ -88,7 +90,7 @@ func (t *bpeTokenizer) cutEnds(p string, off int, out []int32) ([]int32, bool) {
 				out = append(out, int32(off+s+1))
 			}
 		case n <= pieceCacheMax:
-			out = appendEnds(out, t.pieceStarts(p[s:k]), off+s, n)
+			out = appendEnds(out, t.pieceStarts(p[s:k], g), off+s, n)
 			continue
 		default:
 			out = t.pieceEnds(p[s:k], off+s, out)

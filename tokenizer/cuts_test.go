@@ -82,7 +82,7 @@ func TestIndexCutsMatchTiktoken(t *testing.T) {
 		for i := 0; i < len(text); {
 			j := cl100kNext(text, i)
 			if j-i >= 2 && j-i <= longPiece {
-				if _, cut := fast.cutEnds(text[i:j], i, nil); cut {
+				if _, cut := fast.cutEnds(text[i:j], i, nil, nil); cut {
 					withCuts++
 				} else if text[i] >= utf8.RuneSelf {
 					without++

@@ -138,8 +138,10 @@ func (c *pieceCache) set(lo, hi uint64, n int) *pieceSet {
 	return &c.long[h>>(64-pieceCacheBits)]
 }
 
-// put caches the token starts of the piece of n bytes packed in lo, hi.
-func (c *pieceCache) put(lo, hi uint64, n int, starts uint64) {
+// put caches the token starts of the piece of n bytes packed in lo, hi,
+// and reports whether it took an empty way: a miss that did was the cache
+// still filling, not a sign that the text does not repeat (see cacheGate).
+func (c *pieceCache) put(lo, hi uint64, n int, starts uint64) bool {
 	if isShort(lo, n) {
 		l := c.line(lo)
 		e := lo | starts<<(8*shortMax)
@@ -147,32 +149,32 @@ func (c *pieceCache) put(lo, hi uint64, n int, starts uint64) {
 			v := l[w].Load()
 			if v == 0 {
 				if l[w].CompareAndSwap(0, e) {
-					return
+					return true
 				}
 				v = l[w].Load() // another goroutine filled the way
 			}
 			if v&shortKey == lo {
-				return // cached meanwhile by another goroutine
+				return true // cached meanwhile by another goroutine
 			}
 		}
 		l[shortWays-1].Store(e)
-		return
+		return false
 	}
 	s := c.set(lo, hi, n)
 	seq := s.seq.Load()
 	if seq&1 != 0 || !s.seq.CompareAndSwap(seq, seq+1) {
-		return // another writer is at it
+		return true // another writer is at it
 	}
 	meta := s.meta.Load()
-	w := pieceWays - 1
+	w, fresh := pieceWays-1, false
 	for k := range pieceWays {
 		m := meta >> (k * pieceMetaBits) & pieceMetaMask
 		if int(m&31) == n && s.key[k][0].Load() == lo && s.key[k][1].Load() == hi {
-			w = -1 // cached meanwhile by another goroutine
+			w, fresh = -1, true // cached meanwhile by another goroutine
 			break
 		}
 		if m == 0 {
-			w = k
+			w, fresh = k, true
 			break
 		}
 	}
@@ -183,4 +185,63 @@ func (c *pieceCache) put(lo, hi uint64, n int, starts uint64) {
 		s.meta.Store(meta&^(pieceMetaMask<<shift) | (uint64(n)|starts<<5)<<shift)
 	}
 	s.seq.Store(seq + 2)
+	return fresh
+}
+
+// cacheGate turns the piece cache off, for one text, for the lengths of
+// piece that keep missing it: text that never repeats (random words,
+// letters mixed with digits) would otherwise pay a look-up of a line of
+// the cache, likely a miss of the processor's own cache, and a fill that
+// never pays off, for nearly every piece. After gateMisses misses in a row
+// at one length (misses that found their set full: those that fill an
+// empty way are a cache warming up) the next pieces of that length skip
+// the cache, 1,024 of them, then twice as many each time (at most 64Ki),
+// with a probe of the cache between. Only speed depends on it: a skipped
+// piece is merged, as a miss is. The zero value is a gate that is open at
+// every length, and so is nil; a gate belongs to one goroutine.
+type cacheGate struct {
+	skip   [pieceCacheMax + 1]int32 // pieces of the length left to skip
+	misses [pieceCacheMax + 1]uint8 // misses in a row since the last hit or skip
+	shift  [pieceCacheMax + 1]uint8 // log2 of the next skip over gateSkipMin
+}
+
+const (
+	gateMisses     = 32
+	gateSkipMin    = 1 << 10
+	gateShiftLimit = 6 // the longest skip is gateSkipMin << gateShiftLimit, 64Ki pieces
+)
+
+// open reports whether a piece of n bytes should use the cache, counting
+// it against a skip.
+func (g *cacheGate) open(n int) bool {
+	if g == nil {
+		return true
+	}
+	if g.skip[n] > 0 {
+		g.skip[n]--
+		return false
+	}
+	return true
+}
+
+// hit records a hit of a piece of n bytes.
+func (g *cacheGate) hit(n int) {
+	if g != nil {
+		g.misses[n] = 0
+	}
+}
+
+// miss records a miss of a piece of n bytes.
+func (g *cacheGate) miss(n int) {
+	if g == nil {
+		return
+	}
+	if g.misses[n]++; g.misses[n] < gateMisses {
+		return
+	}
+	g.misses[n] = 0
+	g.skip[n] = gateSkipMin << g.shift[n]
+	if g.shift[n] < gateShiftLimit {
+		g.shift[n]++
+	}
 }

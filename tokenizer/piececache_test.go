@@ -135,8 +135,8 @@ func FuzzIndex(f *testing.F) {
 
 // TestPieceCacheSetsKeepTheirFirstPieces fills one set of each table with
 // more pieces than it has ways: every look-up gives the starts put for
-// that piece or a miss, never another piece's, and the first ways keep the
-// first pieces.
+// that piece or a miss, never another piece's, the first ways keep the
+// first pieces, and put reports an empty way taken for those only.
 func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
 	c := newPieceCache()
 	rng := rand.New(rand.NewPCG(13, 14))
@@ -161,7 +161,9 @@ func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
 			ps = append(ps, piece{lo, hi, rng.Uint64N(1 << (n - 1))})
 		}
 		for k, p := range ps {
-			c.put(p.lo, p.hi, n, p.starts)
+			if fresh := c.put(p.lo, p.hi, n, p.starts); fresh != (k < ways) {
+				t.Fatalf("%d bytes: put of piece %d of a set of %d ways reports an empty way taken: %v", n, k, ways, fresh)
+			}
 			for j, q := range ps[:k+1] {
 				got, ok := c.starts(q.lo, q.hi, n)
 				if ok && got != q.starts {
@@ -171,6 +173,85 @@ func TestPieceCacheSetsKeepTheirFirstPieces(t *testing.T) {
 					t.Fatalf("%d bytes: piece %d of %d put: a miss", n, j, k+1)
 				}
 			}
+		}
+	}
+}
+
+// TestCacheGateSkipsAfterMisses: a run of gateMisses misses at one length
+// closes the gate there for gateSkipMin pieces, then for twice as many
+// after the next run, up to the limit; a hit restarts the run, and other
+// lengths stay open.
+func TestCacheGateSkipsAfterMisses(t *testing.T) {
+	var g cacheGate
+	skipped := func(n int) int {
+		k := 0
+		for !g.open(n) {
+			k++
+		}
+		return k
+	}
+	for range gateMisses - 1 {
+		g.miss(5)
+	}
+	g.hit(5)
+	for range gateMisses - 1 {
+		g.miss(5)
+	}
+	if k := skipped(5); k != 0 {
+		t.Fatalf("after a hit and %d misses: %d pieces skipped, want none", gateMisses-1, k)
+	}
+	for round := range gateShiftLimit + 2 {
+		if round > 0 {
+			for range gateMisses - 1 {
+				g.miss(5)
+			}
+		}
+		g.miss(5)
+		if !g.open(9) {
+			t.Fatal("pieces of 9 bytes skipped after misses of 5")
+		}
+		want := gateSkipMin << min(round, gateShiftLimit)
+		if k := skipped(5); k != want {
+			t.Fatalf("run %d of misses: %d pieces skipped, want %d", round, k, want)
+		}
+	}
+	var closed *cacheGate
+	closed.miss(5)
+	closed.hit(5)
+	if !closed.open(5) {
+		t.Fatal("the nil gate is closed")
+	}
+}
+
+// TestIndexRandomWordsThroughCacheGate fills the piece cache with the
+// pieces of a megabyte of random words, then indexes other random words,
+// long enough for the gate to close and open again at several lengths,
+// twice, and compares every token end and the count with tiktoken's.
+func TestIndexRandomWordsThroughCacheGate(t *testing.T) {
+	fast, ref := fastCL100K(t), reference(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	words := func(n int) string {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteByte(' ')
+			for range 1 + rng.IntN(15) {
+				b.WriteByte("abcdefghijklmnopqrstuvwxyzABC0123"[rng.IntN(33)])
+			}
+			if rng.IntN(8) == 0 {
+				b.WriteString(" the protein of")
+			}
+		}
+		return b.String()
+	}
+	fast.Index(words(1 << 20))
+	text := words(200_000)
+	want := referenceEnds(ref, text)
+	for pass := range 2 {
+		if got, _ := fast.Index(text); !slices.Equal(got, want) {
+			t.Fatalf("pass %d: ends differ from tiktoken's", pass)
+		}
+		if n := fast.Count(text); n != len(want) {
+			t.Fatalf("pass %d: Count = %d, tiktoken's %d", pass, n, len(want))
 		}
 	}
 }

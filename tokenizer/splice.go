@@ -43,7 +43,7 @@ const spliceTries = 8
 // spliceTries boundaries is, it encodes text[a:b] whole.
 func (t *bpeTokenizer) splice(text string, r *longRun, ends []int32, a, b int) int {
 	bt := t.long()
-	whole := func() int { return t.countPiece(text[a:b]) }
+	whole := func() int { return t.countPiece(text[a:b], nil) }
 	re := ends[r.first : r.first+r.n] // token ends of r, absolute
 	// kx: the token of r ending at x; r's tokens from kx+1 on are kept.
 	kx := searchInt32(re, a+spliceMargin)
@@ -131,9 +131,9 @@ func (t *bpeTokenizer) countAt(text string, runs []longRun, ends []int32, a, b i
 		}
 	}
 	if mayCut(text[a:b]) {
-		if n, ok := t.cutCount(text[a:b]); ok {
+		if n, ok := t.cutCount(text[a:b], nil); ok {
 			return n
 		}
 	}
-	return t.countPiece(text[a:b])
+	return t.countPiece(text[a:b], nil)
 }

@@ -12,7 +12,8 @@
 // hand-written scanner (with a fast path for ASCII), the token starts of
 // pre-tokens of up to 16 bytes are remembered in a cache of 1.25 MiB (most
 // pre-tokens of prose are a word that comes back, and a hit is one cache
-// line), and its merges are done by a BPE with a bounded cache of
+// line; a long text whose pre-tokens keep missing it, such as random words,
+// skips it), and its merges are done by a BPE with a bounded cache of
 // merged pieces (and, for pre-tokens over 128 bytes, a backtracking
 // encoder that gives the same tokens in linear time, so that a megabyte of
 // letters without a space costs what a megabyte of prose does), checked
