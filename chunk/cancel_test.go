@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ragkit-go/rag/internal/pathological"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
@@ -94,14 +95,14 @@ func (s *indexSpy) IndexContext(ctx context.Context, text string) ([]int32, func
 // stops midway is TestIndexContextStops in package tokenizer), rather
 // than noticing only once the whole text is tokenized.
 func TestCancelWhileIndexing(t *testing.T) {
-	for _, line := range pathologicalLines(4 << 20) {
+	for _, line := range pathological.Lines(4 << 20) {
 		for _, mk := range makers() {
-			t.Run(line.name+"/"+mk.name, func(t *testing.T) {
+			t.Run(line.Name+"/"+mk.name, func(t *testing.T) {
 				ctx, cancel := context.WithCancel(context.Background())
 				defer cancel()
 				spy := &indexSpy{Tokenizer: tokenizer.CL100K(), cancel: cancel}
 				c, _ := mk.make(512, 0, spy)
-				if _, err := c.Chunk(ctx, line.text); !errors.Is(err, context.Canceled) {
+				if _, err := c.Chunk(ctx, line.Text); !errors.Is(err, context.Canceled) {
 					t.Fatalf("err = %v, want context.Canceled", err)
 				}
 				if !errors.Is(spy.err, context.Canceled) {

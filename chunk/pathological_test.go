@@ -2,122 +2,29 @@ package chunk_test
 
 import (
 	"context"
-	"math/rand/v2"
 	"runtime"
-	"strings"
 	"testing"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/ragkit-go/rag/chunk"
+	"github.com/ragkit-go/rag/internal/pathological"
 	"github.com/ragkit-go/rag/tokenizer"
 )
 
-// Pathological single lines: no line break and no sentence end, so every
-// chunker falls back to cutting at white space or between tokens. Without
-// white space cl100k's pre-tokenizer sees pre-tokens as long as the text
-// (a run of letters is one pre-token, a run of symbols another); random
-// words give one long run of short pre-tokens with a cut between each.
-
-// repeatedLetter is n bytes of one letter.
-func repeatedLetter(n int) string { return strings.Repeat("a", n) }
-
-// randomLetters is n random ASCII letters, lower and upper case.
-func randomLetters(n int, seed uint64) string {
-	return randomASCII(n, seed, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-}
-
-// randomLower is n random lower-case ASCII letters.
-func randomLower(n int, seed uint64) string {
-	return randomASCII(n, seed, "abcdefghijklmnopqrstuvwxyz")
-}
-
-// randomAlnum is n random ASCII letters and digits (cl100k cuts digits
-// into groups of up to three, so its pre-tokens are short).
-func randomAlnum(n int, seed uint64) string {
-	return randomASCII(n, seed, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-}
-
-// randomASCII is n bytes drawn at random from alphabet.
-func randomASCII(n int, seed uint64, alphabet string) string {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = alphabet[rng.IntN(len(alphabet))]
-	}
-	return string(b)
-}
-
-// randomWords is about n bytes of random lower-case words of 1 to 12
-// letters, separated by single spaces: no punctuation, no line break.
-func randomWords(n int, seed uint64) string {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	b := make([]byte, 0, n+13)
-	for len(b) < n {
-		if len(b) > 0 {
-			b = append(b, ' ')
-		}
-		for range 1 + rng.IntN(12) {
-			b = append(b, byte('a'+rng.IntN(26)))
-		}
-	}
-	return string(b)
-}
-
-// randomRunes is about n bytes of random valid UTF-8 with no white space:
-// each character's encoded length (1 to 4 bytes) is drawn first, then a
-// code point of that length, so every length is equally common.
-func randomRunes(n int, seed uint64) string {
-	return randomFromRanges(n, seed, [][2]rune{{0, 0x7f}, {0x80, 0x7ff}, {0x800, 0xffff}, {0x10000, utf8.MaxRune}})
-}
-
-// randomScripts is about n bytes of random characters of living scripts
-// with no white space: Latin (ASCII and accented), Greek, Cyrillic,
-// Arabic, Devanagari, Hiragana, CJK ideographs, Hangul, digits, ASCII
-// punctuation and emoji, each range equally likely.
-func randomScripts(n int, seed uint64) string {
-	return randomFromRanges(n, seed, [][2]rune{
-		{'a', 'z'}, {'A', 'Z'}, {0xc0, 0xff}, {0x3b1, 0x3c9}, {0x430, 0x44f}, {0x627, 0x64a},
-		{0x915, 0x939}, {0x3041, 0x3096}, {0x4e00, 0x9fff}, {0xac00, 0xd7a3}, {'0', '9'}, {'!', '/'},
-		{0x1f300, 0x1f5ff}, {0x1f600, 0x1f64f},
-	})
-}
-
-// randomFromRanges is about n bytes of code points drawn from ranges
-// (a range first, then a code point in it), skipping surrogates and white
-// space.
-func randomFromRanges(n int, seed uint64, ranges [][2]rune) string {
-	rng := rand.New(rand.NewPCG(seed, 2))
-	var b strings.Builder
-	b.Grow(n + utf8.UTFMax)
-	for b.Len() < n {
-		r0 := ranges[rng.IntN(len(ranges))]
-		r := r0[0] + rune(rng.Int32N(int32(r0[1]-r0[0]+1)))
-		if !utf8.ValidRune(r) || unicode.IsSpace(r) {
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// pathologicalLines returns the pathological lines of about n bytes each,
-// by name.
-func pathologicalLines(n int) []struct{ name, text string } {
-	return []struct{ name, text string }{
-		{"repeated-letter", repeatedLetter(n)},
-		{"random-lower", randomLower(n, 1)},
-		{"random-letters", randomLetters(n, 1)},
-		{"random-alnum", randomAlnum(n, 1)},
-		{"random-utf8", randomRunes(n, 1)},
-		{"random-scripts", randomScripts(n, 1)},
-		{"random-words", randomWords(n, 1)},
-	}
-}
+// The pathological lines (package internal/pathological, shared with the
+// tokenizer's benchmarks) under this package's names.
+var (
+	repeatedLetter = pathological.RepeatedLetter
+	randomLetters  = pathological.Letters
+	randomLower    = pathological.Lower
+	randomAlnum    = pathological.Alnum
+	randomWords    = pathological.Words
+	randomRunes    = pathological.Runes
+	randomScripts  = pathological.Scripts
+)
 
 // BenchmarkPathological measures every chunker at 512 tokens, and the
 // tokenizer's index they all start with, on the 10 MB pathological lines
-// (pathologicalLines), reporting seconds per MB (wall time, and the
+// (pathological.Lines), reporting seconds per MB (wall time, and the
 // process's CPU time, which a busy machine inflates less; the garbage
 // collector runs on other cores too) and bytes allocated per byte of
 // input (B/input) next to B/op. Prose runs at about 0.04 s/MB
@@ -129,14 +36,14 @@ func BenchmarkPathological(b *testing.B) {
 	// Build cl100k's tables for long pieces (once a process) outside the
 	// measurements.
 	tokenizer.CL100K().Count(repeatedLetter(1000))
-	for _, line := range pathologicalLines(10 << 20) {
+	for _, line := range pathological.Lines(10 << 20) {
 		// The tokenizer's index alone, which every chunker builds first.
-		benchPerMB(b, line.name+"/index-cl100k", len(line.text), func() error {
-			_, _, err := tokenizer.IndexContext(ctx, tokenizer.CL100K(), line.text)
+		benchPerMB(b, line.Name+"/index-cl100k", len(line.Text), func() error {
+			_, _, err := tokenizer.IndexContext(ctx, tokenizer.CL100K(), line.Text)
 			return err
 		})
 		for _, c := range benchChunkers() {
-			benchChunker(b, line.name+"/"+c.name, c.c, line.text)
+			benchChunker(b, line.Name+"/"+c.name, c.c, line.Text)
 		}
 	}
 }
@@ -174,13 +81,13 @@ func benchPerMB(b *testing.B, name string, n int, f func() error) {
 //	go test ./chunk -run '^$' -bench BenchmarkPathologicalOverhead -benchtime 3x -count 3
 func BenchmarkPathologicalOverhead(b *testing.B) {
 	ctx := context.Background()
-	for _, line := range pathologicalLines(10 << 20) {
-		tok, err := preindex(ctx, tokenizer.CL100K(), line.text)
+	for _, line := range pathological.Lines(10 << 20) {
+		tok, err := preindex(ctx, tokenizer.CL100K(), line.Text)
 		if err != nil {
 			b.Fatal(err)
 		}
 		for _, c := range benchChunkersWith(tok) {
-			benchChunker(b, line.name+"/"+c.name, c.c, line.text)
+			benchChunker(b, line.Name+"/"+c.name, c.c, line.Text)
 		}
 	}
 }
@@ -259,20 +166,20 @@ func TestPathologicalAllocations(t *testing.T) {
 	}
 	ctx := context.Background()
 	tokenizer.CL100K().Count(repeatedLetter(1000)) // build the tables first
-	for _, line := range pathologicalLines(256 << 10) {
+	for _, line := range pathological.Lines(256 << 10) {
 		for _, c := range benchChunkers() {
-			t.Run(line.name+"/"+c.name, func(t *testing.T) {
-				if _, err := c.c.Chunk(ctx, line.text); err != nil {
+			t.Run(line.Name+"/"+c.name, func(t *testing.T) {
+				if _, err := c.c.Chunk(ctx, line.Text); err != nil {
 					t.Fatal(err)
 				}
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
-				cs, err := c.c.Chunk(ctx, line.text)
+				cs, err := c.c.Chunk(ctx, line.Text)
 				runtime.ReadMemStats(&after)
 				if err != nil || len(cs) == 0 {
 					t.Fatalf("%d chunks, err %v", len(cs), err)
 				}
-				if r := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(line.text)); r > maxAllocPerByte {
+				if r := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(line.Text)); r > maxAllocPerByte {
 					t.Errorf("allocated %.1f bytes per byte of text, want at most %d", r, maxAllocPerByte)
 				}
 			})

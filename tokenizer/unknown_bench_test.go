@@ -7,8 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/ragkit-go/rag/internal/pathological"
 )
 
 // unknownText is about n bytes of text whose pre-tokens are rarely single
@@ -25,13 +25,9 @@ import (
 func unknownText(kind string, n int) string {
 	switch kind {
 	case "random-utf8":
-		return randomFromRanges(n, 1, [][2]rune{{0, 0x7f}, {0x80, 0x7ff}, {0x800, 0xffff}, {0x10000, utf8.MaxRune}})
+		return pathological.Runes(n, 1)
 	case "living-scripts":
-		return randomFromRanges(n, 1, [][2]rune{
-			{'a', 'z'}, {'A', 'Z'}, {0xc0, 0xff}, {0x3b1, 0x3c9}, {0x430, 0x44f}, {0x627, 0x64a},
-			{0x915, 0x939}, {0x3041, 0x3096}, {0x4e00, 0x9fff}, {0xac00, 0xd7a3}, {'0', '9'}, {'!', '/'},
-			{0x1f300, 0x1f5ff}, {0x1f600, 0x1f64f},
-		})
+		return pathological.Scripts(n, 1)
 	}
 	rng := rand.New(rand.NewPCG(7, uint64(len(kind))))
 	var alphabet []rune
@@ -60,24 +56,6 @@ func unknownText(kind string, n int) string {
 		default:
 			b.WriteRune(pick(len(alphabet)))
 		}
-	}
-	return b.String()
-}
-
-// randomFromRanges is about n bytes of code points drawn from ranges (a
-// range first, then a code point in it), skipping surrogates and white
-// space: chunk's generator of pathological lines.
-func randomFromRanges(n int, seed uint64, ranges [][2]rune) string {
-	rng := rand.New(rand.NewPCG(seed, 2))
-	var b strings.Builder
-	b.Grow(n + utf8.UTFMax)
-	for b.Len() < n {
-		r0 := ranges[rng.IntN(len(ranges))]
-		r := r0[0] + rune(rng.Int32N(int32(r0[1]-r0[0]+1)))
-		if !utf8.ValidRune(r) || unicode.IsSpace(r) {
-			continue
-		}
-		b.WriteRune(r)
 	}
 	return b.String()
 }
