@@ -182,14 +182,31 @@ func CheckDocuments(docs []StoredDocument, dim int) (int, error) {
 	return checkDocuments(docs, dim, true)
 }
 
-// CheckDocumentsKnownFinite is CheckDocuments without the test for NaN and
-// infinities, for a store that has already found every vector of docs
-// finite. A store that computes each vector's length anyway knows it from
-// the sum of the squares, in float64: finite exactly when every component
-// is. When that sum is not finite, the store calls CheckDocuments instead,
-// which reports the first error of the batch as it always does.
-func CheckDocumentsKnownFinite(docs []StoredDocument, dim int) (int, error) {
-	return checkDocuments(docs, dim, false)
+// CheckDocumentsSums is CheckDocuments for a store that needs the length
+// of every vector it writes: it also returns, for each record of docs in
+// order, the sum of the squares of its vector (vecmath.SumSquares, in
+// float64). Those sums are finite exactly when every component is, so the
+// vectors are read once for both; when one is not, the batch is checked
+// in full, and its first error is reported as CheckDocuments reports it.
+func CheckDocumentsSums(docs []StoredDocument, dim int) (int, []float64, error) {
+	n := 0
+	for i := range docs {
+		n += len(docs[i].Records)
+	}
+	ss := make([]float64, 0, n)
+	finite := true
+	for i := range docs {
+		for j := range docs[i].Records {
+			x := vecmath.SumSquares(docs[i].Records[j].Vector)
+			finite = finite && !math.IsNaN(x) && !math.IsInf(x, 0)
+			ss = append(ss, x)
+		}
+	}
+	dim, err := checkDocuments(docs, dim, !finite)
+	if err != nil {
+		return 0, nil, err
+	}
+	return dim, ss, nil
 }
 
 func checkDocuments(docs []StoredDocument, dim int, checkFinite bool) (int, error) {

@@ -42,9 +42,9 @@ func TestUpsertTakingVectors(t *testing.T) {
 	}
 }
 
-// CheckDocumentsKnownFinite checks everything CheckDocuments does but the
-// finiteness of the vectors.
-func TestCheckDocumentsKnownFinite(t *testing.T) {
+// CheckDocumentsSums checks everything CheckDocuments does, and returns
+// each vector's sum of squares.
+func TestCheckDocumentsSums(t *testing.T) {
 	doc := func(v ...float32) []store.StoredDocument {
 		return []store.StoredDocument{{ID: "d", Records: []store.Record{{ID: "d#0", DocID: "d", Vector: v}}}}
 	}
@@ -52,18 +52,24 @@ func TestCheckDocumentsKnownFinite(t *testing.T) {
 	if _, err := store.CheckDocuments(doc(1, nan), 0); !errors.Is(err, store.ErrInvalidVector) {
 		t.Fatalf("CheckDocuments of a NaN: %v, want ErrInvalidVector", err)
 	}
-	if dim, err := store.CheckDocumentsKnownFinite(doc(1, nan), 0); err != nil || dim != 2 {
-		t.Fatalf("CheckDocumentsKnownFinite of a NaN (the caller vouches for finiteness) = %d, %v; want 2, nil", dim, err)
+	if _, _, err := store.CheckDocumentsSums(doc(1, nan), 0); !errors.Is(err, store.ErrInvalidVector) {
+		t.Fatalf("CheckDocumentsSums of a NaN: %v, want ErrInvalidVector", err)
 	}
-	if _, err := store.CheckDocumentsKnownFinite(doc(), 0); !errors.Is(err, store.ErrInvalidVector) {
+	if _, _, err := store.CheckDocumentsSums(doc(1, float32(math.Inf(-1))), 0); !errors.Is(err, store.ErrInvalidVector) {
+		t.Fatalf("CheckDocumentsSums of an infinity: %v, want ErrInvalidVector", err)
+	}
+	if dim, ss, err := store.CheckDocumentsSums(doc(3, 4), 0); err != nil || dim != 2 || len(ss) != 1 || ss[0] != 25 {
+		t.Fatalf("CheckDocumentsSums of (3, 4) = %d, %v, %v; want 2, [25], nil", dim, ss, err)
+	}
+	if _, _, err := store.CheckDocumentsSums(doc(), 0); !errors.Is(err, store.ErrInvalidVector) {
 		t.Errorf("an empty vector: %v, want ErrInvalidVector", err)
 	}
-	if _, err := store.CheckDocumentsKnownFinite(doc(1, 2, 3), 2); !errors.Is(err, store.ErrDimensionMismatch) {
+	if _, _, err := store.CheckDocumentsSums(doc(1, 2, 3), 2); !errors.Is(err, store.ErrDimensionMismatch) {
 		t.Errorf("3 dimensions in a store of 2: %v, want ErrDimensionMismatch", err)
 	}
 	bad := doc(1, 2)
 	bad[0].Records[0].DocID = "other"
-	if _, err := store.CheckDocumentsKnownFinite(bad, 0); !errors.Is(err, store.ErrInvalidRecord) {
+	if _, _, err := store.CheckDocumentsSums(bad, 0); !errors.Is(err, store.ErrInvalidRecord) {
 		t.Errorf("a record of another document: %v, want ErrInvalidRecord", err)
 	}
 }

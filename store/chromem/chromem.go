@@ -350,7 +350,6 @@ func (s *Store) upsert(ctx context.Context, docs []store.StoredDocument, take bo
 		return err
 	}
 	batch := make([]store.StoredDocument, len(docs))
-	nrec := 0
 	for i, d := range docs {
 		// Copy and normalise first: CheckDocuments then sees the metadata
 		// as it will be stored (integers as float64). The vectors are not
@@ -364,20 +363,7 @@ func (s *Store) upsert(ctx context.Context, docs []store.StoredDocument, take bo
 			c.Records[j].Vector = v
 		}
 		batch[i] = c
-		nrec += len(d.Records)
 	}
-	// The vectors' lengths, which also tell whether they are all finite
-	// (see vecmath.SumSquares).
-	ss := make([]float64, 0, nrec)
-	finite := true
-	for _, d := range batch {
-		for _, r := range d.Records {
-			x := vecmath.SumSquares(r.Vector)
-			finite = finite && !math.IsNaN(x) && !math.IsInf(x, 0)
-			ss = append(ss, x)
-		}
-	}
-
 	// Validate, normalise (into copies: taken vectors are scaled only once
 	// the write stands, below) and encode before taking writeMu: a
 	// concurrent writer's fsync overlaps this work.
@@ -387,11 +373,7 @@ func (s *Store) upsert(ctx context.Context, docs []store.StoredDocument, take bo
 	if closed {
 		return fmt.Errorf("chromem: upsert: %w", store.ErrClosed)
 	}
-	check := store.CheckDocumentsKnownFinite
-	if !finite {
-		check = store.CheckDocuments // it finds the NaN or the infinity, or an error before it
-	}
-	newDim, err := check(batch, dim)
+	newDim, ss, err := store.CheckDocumentsSums(batch, dim)
 	if err != nil {
 		return fmt.Errorf("chromem: upsert: %w", err)
 	}

@@ -273,27 +273,7 @@ func (s *Store) prepareBatch(docs []store.StoredDocument) ([]prepared, int, erro
 	s.mu.RLock()
 	dim := s.dim
 	s.mu.RUnlock()
-	// The vectors' lengths first: they also tell whether the vectors are
-	// all finite (see vecmath.SumSquares), so the check need not test that
-	// again.
-	nrec := 0
-	for i := range docs {
-		nrec += len(docs[i].Records)
-	}
-	ss := make([]float64, 0, nrec)
-	finite := true
-	for i := range docs {
-		for j := range docs[i].Records {
-			x := vecmath.SumSquares(docs[i].Records[j].Vector)
-			finite = finite && !math.IsNaN(x) && !math.IsInf(x, 0)
-			ss = append(ss, x)
-		}
-	}
-	check := store.CheckDocumentsKnownFinite
-	if !finite {
-		check = store.CheckDocuments // it finds the NaN or the infinity, or an error before it
-	}
-	batchDim, err := check(docs, dim)
+	batchDim, ss, err := store.CheckDocumentsSums(docs, dim)
 	if err != nil {
 		return nil, 0, err
 	}
