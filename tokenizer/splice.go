@@ -1,6 +1,9 @@
 package tokenizer
 
-import "context"
+import (
+	"context"
+	"math/bits"
+)
 
 // longRun is a long pre-token text[s:e] of an indexed text whose n
 // tokens end at ends[first:first+n] of the index.
@@ -93,6 +96,22 @@ func (t *bpeTokenizer) wholeIDs(p string, ids []int32) []int32 {
 	if len(p) > longPiece {
 		ids, _ = t.long().encode(context.Background(), p, ids)
 		return ids
+	}
+	if len(p) <= pieceCacheMax {
+		// The starts IndexContext and Count find, through the same cache.
+		s := 0
+		for m := t.pieceStarts(p, nil); ; m &= m - 1 {
+			e := len(p)
+			if m != 0 {
+				e = bits.TrailingZeros64(m) + 1
+			}
+			id, _ := t.tokenID(p[s:e])
+			ids = append(ids, int32(id))
+			if m == 0 {
+				return ids
+			}
+			s = e
+		}
 	}
 	var buf [64]int
 	starts := t.mergeCached(p, buf[:0])
